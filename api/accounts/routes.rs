@@ -1,0 +1,131 @@
+//! `/api/v1/me`: the signed-in user's own account and sign-ins.
+
+use actix_web::{HttpResponse, delete, get, patch, web};
+use serde_json::json;
+
+use super::model::{ProfileChanges, SignIn, SignInRow, UpdateMe, User};
+use super::store;
+use crate::auth::Caller;
+use crate::auth::store as auth_store;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::events::{self, NewEvent};
+use crate::http::json::JsonBody;
+use crate::pagination::{Cursor, Page, PageParams};
+use crate::state::AppState;
+use crate::validation::{self, Checks};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(get_me).service(update_me).service(delete_me).service(list_sign_ins).service(end_sign_in);
+}
+
+/// The signed-in user.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 200, body = User)))]
+#[get("/me")]
+pub async fn get_me(caller: Caller) -> web::Json<User> {
+    web::Json(User::from(caller.user))
+}
+
+/// Change your name, time zone or language.
+#[utoipa::path(tag = "me", security(("bearer" = [])), request_body = UpdateMe, responses((status = 200, body = User)))]
+#[patch("/me")]
+pub async fn update_me(state: web::Data<AppState>, caller: Caller, body: JsonBody<UpdateMe>) -> ApiResult<web::Json<User>> {
+    let body = body.0;
+    let mut checks = Checks::new();
+    let changes = ProfileChanges {
+        display_name: checks.optional("display_name", body.display_name, validation::display_name),
+        time_zone: checks.optional("time_zone", body.time_zone, validation::time_zone),
+        locale: checks.optional("locale", body.locale, validation::locale),
+        updated_at: Some(state.now().naive_utc()),
+    };
+    checks.finish()?;
+    let changed: Vec<&str> = [
+        ("display_name", changes.display_name.is_some()),
+        ("time_zone", changes.time_zone.is_some()),
+        ("locale", changes.locale.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
+    if changed.is_empty() {
+        return Ok(web::Json(User::from(caller.user)));
+    }
+    let payload = json!({ "changed": changed });
+    let now = state.now();
+    let user = state
+        .db
+        .write(move |conn| {
+            let id = caller.user.id;
+            store::update_profile(conn, &id, &changes)?;
+            let event = NewEvent { kind: "user.updated", actor_id: Some(&id), cohort_id: None, subject_type: "user", subject_id: &id, payload };
+            events::append(conn, event, now)?;
+            store::find(conn, &id)?.ok_or(ApiError::NotFound)
+        })
+        .await?;
+    Ok(web::Json(User::from(user)))
+}
+
+/// Delete your account and its personal data (profile, sign-ins, pending mail). Cannot be undone.
+#[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204, description = "Account deleted")))]
+#[delete("/me")]
+pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let now = state.now();
+    state
+        .db
+        .write(move |conn| {
+            let id = caller.user.id;
+            store::delete(conn, &id)?;
+            // The event keeps only the (now meaningless) id: no name, no address.
+            let event = NewEvent { kind: "user.deleted", actor_id: None, cohort_id: None, subject_type: "user", subject_id: &id, payload: json!({}) };
+            events::append(conn, event, now)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Your active sign-ins (devices and apps), oldest first.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(PageParams),
+    responses((status = 200, body = inline(Page<SignIn>)))
+)]
+#[get("/me/sign-ins")]
+pub async fn list_sign_ins(state: web::Data<AppState>, caller: Caller, query: web::Query<PageParams>) -> ApiResult<web::Json<Page<SignIn>>> {
+    let page = query.into_inner().validate()?;
+    let user_id = caller.user.id.clone();
+    let request = page.clone();
+    let rows = state.db.read(move |conn| store::sign_ins(conn, &user_id, &request)).await?;
+    let current = caller.session_id;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        &page,
+        |row: &SignInRow| Cursor { created_at: row.created_at, id: row.id.clone() },
+        |row| SignIn {
+            current: row.id == current,
+            id: row.id,
+            method: row.method,
+            user_agent: row.user_agent,
+            created_at: row.created_at.and_utc(),
+            last_used_at: row.last_used_at.and_utc(),
+        },
+    )))
+}
+
+/// End one of your sign-ins (e.g. a lost phone). Its tokens stop working at once.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    params(("sign_in_id" = String, Path, format = Uuid)),
+    responses(
+        (status = 204, description = "Signed out there"),
+        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/me/sign-ins/{sign_in_id}")]
+pub async fn end_sign_in(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+    let sign_in_id = path.into_inner();
+    let now = state.now();
+    let user_id = caller.user.id;
+    let ended = state.db.write(move |conn| auth_store::revoke_own_session(conn, &user_id, &sign_in_id, now)).await?;
+    if ended { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::NotFound) }
+}

@@ -1,0 +1,84 @@
+//! Configuration: one struct read from flags and environment variables (flags win), with defaults
+//! that need nothing installed: a SQLite file under ./data and mail written to the log.
+
+use clap::{Args, ValueEnum};
+
+#[derive(Args, Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (the server prints the one it got).
+    #[arg(long, env = "ROUNDTABLE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+
+    /// `sqlite://path`, a bare file path, or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/roundtable.db")]
+    pub database_url: String,
+
+    /// Public URL of this server, used in links inside mail (default: http://BIND).
+    #[arg(long, env = "ROUNDTABLE_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// `smtp://host:port` (plain), `smtp://host?tls=required` (STARTTLS) or `smtps://host` (TLS),
+    /// with optional `user:password@`. Unset: mail is written to the log instead of being sent.
+    #[arg(long, env = "ROUNDTABLE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender of every mail.
+    #[arg(long, env = "ROUNDTABLE_MAIL_FROM", default_value = "Roundtable <roundtable@localhost>")]
+    pub mail_from: String,
+
+    /// HS256 secret for access tokens (at least 32 bytes). Unset: one is generated on first run
+    /// and kept in the database, so every replica shares it.
+    #[arg(long, env = "ROUNDTABLE_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    /// Log filter in `tracing` syntax, e.g. `info` or `roundtable=debug,actix_web=info`.
+    #[arg(long, env = "ROUNDTABLE_LOG", default_value = "info")]
+    pub log: String,
+
+    #[arg(long, env = "ROUNDTABLE_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Connections in the database pool.
+    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = 8)]
+    pub db_pool_size: u32,
+
+    /// Sign-in and mail-sending requests allowed per client IP per minute.
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE", default_value_t = 30)]
+    pub rate_limit_ip_per_minute: u32,
+
+    /// Sign-in and mail-sending requests allowed per account (email address) per hour.
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR", default_value_t = 20)]
+    pub rate_limit_account_per_hour: u32,
+
+    /// Largest accepted JSON body, in bytes.
+    #[arg(long, env = "ROUNDTABLE_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+
+    /// Seconds between sweeps of the mail queue (mail is also sent right after it is queued).
+    #[arg(long, env = "ROUNDTABLE_MAIL_SWEEP_SECONDS", default_value_t = 30)]
+    pub mail_sweep_seconds: u64,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "ROUNDTABLE_WORKERS")]
+    pub workers: Option<usize>,
+
+    /// Run the mail worker and the periodic sweep in this process. Tests turn it off to drive
+    /// delivery step by step.
+    #[arg(skip = true)]
+    pub background_jobs: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Config {
+    pub fn base_url(&self, bound: std::net::SocketAddr) -> String {
+        match &self.base_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{bound}"),
+        }
+    }
+}

@@ -1,0 +1,222 @@
+//! Storage: one diesel codebase over SQLite (default, a file) and PostgreSQL (several replicas).
+//!
+//! Queries never run on the async runtime: `Db::read` and `Db::write` move the work to tokio's
+//! blocking pool. SQLite allows one writer at a time, so writes there are serialised in-process
+//! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
+
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{ApiError, ApiResult};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// PostgreSQL is declared first: the derive tries variants in order, and SQLite would accept
+/// almost any string as a file name.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where `DATABASE_URL` points, normalised for diesel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatabaseUrl {
+    pub backend: Backend,
+    pub url: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Self {
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Self { backend: Backend::Postgres, url: raw.to_string() };
+        }
+        let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
+        Self { backend: Backend::Sqlite, url: path.to_string() }
+    }
+}
+
+type Manager = ConnectionManager<AnyConnection>;
+pub type Conn = PooledConnection<Manager>;
+
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<Manager>,
+    backend: Backend,
+    sqlite_writer: Arc<Mutex<()>>,
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(c) = conn {
+            // busy_timeout first: switching to WAL needs a lock that a sibling connection may hold.
+            c.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+impl Db {
+    /// Opens the pool and applies pending migrations.
+    pub fn connect(raw_url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let target = DatabaseUrl::parse(raw_url);
+        // Connect once with the concrete backend: the multi-connection derive would only say
+        // "invalid connection url" and the pool would retry for its whole timeout.
+        match target.backend {
+            Backend::Postgres => {
+                diesel::PgConnection::establish(&target.url)
+                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(&target.url)))?;
+            }
+            Backend::Sqlite => {
+                if let Some(dir) = std::path::Path::new(&target.url).parent()
+                    && !dir.as_os_str().is_empty()
+                {
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("creating database folder {}", dir.display()))?;
+                }
+                diesel::SqliteConnection::establish(&target.url)
+                    .with_context(|| format!("opening SQLite database {}", target.url))?;
+            }
+        }
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(ConnectionManager::<AnyConnection>::new(&target.url))
+            .context("building the connection pool")?;
+        let db = Self { pool, backend: target.backend, sqlite_writer: Arc::new(Mutex::new(())) };
+        let applied = run_migrations(&mut *db.pool.get()?)?;
+        for version in applied {
+            tracing::info!(%version, "applied migration");
+        }
+        Ok(db)
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Runs `f` on a pooled connection on the blocking pool (reads, or one-statement writes
+    /// that need no transaction).
+    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?
+    }
+
+    /// Runs `f` inside one transaction on the blocking pool: all of it is written, or none.
+    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+    {
+        let db = self.clone();
+        tokio::task::spawn_blocking(move || db.write_blocking(f))
+            .await
+            .map_err(|e| ApiError::Internal(e.into()))?
+    }
+
+    /// The same as `write`, for code that already runs on a blocking thread.
+    pub fn write_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> ApiResult<T>,
+    {
+        let mut conn = self.pool.get()?;
+        let _one_writer = match self.backend {
+            Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+            Backend::Postgres => None,
+        };
+        conn.transaction(|c| f(c))
+    }
+
+    /// A connection with a short checkout timeout, for health checks.
+    pub fn get_quick(&self, timeout: Duration) -> Result<Conn, r2d2::Error> {
+        self.pool.get_timeout(timeout)
+    }
+}
+
+pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// True when every embedded migration is recorded as applied.
+pub fn migrations_applied(conn: &mut AnyConnection) -> anyhow::Result<bool> {
+    let pending = match conn {
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| anyhow::anyhow!("reading migrations: {e}"))?;
+    Ok(!pending)
+}
+
+/// The URL without its password, for messages.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}{}:***{}", &url[..scheme_end + 3], user, &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// A new time-ordered id, as stored.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_pick_their_backend() {
+        assert_eq!(DatabaseUrl::parse("sqlite://./data/x.db").url, "./data/x.db");
+        assert_eq!(DatabaseUrl::parse("/tmp/x.db").backend, Backend::Sqlite);
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend, Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend, Backend::Postgres);
+    }
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(redact("postgres://bob:secret@db:5432/rt"), "postgres://bob:***@db:5432/rt");
+        assert_eq!(redact("postgres://db/rt"), "postgres://db/rt");
+    }
+}

@@ -1,0 +1,18 @@
+//! Roundtable: a self-hosted API for peer-learning cohorts. See README.md for the map.
+
+pub mod accounts;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod health;
+pub mod http;
+pub mod mail;
+pub mod openapi;
+pub mod pagination;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod validation;

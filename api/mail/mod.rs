@@ -1,0 +1,92 @@
+//! Mail: queued in the database inside the request's transaction, delivered afterwards by the
+//! mailer through SMTP (lettre), retried with back-off while the server is unreachable.
+//! Without an SMTP URL the mailer writes each mail to the log instead.
+
+pub mod outbox;
+pub mod retry;
+pub mod templates;
+mod transport;
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::Notify;
+
+use crate::clock::SharedClock;
+use crate::db::Db;
+pub use outbox::OutgoingMail;
+use transport::Transport;
+
+pub struct Mailer {
+    db: Db,
+    clock: SharedClock,
+    transport: Transport,
+    wake: Notify,
+}
+
+/// What one delivery pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+/// Mails claimed per pass; the rest wait for the next pass.
+const BATCH: i64 = 50;
+
+impl Mailer {
+    pub fn new(db: Db, clock: SharedClock, smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+        let transport = Transport::from_config(smtp_url, from).context("configuring mail")?;
+        Ok(Self { db, clock, transport, wake: Notify::new() })
+    }
+
+    /// Asks the worker for a pass soon; call after committing a transaction that queued mail.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs a pass whenever woken, until the task is aborted.
+    pub fn spawn_worker(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        let mailer = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                mailer.wake.notified().await;
+                if let Err(err) = mailer.deliver_due().await {
+                    tracing::error!(error = ?err, "mail delivery pass failed");
+                }
+            }
+        })
+    }
+
+    /// Sends every mail that is due. Each mail is claimed by a conditional update first, so
+    /// several workers or replicas never send the same mail at the same time.
+    pub async fn deliver_due(&self) -> anyhow::Result<DeliveryReport> {
+        let now = self.clock.now();
+        let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
+        let mut report = DeliveryReport::default();
+        for id in due {
+            let claim_id = id.clone();
+            let Some(mail) = self.db.write(move |conn| outbox::claim(conn, &claim_id, now)).await? else {
+                continue; // another worker took it
+            };
+            let outcome = self.transport.send(&mail).await;
+            let now = self.clock.now();
+            match outcome {
+                Ok(()) => {
+                    report.delivered += 1;
+                    let status = self.transport.delivered_status();
+                    self.db.write(move |conn| outbox::mark_delivered(conn, &id, status, now)).await?;
+                }
+                Err(failure) => {
+                    let retry_at = retry::next_attempt(&failure, mail.attempts, now);
+                    tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?retry_at, "mail not delivered");
+                    if retry_at.is_some() { report.retrying += 1 } else { report.failed += 1 }
+                    let message = failure.to_string();
+                    self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &message, retry_at)).await?;
+                }
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,103 @@
+//! The OpenAPI document. Paths come from the `#[utoipa::path]` handlers as they are registered
+//! (see `startup::routes`); this module adds the parts every operation shares: the bearer
+//! security scheme and the problem+json responses the framework produces for any route.
+
+use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
+use utoipa::{Modify, OpenApi as _};
+
+use crate::error::{FieldError, Problem};
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "Roundtable API",
+        description = "Peer-learning cohorts: charters, sessions, rotating duties, experiments, skill shares and reminders.\n\n\
+            Errors are RFC 9457 `application/problem+json` with a stable `code`. Lists take `limit` and `cursor` and \
+            answer `{items, next_cursor}`. Times are RFC 3339 in UTC.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Sign up, sign in, tokens, links by mail"),
+        (name = "me", description = "The signed-in user"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The base document, before the routes add their paths.
+pub fn base() -> OpenApi {
+    ApiDoc::openapi()
+}
+
+const STANDARD_PROBLEMS: [(&str, &str, &str); 7] = [
+    ("400", "BadRequest", "`malformed_json`: the body is not JSON"),
+    ("401", "Unauthorized", "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)"),
+    ("413", "PayloadTooLarge", "`payload_too_large`: the body is over the limit"),
+    ("415", "UnsupportedMediaType", "`unsupported_media_type`: send `Content-Type: application/json`"),
+    ("422", "ValidationFailed", "`validation_failed`: `errors` names every invalid field"),
+    ("500", "Internal", "`internal`: an unexpected error; quote `request_id`"),
+    ("503", "Unavailable", "`database_unavailable`: try again shortly"),
+];
+
+/// Adds the security scheme and, to every operation, the problem responses that apply to it.
+pub struct SharedParts;
+
+impl Modify for SharedParts {
+    fn modify(&self, openapi: &mut OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some("An access token from /api/v1/auth/login, /refresh or a magic link."))
+                    .build(),
+            ),
+        );
+        for (_, name, description) in STANDARD_PROBLEMS {
+            let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            components.responses.insert(
+                name.to_string(),
+                RefOr::T(ResponseBuilder::new().description(description).content(crate::error::PROBLEM_JSON, problem).build()),
+            );
+        }
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
+                .into_iter()
+                .flatten()
+            {
+                add_problems(operation);
+            }
+        }
+    }
+}
+
+fn add_problems(operation: &mut Operation) {
+    let has_body = operation.request_body.is_some();
+    let has_query = operation
+        .parameters
+        .as_ref()
+        .is_some_and(|params| params.iter().any(|p| p.parameter_in == ParameterIn::Query));
+    let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+    for (status, name, _) in STANDARD_PROBLEMS {
+        let applies = match status {
+            "400" | "413" | "415" => has_body,
+            "422" => has_body || has_query,
+            "401" => secured,
+            "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health")),
+            _ => true,
+        };
+        if applies {
+            operation
+                .responses
+                .responses
+                .entry(status.to_string())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! Builds the application: database, state, routes and their OpenAPI document (registered
+//! together, so the document cannot drift from the routes), background jobs, and the server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use diesel::prelude::*;
+use tokio_cron_scheduler::{Job, JobScheduler};
+use utoipa::Modify;
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::jwt::JwtKeys;
+use crate::auth::throttle::Throttle;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::db::schema::instance_settings;
+use crate::db::{AnyConnection, Db};
+use crate::error::{ApiError, ApiResult, FieldError};
+use crate::http::fallback::{self, KnownRoutes};
+use crate::http::json::BodyLimit;
+use crate::http::request_id;
+use crate::mail::Mailer;
+use crate::state::AppState;
+use crate::{accounts, auth, health, openapi};
+
+/// Every route, in one place: the server and the OpenAPI document are both built from this.
+fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(health::healthz).service(health::readyz).service(
+        utoipa_actix_web::scope("/api/v1").configure(auth::routes::routes).configure(accounts::routes::routes),
+    );
+}
+
+/// The OpenAPI document the server serves at `/api/openapi.json`.
+pub fn openapi_spec() -> OpenApi {
+    let (_, mut spec) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
+    openapi::SharedParts.modify(&mut spec);
+    spec
+}
+
+pub struct Application {
+    server: Server,
+    address: SocketAddr,
+    state: web::Data<AppState>,
+    scheduler: Option<JobScheduler>,
+    mail_worker: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Application {
+    pub async fn build(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let db = {
+            let (url, size) = (config.database_url.clone(), config.db_pool_size);
+            tokio::task::spawn_blocking(move || Db::connect(&url, size)).await??
+        };
+        let secret = jwt_secret(config, &db).await?;
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let address = listener.local_addr()?;
+        let mailer = Arc::new(Mailer::new(db.clone(), clock.clone(), config.smtp_url.as_deref(), &config.mail_from)?);
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            jwt: JwtKeys::new(secret.as_bytes()),
+            mailer,
+            throttle: Throttle::new(config.rate_limit_ip_per_minute, config.rate_limit_account_per_hour),
+            base_url: config.base_url(address),
+        });
+
+        let spec = openapi_spec();
+        let known = web::Data::new(KnownRoutes::from_spec(&spec));
+        let limit = web::Data::new(BodyLimit(config.max_body_bytes));
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .wrap(from_fn(request_id::middleware))
+                .app_data(app_state.clone())
+                .app_data(known.clone())
+                .app_data(limit.clone())
+                .app_data(web::QueryConfig::default().error_handler(|err, _| {
+                    ApiError::Validation(vec![FieldError::new("query", "invalid_query", err.to_string())]).into()
+                }))
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+                // Swagger UI before the /api scope: the scope would otherwise claim /api/openapi.json.
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .url("/api/openapi.json", spec.clone())
+                        .config(utoipa_swagger_ui::Config::default().validator_url("none")),
+                )
+                .service(web::redirect("/docs", "/docs/"))
+                .into_utoipa_app()
+                .configure(routes)
+                .into_app()
+                .default_service(web::to(fallback::handler))
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers.max(1));
+        }
+        let server = server.run();
+
+        let (scheduler, mail_worker) = if config.background_jobs {
+            (Some(start_scheduler(&state, config.mail_sweep_seconds).await?), Some(state.mailer.spawn_worker()))
+        } else {
+            (None, None)
+        };
+        Ok(Self { server, address, state, scheduler, mail_worker })
+    }
+
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Handles for tests and admin tasks (e.g. to run a mail pass now).
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves until SIGINT/SIGTERM (in-flight requests get up to 10 s), then stops the jobs.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        if let Some(mut scheduler) = self.scheduler
+            && let Err(err) = scheduler.shutdown().await
+        {
+            tracing::warn!(error = %err, "stopping the scheduler");
+        }
+        if let Some(worker) = self.mail_worker {
+            worker.abort();
+        }
+        tracing::info!("stopped");
+        result
+    }
+}
+
+/// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due and lets
+/// the throttles forget idle clients.
+async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
+    let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
+    let sweep_state = state.clone();
+    let sweep = Job::new_repeated_async(Duration::from_secs(every_seconds.max(1)), move |_, _| {
+        let state = sweep_state.clone();
+        Box::pin(async move {
+            state.mailer.wake();
+            state.throttle.forget_idle();
+        })
+    })
+    .context("creating the sweep job")?;
+    scheduler.add(sweep).await.context("adding the sweep job")?;
+    scheduler.start().await.context("starting the scheduler")?;
+    Ok(scheduler)
+}
+
+const JWT_SECRET_SETTING: &str = "jwt_secret";
+
+/// The configured secret, or the one this instance generated on its first run. It lives in the
+/// database, so every replica signs and checks tokens with the same key.
+async fn jwt_secret(config: &Config, db: &Db) -> anyhow::Result<String> {
+    if let Some(secret) = &config.jwt_secret {
+        anyhow::ensure!(secret.len() >= 32, "ROUNDTABLE_JWT_SECRET must be at least 32 bytes long");
+        return Ok(secret.clone());
+    }
+    Ok(db.read(stored_jwt_secret).await?)
+}
+
+fn stored_jwt_secret(conn: &mut AnyConnection) -> ApiResult<String> {
+    let read = |conn: &mut AnyConnection| {
+        instance_settings::table
+            .find(JWT_SECRET_SETTING)
+            .select(instance_settings::value)
+            .first::<String>(conn)
+            .optional()
+    };
+    if let Some(secret) = read(conn)? {
+        return Ok(secret);
+    }
+    let generated = crate::auth::secrets::generate("").plain;
+    // A replica starting at the same moment may insert first; then its secret is the one read back.
+    let inserted = diesel::insert_into(instance_settings::table)
+        .values((instance_settings::name.eq(JWT_SECRET_SETTING), instance_settings::value.eq(&generated)))
+        .execute(conn);
+    match inserted {
+        Ok(_) => tracing::info!("generated the access-token secret (kept in the database)"),
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
+        Err(other) => return Err(other.into()),
+    }
+    read(conn)?.ok_or(ApiError::NotFound)
+}
