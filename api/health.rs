@@ -1,14 +1,11 @@
 //! `/healthz`: the process answers. `/readyz`: the database answers and is fully migrated, so a
 //! load balancer sends traffic only to replicas that can serve it.
 
-use std::time::Duration;
-
 use actix_web::{get, web};
-use diesel::RunQueryDsl;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::{self, Backend};
+use crate::db::Backend;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 
@@ -43,21 +40,20 @@ pub async fn healthz() -> web::Json<Health> {
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
     let database = state.db.clone();
-    let check = tokio::task::spawn_blocking(move || -> Result<(), &'static str> {
-        let mut conn = database.get_quick(Duration::from_secs(2)).map_err(|_| "The database cannot be reached.")?;
-        diesel::sql_query("SELECT 1").execute(&mut *conn).map_err(|_| "The database does not answer queries.")?;
-        match db::migrations_applied(&mut conn) {
-            Ok(true) => Ok(()),
-            Ok(false) | Err(_) => Err("Database migrations are not applied."),
-        }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(e.into()))?;
+    let check = tokio::task::spawn_blocking(move || database.readiness())
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     match check {
-        Ok(()) => Ok(web::Json(Readiness { status: "ready", backend: state.db.backend() })),
+        Ok(()) => Ok(web::Json(Readiness {
+            status: "ready",
+            backend: state.db.backend(),
+        })),
         Err(reason) => {
             tracing::warn!(reason, "not ready");
-            Err(ApiError::ServiceUnavailable { code: "not_ready", detail: reason.to_string() })
+            Err(ApiError::ServiceUnavailable {
+                code: "not_ready",
+                detail: reason.to_string(),
+            })
         }
     }
 }

@@ -34,13 +34,41 @@ pub fn base() -> OpenApi {
 }
 
 const STANDARD_PROBLEMS: [(&str, &str, &str); 7] = [
-    ("400", "BadRequest", "`malformed_json`: the body is not JSON"),
-    ("401", "Unauthorized", "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)"),
-    ("413", "PayloadTooLarge", "`payload_too_large`: the body is over the limit"),
-    ("415", "UnsupportedMediaType", "`unsupported_media_type`: send `Content-Type: application/json`"),
-    ("422", "ValidationFailed", "`validation_failed`: `errors` names every invalid field"),
-    ("500", "Internal", "`internal`: an unexpected error; quote `request_id`"),
-    ("503", "Unavailable", "`database_unavailable`: try again shortly"),
+    (
+        "400",
+        "BadRequest",
+        "`malformed_json`: the body is not JSON",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)",
+    ),
+    (
+        "413",
+        "PayloadTooLarge",
+        "`payload_too_large`: the body is over the limit",
+    ),
+    (
+        "415",
+        "UnsupportedMediaType",
+        "`unsupported_media_type`: send `Content-Type: application/json`",
+    ),
+    (
+        "422",
+        "ValidationFailed",
+        "`validation_failed`: `errors` names every invalid field",
+    ),
+    (
+        "500",
+        "Internal",
+        "`internal`: an unexpected error; quote `request_id`",
+    ),
+    (
+        "503",
+        "Unavailable",
+        "`database_unavailable`: try again shortly",
+    ),
 ];
 
 /// Adds the security scheme and, to every operation, the problem responses that apply to it.
@@ -55,21 +83,36 @@ impl Modify for SharedParts {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some("An access token from /api/v1/auth/login, /refresh or a magic link."))
+                    .description(Some(
+                        "An access token from /api/v1/auth/login, /refresh or a magic link.",
+                    ))
                     .build(),
             ),
         );
         for (_, name, description) in STANDARD_PROBLEMS {
-            let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
+            let problem = ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build();
             components.responses.insert(
                 name.to_string(),
-                RefOr::T(ResponseBuilder::new().description(description).content(crate::error::PROBLEM_JSON, problem).build()),
+                RefOr::T(
+                    ResponseBuilder::new()
+                        .description(description)
+                        .content(crate::error::PROBLEM_JSON, problem)
+                        .build(),
+                ),
             );
         }
         for item in openapi.paths.paths.values_mut() {
-            for operation in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
-                .into_iter()
-                .flatten()
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
             {
                 add_problems(operation);
             }
@@ -89,7 +132,10 @@ fn add_problems(operation: &mut Operation) {
             "400" | "413" | "415" => has_body,
             "422" => has_body || has_query,
             "401" => secured,
-            "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health")),
+            "503" => operation
+                .tags
+                .as_ref()
+                .is_none_or(|tags| !tags.iter().any(|t| t == "health")),
             _ => true,
         };
         if applies {

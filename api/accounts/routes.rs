@@ -15,7 +15,11 @@ use crate::state::AppState;
 use crate::validation::{self, Checks};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_me).service(update_me).service(delete_me).service(list_sign_ins).service(end_sign_in);
+    cfg.service(get_me)
+        .service(update_me)
+        .service(delete_me)
+        .service(list_sign_ins)
+        .service(end_sign_in);
 }
 
 /// The signed-in user.
@@ -28,7 +32,11 @@ pub async fn get_me(caller: Caller) -> web::Json<User> {
 /// Change your name, time zone or language.
 #[utoipa::path(tag = "me", security(("bearer" = [])), request_body = UpdateMe, responses((status = 200, body = User)))]
 #[patch("/me")]
-pub async fn update_me(state: web::Data<AppState>, caller: Caller, body: JsonBody<UpdateMe>) -> ApiResult<web::Json<User>> {
+pub async fn update_me(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<UpdateMe>,
+) -> ApiResult<web::Json<User>> {
     let body = body.0;
     let mut checks = Checks::new();
     let changes = ProfileChanges {
@@ -56,7 +64,14 @@ pub async fn update_me(state: web::Data<AppState>, caller: Caller, body: JsonBod
         .write(move |conn| {
             let id = caller.user.id;
             store::update_profile(conn, &id, &changes)?;
-            let event = NewEvent { kind: "user.updated", actor_id: Some(&id), cohort_id: None, subject_type: "user", subject_id: &id, payload };
+            let event = NewEvent {
+                kind: "user.updated",
+                actor_id: Some(&id),
+                cohort_id: None,
+                subject_type: "user",
+                subject_id: &id,
+                payload,
+            };
             events::append(conn, event, now)?;
             store::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
@@ -75,7 +90,14 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
             let id = caller.user.id;
             store::delete(conn, &id)?;
             // The event keeps only the (now meaningless) id: no name, no address.
-            let event = NewEvent { kind: "user.deleted", actor_id: None, cohort_id: None, subject_type: "user", subject_id: &id, payload: json!({}) };
+            let event = NewEvent {
+                kind: "user.deleted",
+                actor_id: None,
+                cohort_id: None,
+                subject_type: "user",
+                subject_id: &id,
+                payload: json!({}),
+            };
             events::append(conn, event, now)
         })
         .await?;
@@ -90,16 +112,26 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
     responses((status = 200, body = inline(Page<SignIn>)))
 )]
 #[get("/me/sign-ins")]
-pub async fn list_sign_ins(state: web::Data<AppState>, caller: Caller, query: web::Query<PageParams>) -> ApiResult<web::Json<Page<SignIn>>> {
+pub async fn list_sign_ins(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<SignIn>>> {
     let page = query.into_inner().validate()?;
     let user_id = caller.user.id.clone();
     let request = page.clone();
-    let rows = state.db.read(move |conn| store::sign_ins(conn, &user_id, &request)).await?;
+    let rows = state
+        .db
+        .read(move |conn| store::sign_ins(conn, &user_id, &request))
+        .await?;
     let current = caller.session_id;
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
-        |row: &SignInRow| Cursor { created_at: row.created_at, id: row.id.clone() },
+        |row: &SignInRow| Cursor {
+            created_at: row.created_at,
+            id: row.id.clone(),
+        },
         |row| SignIn {
             current: row.id == current,
             id: row.id,
@@ -122,10 +154,21 @@ pub async fn list_sign_ins(state: web::Data<AppState>, caller: Caller, query: we
     )
 )]
 #[delete("/me/sign-ins/{sign_in_id}")]
-pub async fn end_sign_in(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
+pub async fn end_sign_in(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
     let sign_in_id = path.into_inner();
     let now = state.now();
     let user_id = caller.user.id;
-    let ended = state.db.write(move |conn| auth_store::revoke_own_session(conn, &user_id, &sign_in_id, now)).await?;
-    if ended { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::NotFound) }
+    let ended = state
+        .db
+        .write(move |conn| auth_store::revoke_own_session(conn, &user_id, &sign_in_id, now))
+        .await?;
+    if ended {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound)
+    }
 }

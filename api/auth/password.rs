@@ -1,8 +1,8 @@
 //! Password hashing: argon2id with the argon2 crate's defaults, which are OWASP's recommended
 //! minimum (m = 19 MiB, t = 2, p = 1). Hashing is CPU-heavy: call it on a blocking thread.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
@@ -13,12 +13,15 @@ pub fn hash(password: &str) -> anyhow::Result<String> {
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), stored_hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), stored_hash)
+        .is_ok()
 }
 
 /// A hash of nothing in particular, checked when an email is unknown so that "no such account"
 /// takes as long as "wrong password" and timing does not reveal who has an account.
-static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash("decoy password").expect("argon2 works"));
+static DECOY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash("decoy password").expect("argon2 works"));
 
 pub fn spend_equal_time(password: &str) {
     let _ = verify(password, &DECOY_HASH);

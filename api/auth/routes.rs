@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde_json::json;
 
 use super::model::{
-    Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest, SignupRequest,
-    TokenResponse,
+    Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest,
+    SignupRequest, TokenResponse,
 };
 use super::store::{self, LinkPurpose, Rotation};
 use super::{Caller, jwt, password};
@@ -35,7 +35,11 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 fn present(raw: String) -> Result<String, Invalid> {
-    if raw.is_empty() { Err(Invalid::new("required", "must not be empty")) } else { Ok(raw) }
+    if raw.is_empty() {
+        Err(Invalid::new("required", "must not be empty"))
+    } else {
+        Ok(raw)
+    }
 }
 
 async fn hash_password(plain: String) -> ApiResult<String> {
@@ -46,15 +50,30 @@ async fn hash_password(plain: String) -> ApiResult<String> {
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
+    req.headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 fn user_event<'a>(kind: &'a str, user_id: &'a str, payload: serde_json::Value) -> NewEvent<'a> {
-    NewEvent { kind, actor_id: Some(user_id), cohort_id: None, subject_type: "user", subject_id: user_id, payload }
+    NewEvent {
+        kind,
+        actor_id: Some(user_id),
+        cohort_id: None,
+        subject_type: "user",
+        subject_id: user_id,
+        payload,
+    }
 }
 
 /// Starts a sign-in for the user and answers with its first tokens.
-async fn sign_in(state: &AppState, user_id: String, method: &'static str, agent: Option<String>) -> ApiResult<TokenResponse> {
+async fn sign_in(
+    state: &AppState,
+    user_id: String,
+    method: &'static str,
+    agent: Option<String>,
+) -> ApiResult<TokenResponse> {
     let now = state.now();
     let uid = user_id.clone();
     let (session_id, refresh_secret) = state
@@ -64,9 +83,19 @@ async fn sign_in(state: &AppState, user_id: String, method: &'static str, agent:
     tokens(state, &user_id, &session_id, refresh_secret.plain)
 }
 
-fn tokens(state: &AppState, user_id: &str, session_id: &str, refresh_token: String) -> ApiResult<TokenResponse> {
+fn tokens(
+    state: &AppState,
+    user_id: &str,
+    session_id: &str,
+    refresh_token: String,
+) -> ApiResult<TokenResponse> {
     let access_token = state.jwt.issue(user_id, session_id, state.now())?;
-    Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: jwt::ACCESS_TOKEN_SECONDS })
+    Ok(TokenResponse {
+        access_token,
+        refresh_token,
+        token_type: "Bearer",
+        expires_in: jwt::ACCESS_TOKEN_SECONDS,
+    })
 }
 
 /// Create an account. A mail asks to confirm the address; signing in works before that.
@@ -80,14 +109,20 @@ fn tokens(state: &AppState, user_id: &str, session_id: &str, refresh_token: Stri
     )
 )]
 #[post("/auth/signup")]
-pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<SignupRequest>) -> ApiResult<HttpResponse> {
+pub async fn signup(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<SignupRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let email = checks.require("email", body.email, validation::email);
     let plain_password = checks.require("password", body.password, validation::password);
     let display_name = checks.require("display_name", body.display_name, validation::display_name);
     let time_zone = checks.require("time_zone", body.time_zone, validation::time_zone);
-    let locale = checks.optional("locale", body.locale, validation::locale).unwrap_or_else(|| "en".to_string());
+    let locale = checks
+        .optional("locale", body.locale, validation::locale)
+        .unwrap_or_else(|| "en".to_string());
     checks.finish()?;
     let email_key = validation::email_key(&email);
     state.throttle.attempt(client_ip(&req), Some(&email_key))?;
@@ -120,7 +155,9 @@ pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: JsonBody
         })
         .await?;
     state.mailer.wake();
-    Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/me")).json(User::from(user)))
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, "/api/v1/me"))
+        .json(User::from(user)))
 }
 
 /// Sign in with email and password.
@@ -134,7 +171,11 @@ pub async fn signup(state: web::Data<AppState>, req: HttpRequest, body: JsonBody
     )
 )]
 #[post("/auth/login")]
-pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<LoginRequest>) -> ApiResult<web::Json<TokenResponse>> {
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<LoginRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let body = body.0;
     let mut checks = Checks::new();
     let email = checks.require("email", body.email, present);
@@ -143,7 +184,10 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
     let email_key = validation::email_key(&email);
     state.throttle.attempt(client_ip(&req), Some(&email_key))?;
 
-    let user = state.db.read(move |conn| accounts::find_by_email_key(conn, &email_key)).await?;
+    let user = state
+        .db
+        .read(move |conn| accounts::find_by_email_key(conn, &email_key))
+        .await?;
     let user_id = tokio::task::spawn_blocking(move || match user {
         Some(user) if password::verify(&plain_password, &user.password_hash) => Some(user.id),
         Some(_) => None,
@@ -154,8 +198,15 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
-    .ok_or_else(|| ApiError::unauthorized("invalid_credentials", "The email address or the password is wrong."))?;
-    Ok(web::Json(sign_in(&state, user_id, "password", user_agent(&req)).await?))
+    .ok_or_else(|| {
+        ApiError::unauthorized(
+            "invalid_credentials",
+            "The email address or the password is wrong.",
+        )
+    })?;
+    Ok(web::Json(
+        sign_in(&state, user_id, "password", user_agent(&req)).await?,
+    ))
 }
 
 /// Trade a refresh token for new tokens. Each refresh token works once; presenting a used one
@@ -169,18 +220,33 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<
     )
 )]
 #[post("/auth/refresh")]
-pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<web::Json<TokenResponse>> {
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let mut checks = Checks::new();
     let presented = checks.require("refresh_token", body.0.refresh_token, present);
     checks.finish()?;
     let now = state.now();
-    match state.db.write(move |conn| store::rotate_refresh(conn, &presented, now)).await? {
-        Rotation::Rotated(r) => Ok(web::Json(tokens(&state, &r.user_id, &r.session_id, r.refresh.plain)?)),
+    match state
+        .db
+        .write(move |conn| store::rotate_refresh(conn, &presented, now))
+        .await?
+    {
+        Rotation::Rotated(r) => Ok(web::Json(tokens(
+            &state,
+            &r.user_id,
+            &r.session_id,
+            r.refresh.plain,
+        )?)),
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
             "This refresh token was already used; the sign-in has been ended. Sign in again.",
         )),
-        Rotation::Invalid => Err(ApiError::unauthorized("invalid_refresh_token", "The refresh token is not valid.")),
+        Rotation::Invalid => Err(ApiError::unauthorized(
+            "invalid_refresh_token",
+            "The refresh token is not valid.",
+        )),
     }
 }
 
@@ -191,7 +257,10 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
     responses((status = 204, description = "Signed out (also when the token was unknown or already ended)"))
 )]
 #[post("/auth/logout")]
-pub async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    body: JsonBody<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
     let presented = checks.require("refresh_token", body.0.refresh_token, present);
     checks.finish()?;
@@ -228,7 +297,11 @@ async fn mail_link(
         .write(move |conn| {
             if let Some(user) = accounts::find_by_email_key(conn, &email_key)? {
                 let secret = store::create_link(conn, &user.id, purpose, now)?;
-                outbox::enqueue(conn, &template(&user, &templates::link(&base_url, path, &secret.plain)), now)?;
+                outbox::enqueue(
+                    conn,
+                    &template(&user, &templates::link(&base_url, path, &secret.plain)),
+                    now,
+                )?;
             }
             Ok(())
         })
@@ -248,8 +321,20 @@ async fn mail_link(
     )
 )]
 #[post("/auth/magic-links")]
-pub async fn request_magic_link(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<EmailRequest>) -> ApiResult<HttpResponse> {
-    mail_link(&state, &req, body.0, LinkPurpose::MagicLink, "magic-link", templates::magic_link).await
+pub async fn request_magic_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    mail_link(
+        &state,
+        &req,
+        body.0,
+        LinkPurpose::MagicLink,
+        "magic-link",
+        templates::magic_link,
+    )
+    .await
 }
 
 /// Sign in with the secret from a magic-link mail. It also confirms the address.
@@ -262,7 +347,11 @@ pub async fn request_magic_link(state: web::Data<AppState>, req: HttpRequest, bo
     )
 )]
 #[post("/auth/magic-links/redeem")]
-pub async fn redeem_magic_link(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<RedeemRequest>) -> ApiResult<web::Json<TokenResponse>> {
+pub async fn redeem_magic_link(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<RedeemRequest>,
+) -> ApiResult<web::Json<TokenResponse>> {
     let mut checks = Checks::new();
     let token = checks.require("token", body.0.token, present);
     checks.finish()?;
@@ -273,13 +362,23 @@ pub async fn redeem_magic_link(state: web::Data<AppState>, req: HttpRequest, bod
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::MagicLink, now)?;
             if accounts::mark_email_verified(conn, &user_id, now)? {
-                events::append(conn, user_event("user.email_verified", &user_id, json!({})), now)?;
+                events::append(
+                    conn,
+                    user_event("user.email_verified", &user_id, json!({})),
+                    now,
+                )?;
             }
-            let (session_id, secret) = store::start_session(conn, &user_id, "magic_link", agent.as_deref(), now)?;
+            let (session_id, secret) =
+                store::start_session(conn, &user_id, "magic_link", agent.as_deref(), now)?;
             Ok((user_id, session_id, secret))
         })
         .await?;
-    Ok(web::Json(tokens(&state, &user_id, &session_id, secret.plain)?))
+    Ok(web::Json(tokens(
+        &state,
+        &user_id,
+        &session_id,
+        secret.plain,
+    )?))
 }
 
 /// Mail a single-use password-reset link (valid 15 minutes). The answer never says whether the
@@ -293,8 +392,20 @@ pub async fn redeem_magic_link(state: web::Data<AppState>, req: HttpRequest, bod
     )
 )]
 #[post("/auth/password-resets")]
-pub async fn request_password_reset(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<EmailRequest>) -> ApiResult<HttpResponse> {
-    mail_link(&state, &req, body.0, LinkPurpose::PasswordReset, "reset-password", templates::password_reset).await
+pub async fn request_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    mail_link(
+        &state,
+        &req,
+        body.0,
+        LinkPurpose::PasswordReset,
+        "reset-password",
+        templates::password_reset,
+    )
+    .await
 }
 
 /// Set a new password with the secret from a reset mail. Every existing sign-in is ended.
@@ -308,7 +419,11 @@ pub async fn request_password_reset(state: web::Data<AppState>, req: HttpRequest
     )
 )]
 #[post("/auth/password-resets/redeem")]
-pub async fn redeem_password_reset(state: web::Data<AppState>, req: HttpRequest, body: JsonBody<ResetPasswordRequest>) -> ApiResult<HttpResponse> {
+pub async fn redeem_password_reset(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<ResetPasswordRequest>,
+) -> ApiResult<HttpResponse> {
     let body = body.0;
     let mut checks = Checks::new();
     let token = checks.require("token", body.token, present);
@@ -325,7 +440,11 @@ pub async fn redeem_password_reset(state: web::Data<AppState>, req: HttpRequest,
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, "password_reset", now)?;
             accounts::mark_email_verified(conn, &user_id, now)?;
-            events::append(conn, user_event("user.password_reset", &user_id, json!({})), now)?;
+            events::append(
+                conn,
+                user_event("user.password_reset", &user_id, json!({})),
+                now,
+            )?;
             Ok(())
         })
         .await?;
@@ -343,12 +462,21 @@ pub async fn redeem_password_reset(state: web::Data<AppState>, req: HttpRequest,
     )
 )]
 #[post("/auth/email-verifications")]
-pub async fn resend_email_verification(state: web::Data<AppState>, req: HttpRequest, caller: Caller) -> ApiResult<HttpResponse> {
+pub async fn resend_email_verification(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
     let user = caller.user;
     if user.email_verified_at.is_some() {
-        return Err(ApiError::conflict("already_verified", "This email address is already confirmed."));
+        return Err(ApiError::conflict(
+            "already_verified",
+            "This email address is already confirmed.",
+        ));
     }
-    state.throttle.attempt(client_ip(&req), Some(&user.email_lower))?;
+    state
+        .throttle
+        .attempt(client_ip(&req), Some(&user.email_lower))?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db
@@ -372,7 +500,10 @@ pub async fn resend_email_verification(state: web::Data<AppState>, req: HttpRequ
     )
 )]
 #[post("/auth/email-verifications/redeem")]
-pub async fn redeem_email_verification(state: web::Data<AppState>, body: JsonBody<RedeemRequest>) -> ApiResult<HttpResponse> {
+pub async fn redeem_email_verification(
+    state: web::Data<AppState>,
+    body: JsonBody<RedeemRequest>,
+) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
     let token = checks.require("token", body.0.token, present);
     checks.finish()?;
@@ -382,7 +513,11 @@ pub async fn redeem_email_verification(state: web::Data<AppState>, body: JsonBod
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::EmailVerification, now)?;
             if accounts::mark_email_verified(conn, &user_id, now)? {
-                events::append(conn, user_event("user.email_verified", &user_id, json!({})), now)?;
+                events::append(
+                    conn,
+                    user_event("user.email_verified", &user_id, json!({})),
+                    now,
+                )?;
             }
             Ok(())
         })

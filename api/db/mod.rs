@@ -45,10 +45,16 @@ pub struct DatabaseUrl {
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Self {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Self { backend: Backend::Postgres, url: raw.to_string() };
+            return Self {
+                backend: Backend::Postgres,
+                url: raw.to_string(),
+            };
         }
         let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
-        Self { backend: Backend::Sqlite, url: path.to_string() }
+        Self {
+            backend: Backend::Sqlite,
+            url: path.to_string(),
+        }
     }
 }
 
@@ -58,6 +64,7 @@ pub type Conn = PooledConnection<Manager>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<Manager>,
+    target: DatabaseUrl,
     backend: Backend,
     sqlite_writer: Arc<Mutex<()>>,
 }
@@ -87,8 +94,9 @@ impl Db {
         // "invalid connection url" and the pool would retry for its whole timeout.
         match target.backend {
             Backend::Postgres => {
-                diesel::PgConnection::establish(&target.url)
-                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(&target.url)))?;
+                diesel::PgConnection::establish(&target.url).with_context(|| {
+                    format!("connecting to PostgreSQL at {}", redact(&target.url))
+                })?;
             }
             Backend::Sqlite => {
                 if let Some(dir) = std::path::Path::new(&target.url).parent()
@@ -107,7 +115,12 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::<AnyConnection>::new(&target.url))
             .context("building the connection pool")?;
-        let db = Self { pool, backend: target.backend, sqlite_writer: Arc::new(Mutex::new(())) };
+        let db = Self {
+            pool,
+            backend: target.backend,
+            target,
+            sqlite_writer: Arc::new(Mutex::new(())),
+        };
         let applied = run_migrations(&mut *db.pool.get()?)?;
         for version in applied {
             tracing::info!(%version, "applied migration");
@@ -160,9 +173,39 @@ impl Db {
         conn.transaction(|c| f(c))
     }
 
-    /// A connection with a short checkout timeout, for health checks.
-    pub fn get_quick(&self, timeout: Duration) -> Result<Conn, r2d2::Error> {
-        self.pool.get_timeout(timeout)
+    /// Whether the database answers and is fully migrated; the reason when it is not.
+    ///
+    /// SQLite is checked through a new connection: pooled ones keep reading their cached pages
+    /// even after the file is gone or replaced, and would report a broken database as healthy.
+    pub fn readiness(&self) -> Result<(), &'static str> {
+        let unreachable = "The database cannot be reached.";
+        let mut fresh;
+        let mut pooled;
+        let conn: &mut AnyConnection = match self.backend {
+            Backend::Sqlite => {
+                if !std::path::Path::new(&self.target.url).is_file() {
+                    return Err(unreachable);
+                }
+                fresh = diesel::SqliteConnection::establish(&self.target.url)
+                    .map(AnyConnection::Sqlite)
+                    .map_err(|_| unreachable)?;
+                &mut fresh
+            }
+            Backend::Postgres => {
+                pooled = self
+                    .pool
+                    .get_timeout(Duration::from_secs(2))
+                    .map_err(|_| unreachable)?;
+                &mut pooled
+            }
+        };
+        diesel::sql_query("SELECT 1")
+            .execute(conn)
+            .map_err(|_| "The database does not answer queries.")?;
+        match migrations_applied(conn) {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err("Database migrations are not applied."),
+        }
     }
 }
 
@@ -208,15 +251,27 @@ mod tests {
 
     #[test]
     fn database_urls_pick_their_backend() {
-        assert_eq!(DatabaseUrl::parse("sqlite://./data/x.db").url, "./data/x.db");
+        assert_eq!(
+            DatabaseUrl::parse("sqlite://./data/x.db").url,
+            "./data/x.db"
+        );
         assert_eq!(DatabaseUrl::parse("/tmp/x.db").backend, Backend::Sqlite);
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend, Backend::Postgres);
-        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend, Backend::Postgres);
+        assert_eq!(
+            DatabaseUrl::parse("postgres://u@h/db").backend,
+            Backend::Postgres
+        );
+        assert_eq!(
+            DatabaseUrl::parse("postgresql://u@h/db").backend,
+            Backend::Postgres
+        );
     }
 
     #[test]
     fn redact_hides_only_the_password() {
-        assert_eq!(redact("postgres://bob:secret@db:5432/rt"), "postgres://bob:***@db:5432/rt");
+        assert_eq!(
+            redact("postgres://bob:secret@db:5432/rt"),
+            "postgres://bob:***@db:5432/rt"
+        );
         assert_eq!(redact("postgres://db/rt"), "postgres://db/rt");
     }
 }

@@ -17,7 +17,10 @@ struct LinkMail<'a> {
 
 fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
     let greeting = format!("Hello {},", user.display_name);
-    let text = format!("{greeting}\n\n{}\n\n{}: {}\n\n{}\n\n-- Roundtable\n", m.lead, m.action, m.link, m.footer);
+    let text = format!(
+        "{greeting}\n\n{}\n\n{}: {}\n\n{}\n\n-- Roundtable\n",
+        m.lead, m.action, m.link, m.footer
+    );
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\
          <p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p style=\"color:#555\">{}</p>\
@@ -28,7 +31,13 @@ fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
         encode_text(m.action),
         encode_text(m.footer),
     );
-    OutgoingMail { user_id: Some(user.id.clone()), to: user.email.clone(), subject: m.subject.to_string(), text, html }
+    OutgoingMail {
+        user_id: Some(user.id.clone()),
+        to: user.email.clone(),
+        subject: m.subject.to_string(),
+        text,
+        html,
+    }
 }
 
 /// Links open the web app, which redeems the secret with a POST: a mail scanner that follows
@@ -39,33 +48,42 @@ pub fn link(base_url: &str, path: &str, secret: &str) -> String {
 }
 
 pub fn verify_email(user: &UserRow, link: &str) -> OutgoingMail {
-    render(user, LinkMail {
-        subject: "Confirm your email address for Roundtable",
-        lead: "Welcome to Roundtable. Please confirm that this is your email address.",
-        action: "Confirm my address",
-        link,
-        footer: "The link works for 48 hours. If you did not sign up, ignore this mail.",
-    })
+    render(
+        user,
+        LinkMail {
+            subject: "Confirm your email address for Roundtable",
+            lead: "Welcome to Roundtable. Please confirm that this is your email address.",
+            action: "Confirm my address",
+            link,
+            footer: "The link works for 48 hours. If you did not sign up, ignore this mail.",
+        },
+    )
 }
 
 pub fn magic_link(user: &UserRow, link: &str) -> OutgoingMail {
-    render(user, LinkMail {
-        subject: "Your Roundtable sign-in link",
-        lead: "Someone asked to sign in to Roundtable with this address.",
-        action: "Sign in",
-        link,
-        footer: "The link works once, for 15 minutes. If it was not you, ignore this mail.",
-    })
+    render(
+        user,
+        LinkMail {
+            subject: "Your Roundtable sign-in link",
+            lead: "Someone asked to sign in to Roundtable with this address.",
+            action: "Sign in",
+            link,
+            footer: "The link works once, for 15 minutes. If it was not you, ignore this mail.",
+        },
+    )
 }
 
 pub fn password_reset(user: &UserRow, link: &str) -> OutgoingMail {
-    render(user, LinkMail {
-        subject: "Reset your Roundtable password",
-        lead: "Someone asked to reset the password of your Roundtable account.",
-        action: "Choose a new password",
-        link,
-        footer: "The link works once, for 15 minutes. If it was not you, ignore this mail; your password stays as it is.",
-    })
+    render(
+        user,
+        LinkMail {
+            subject: "Reset your Roundtable password",
+            lead: "Someone asked to reset the password of your Roundtable account.",
+            action: "Choose a new password",
+            link,
+            footer: "The link works once, for 15 minutes. If it was not you, ignore this mail; your password stays as it is.",
+        },
+    )
 }
 
 #[cfg(test)]
@@ -94,7 +112,10 @@ mod tests {
         assert_eq!(link, "https://rt.example/app/magic-link#token=rt_ln_abc");
         let mail = magic_link(&user("<script>x</script>"), &link);
         assert!(mail.text.contains(&link));
-        assert!(mail.html.contains("href=\"https://rt.example/app/magic-link#token=rt_ln_abc\""));
+        assert!(
+            mail.html
+                .contains("href=\"https://rt.example/app/magic-link#token=rt_ln_abc\"")
+        );
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
         assert_eq!(mail.to, "ada@example.com");

@@ -1,0 +1,404 @@
+//! `spawn_app()`: the real server on a random port with a fresh database (SQLite file, or a new
+//! PostgreSQL database when ROUNDTABLE_TEST_PG_URL names a server), a manual clock, and a real
+//! SMTP server (mailin-embedded) that keeps what it receives.
+
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::web;
+use diesel::Connection;
+use diesel::connection::SimpleConnection;
+use mailin_embedded::response::{self, Response};
+use mailin_embedded::{Handler, Server, SslConfig};
+use roundtable::clock::ManualClock;
+use roundtable::config::{Config, LogFormat};
+use roundtable::db::AnyConnection;
+use roundtable::startup::Application;
+use roundtable::state::AppState;
+use serde_json::{Value, json};
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// One message as the SMTP server received it.
+#[derive(Debug, Clone)]
+pub struct ReceivedMail {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl ReceivedMail {
+    /// The secret after `#token=` in the mail's link.
+    pub fn link_token(&self) -> String {
+        let start = self.text.find("#token=").expect("mail has a link") + "#token=".len();
+        self.text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+            .collect()
+    }
+}
+
+#[derive(Clone, Default)]
+struct SinkHandler {
+    current_to: Vec<String>,
+    current: Vec<u8>,
+    received: Arc<Mutex<Vec<ReceivedMail>>>,
+    refuse: Arc<AtomicBool>,
+}
+
+impl Handler for SinkHandler {
+    fn rcpt(&mut self, _to: &str) -> Response {
+        if self.refuse.load(Ordering::SeqCst) {
+            response::INTERNAL_ERROR
+        } else {
+            response::OK
+        }
+    }
+    fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
+        self.current_to = to.to_vec();
+        self.current.clear();
+        response::OK
+    }
+    fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.current.extend_from_slice(buf);
+        Ok(())
+    }
+    fn data_end(&mut self) -> Response {
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&self.current)
+            .expect("parsable mail");
+        self.received.lock().unwrap().push(ReceivedMail {
+            to: std::mem::take(&mut self.current_to),
+            subject: parsed.subject().unwrap_or_default().to_string(),
+            text: parsed
+                .body_text(0)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+            html: parsed
+                .body_html(0)
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
+        });
+        response::OK
+    }
+}
+
+/// A real SMTP server on a loopback port, running on its own thread.
+#[derive(Clone)]
+pub struct MailSink {
+    pub port: u16,
+    received: Arc<Mutex<Vec<ReceivedMail>>>,
+    pub refuse: Arc<AtomicBool>,
+}
+
+impl MailSink {
+    pub fn start() -> Self {
+        Self::start_on(TcpListener::bind("127.0.0.1:0").unwrap())
+    }
+
+    pub fn start_on(listener: TcpListener) -> Self {
+        let port = listener.local_addr().unwrap().port();
+        let handler = SinkHandler::default();
+        let (received, refuse) = (handler.received.clone(), handler.refuse.clone());
+        let mut server = Server::new(handler);
+        server
+            .with_name("sink.test")
+            .with_ssl(SslConfig::None)
+            .unwrap()
+            .with_tcp_listener(listener);
+        std::thread::spawn(move || {
+            let _ = server.serve();
+        });
+        Self {
+            port,
+            received,
+            refuse,
+        }
+    }
+
+    pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
+        self.received
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t == address))
+            .cloned()
+            .collect()
+    }
+
+    /// Waits (up to 10 s) until `count` mails to `address` have arrived.
+    pub async fn wait_for(&self, address: &str, count: usize) -> Vec<ReceivedMail> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let mails = self.mails_to(address);
+            if mails.len() >= count {
+                return mails;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected {count} mail(s) to {address}, got {}",
+                mails.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub clock: ManualClock,
+    pub state: web::Data<AppState>,
+    pub mail: Option<MailSink>,
+    pub database_url: String,
+    pub pg_admin_url: Option<String>,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Options {
+    /// Start an SMTP server for the app (otherwise the app gets `smtp_url`).
+    pub mail_sink: bool,
+    pub smtp_url: Option<String>,
+    pub background_jobs: bool,
+    pub rate_limit_ip_per_minute: u32,
+    pub rate_limit_account_per_hour: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            mail_sink: true,
+            smtp_url: None,
+            background_jobs: true,
+            rate_limit_ip_per_minute: 1000,
+            rate_limit_account_per_hour: 1000,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+/// A fresh database: a new PostgreSQL database, or a SQLite file in `dir`.
+fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
+    match std::env::var("ROUNDTABLE_TEST_PG_URL") {
+        Ok(admin_url) if !admin_url.is_empty() => {
+            let name = format!("rt_test_{}", uuid::Uuid::new_v4().simple());
+            let mut admin = diesel::PgConnection::establish(&admin_url)
+                .expect("connect to the test PostgreSQL server");
+            admin
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create test database");
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(base, _)| base)
+                .unwrap_or(&admin_url)
+                .to_string();
+            (format!("{base}/{name}"), Some(admin_url))
+        }
+        _ => (
+            format!("sqlite://{}", dir.join("roundtable.db").display()),
+            None,
+        ),
+    }
+}
+
+pub async fn spawn_app_with(options: Options) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg_admin_url) = fresh_database(dir.path());
+    let mail = options.mail_sink.then(MailSink::start);
+    let smtp_url = mail
+        .as_ref()
+        .map(|sink| format!("smtp://127.0.0.1:{}", sink.port))
+        .or(options.smtp_url);
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: database_url.clone(),
+        base_url: None,
+        smtp_url,
+        mail_from: "Roundtable <roundtable@example.com>".into(),
+        jwt_secret: None,
+        log: std::env::var("ROUNDTABLE_TEST_LOG").unwrap_or_else(|_| "error".into()),
+        log_format: LogFormat::Text,
+        db_pool_size: 4,
+        rate_limit_ip_per_minute: options.rate_limit_ip_per_minute,
+        rate_limit_account_per_hour: options.rate_limit_account_per_hour,
+        max_body_bytes: 16 * 1024,
+        mail_sweep_seconds: 3600,
+        workers: Some(1),
+        background_jobs: options.background_jobs,
+    };
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let app = Application::build(&config, Arc::new(clock.clone()))
+        .await
+        .expect("app builds");
+    let base = format!("http://{}", app.address());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        mail,
+        database_url,
+        pg_admin_url,
+        _dir: dir,
+    }
+}
+
+/// A signed-up user and a fresh sign-in.
+pub struct TestUser {
+    pub id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn mail(&self) -> &MailSink {
+        self.mail.as_ref().expect("this app has a mail sink")
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST without a body, as the caller.
+    pub async fn post_as(&self, path: &str, token: &str) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A POST of raw bytes with the given content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &'static str,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn signup(&self, email: &str) -> reqwest::Response {
+        self.post(
+            "/api/v1/auth/signup",
+            &json!({"email": email, "password": PASSWORD, "display_name": "Test Person", "time_zone": "Europe/Berlin"}),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post(
+            "/api/v1/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs up `email` and signs in.
+    pub async fn user(&self, email: &str) -> TestUser {
+        let created = self.signup(email).await;
+        assert_eq!(created.status(), 201, "signup {email}");
+        let id = created.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let tokens: Value = self.login(email, PASSWORD).await.json().await.unwrap();
+        TestUser {
+            id,
+            access_token: tokens["access_token"].as_str().unwrap().to_string(),
+            refresh_token: tokens["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// A direct connection to the app's database, for arranging failures and checking effects.
+    pub fn db(&self) -> AnyConnection {
+        let url = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .unwrap_or(&self.database_url);
+        AnyConnection::establish(url).expect("connect to the test database")
+    }
+}
+
+/// Asserts a problem+json response with the given status and code, and returns its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], code, "code in {body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], format!("urn:roundtable:problem:{code}"));
+    assert_eq!(body["request_id"], request_id.as_str());
+    assert!(body["title"].is_string() && body["detail"].is_string());
+    body
+}

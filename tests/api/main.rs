@@ -1,0 +1,13 @@
+//! Black-box HTTP tests: each test starts the real server on a random port with a fresh
+//! database. The suite runs once on SQLite and once on PostgreSQL (see tests/run.sh).
+
+mod helpers;
+
+mod accounts;
+mod binary;
+mod errors;
+mod health;
+mod links;
+mod mail_delivery;
+mod openapi;
+mod tokens;

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh clone: installs what is missing, builds once, runs unit and
+# HTTP tests on SQLite, starts a throwaway PostgreSQL cluster, runs the HTTP tests again on it,
+# stops what it started, and ends with one line: "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export RUST_BACKTRACE=0 CARGO_TERM_COLOR=never NEXTEST_HIDE_PROGRESS_BAR=1
+LOGS=$(mktemp -d /tmp/roundtable-tests.XXXXXX)
+passed=0
+failed=0
+broken=0
+
+say() { printf '\n==> %s\n' "$*"; }
+
+need_apt=()
+command -v cargo-nextest >/dev/null 2>&1 || cargo nextest --version >/dev/null 2>&1 || NEED_NEXTEST=1
+ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+[ -e /usr/include/postgresql/libpq-fe.h ] || need_apt+=(libpq-dev)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  say "installing ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+if [ "${NEED_NEXTEST:-0}" = 1 ]; then
+  say "installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+# Adds the counts from a nextest run's summary line to the totals.
+count() {
+  local log=$1 summary p f t
+  summary=$(grep -E '^ *Summary ' "$log" | tail -1)
+  if [ -z "$summary" ]; then
+    echo "no test summary in $log (build or run error)"; broken=1; return
+  fi
+  p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary"); f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
+  t=$(sed -nE 's/.* ([0-9]+) timed out.*/\1/p' <<<"$summary")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0} + ${t:-0}))
+}
+
+say "building"
+if ! cargo nextest run --no-run 2>&1 | tail -3; then broken=1; fi
+
+say "unit, property and HTTP tests on SQLite"
+cargo nextest run 2>&1 | tee "$LOGS/sqlite.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error' ; count "$LOGS/sqlite.log"
+
+# Throwaway PostgreSQL on a free loopback port (initdb refuses to run as root).
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+PGTMP=$(mktemp -d /tmp/roundtable-pg.XXXXXX)
+chown postgres:postgres "$PGTMP" 2>/dev/null || true
+stop_pg() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$PGTMP"; }
+trap stop_pg EXIT
+PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+say "starting PostgreSQL on 127.0.0.1:$PGPORT"
+if runuser -u postgres -- "$PGBIN/initdb" -D "$PGTMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$PGTMP/initdb.log" 2>&1 \
+  && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/pg.log" -w -t 30 \
+       -o "-p $PGPORT -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+       start >/dev/null; then
+  say "HTTP tests on PostgreSQL"
+  ROUNDTABLE_TEST_PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres" \
+    cargo nextest run -E 'kind(test)' 2>&1 | tee "$LOGS/postgres.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error'
+  count "$LOGS/postgres.log"
+else
+  cat "$PGTMP/initdb.log" "$PGTMP/pg.log" 2>/dev/null
+  echo "PostgreSQL did not start"; broken=1
+fi
+
+echo
+echo "logs: $LOGS"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$broken" -eq 0 ]
