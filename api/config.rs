@@ -10,11 +10,7 @@ pub struct Config {
     pub bind: String,
 
     /// `sqlite://path`, a bare file path, or `postgres://user@host/db`.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://./data/roundtable.db"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/roundtable.db")]
     pub database_url: String,
 
     /// Public URL of this server, used in links inside mail (default: http://BIND).
@@ -27,11 +23,7 @@ pub struct Config {
     pub smtp_url: Option<String>,
 
     /// Sender of every mail.
-    #[arg(
-        long,
-        env = "ROUNDTABLE_MAIL_FROM",
-        default_value = "Roundtable <roundtable@localhost>"
-    )]
+    #[arg(long, env = "ROUNDTABLE_MAIL_FROM", default_value = "Roundtable <roundtable@localhost>")]
     pub mail_from: String,
 
     /// HS256 secret for access tokens (at least 32 bytes). Unset: one is generated on first run
@@ -43,12 +35,7 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_LOG", default_value = "info")]
     pub log: String,
 
-    #[arg(
-        long,
-        env = "ROUNDTABLE_LOG_FORMAT",
-        value_enum,
-        default_value = "text"
-    )]
+    #[arg(long, env = "ROUNDTABLE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
     /// Connections in the database pool.
@@ -56,19 +43,11 @@ pub struct Config {
     pub db_pool_size: u32,
 
     /// Sign-in and mail-sending requests allowed per client IP per minute.
-    #[arg(
-        long,
-        env = "ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE",
-        default_value_t = 30
-    )]
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE", default_value_t = 30)]
     pub rate_limit_ip_per_minute: u32,
 
     /// Sign-in and mail-sending requests allowed per account (email address) per hour.
-    #[arg(
-        long,
-        env = "ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR",
-        default_value_t = 20
-    )]
+    #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR", default_value_t = 20)]
     pub rate_limit_account_per_hour: u32,
 
     /// Largest accepted JSON body, in bytes.

@@ -26,11 +26,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            code: code.to_string(),
-            message: message.into(),
-        }
+        Self { field: field.into(), code: code.to_string(), message: message.into() }
     }
 }
 
@@ -105,16 +101,10 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Unauthorized {
-            code,
-            detail: detail.into(),
-        }
+        Self::Unauthorized { code, detail: detail.into() }
     }
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Conflict {
-            code,
-            detail: detail.into(),
-        }
+        Self::Conflict { code, detail: detail.into() }
     }
     pub fn invalid(field: &str, code: &str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
@@ -146,9 +136,7 @@ impl ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many attempts; retry in {retry_after_secs} s.")
             }
-            Self::Internal(_) => {
-                "An unexpected error occurred. Quote the request_id when reporting it.".to_string()
-            }
+            Self::Internal(_) => "An unexpected error occurred. Quote the request_id when reporting it.".to_string(),
             other => other.to_string(),
         }
     }

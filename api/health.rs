@@ -6,7 +6,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::Backend;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
+use crate::openapi::NotReady;
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -34,26 +35,19 @@ pub async fn healthz() -> web::Json<Health> {
     tag = "health",
     responses(
         (status = 200, body = Readiness),
-        (status = 503, description = "`not_ready`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, response = NotReady),
     )
 )]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> ApiResult<web::Json<Readiness>> {
     let database = state.db.clone();
-    let check = tokio::task::spawn_blocking(move || database.readiness())
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let check =
+        tokio::task::spawn_blocking(move || database.readiness()).await.map_err(|e| ApiError::Internal(e.into()))?;
     match check {
-        Ok(()) => Ok(web::Json(Readiness {
-            status: "ready",
-            backend: state.db.backend(),
-        })),
+        Ok(()) => Ok(web::Json(Readiness { status: "ready", backend: state.db.backend() })),
         Err(reason) => {
             tracing::warn!(reason, "not ready");
-            Err(ApiError::ServiceUnavailable {
-                code: "not_ready",
-                detail: reason.to_string(),
-            })
+            Err(ApiError::ServiceUnavailable { code: "not_ready", detail: reason.to_string() })
         }
     }
 }

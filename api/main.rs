@@ -10,11 +10,7 @@ use roundtable::startup::{Application, openapi_spec};
 use roundtable::telemetry;
 
 #[derive(Parser)]
-#[command(
-    name = "roundtable",
-    version,
-    about = "Peer-learning cohorts: API, phone app and reminders in one binary"
-)]
+#[command(name = "roundtable", version, about = "Peer-learning cohorts: API, phone app and reminders in one binary")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -36,11 +32,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => print_openapi(),
-        Command::Migrate => telemetry::init(&cli.config.log, cli.config.log_format)
-            .and_then(|()| migrate(&cli.config)),
-        Command::Serve => {
-            telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| serve(cli.config))
-        }
+        Command::Migrate => telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| migrate(&cli.config)),
+        Command::Serve => telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| serve(cli.config)),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
-use utoipa::{Modify, OpenApi as _};
+use utoipa::{Modify, OpenApi as _, ToResponse};
 
 use crate::error::{FieldError, Problem};
 
@@ -19,7 +19,10 @@ use crate::error::{FieldError, Problem};
             answer `{items, next_cursor}`. Times are RFC 3339 in UTC.",
         license(name = "AGPL-3.0-or-later")
     ),
-    components(schemas(Problem, FieldError)),
+    components(
+        schemas(Problem, FieldError),
+        responses(RateLimited, InvalidLink, NotFound, Conflict, NotReady)
+    ),
     tags(
         (name = "auth", description = "Sign up, sign in, tokens, links by mail"),
         (name = "me", description = "The signed-in user"),
@@ -28,47 +31,47 @@ use crate::error::{FieldError, Problem};
 )]
 pub struct ApiDoc;
 
+// Problem responses that several operations share, referenced by name from the handlers.
+
+/// `rate_limited`: too many attempts from this address or for this account; retry after the
+/// number of seconds in `Retry-After`.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct RateLimited(pub Problem);
+
+/// `invalid_link`: the link is unknown, has expired or was already used.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct InvalidLink(pub Problem);
+
+/// `not_found`: no such object, or it is not visible to the caller.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotFound(pub Problem);
+
+/// The request conflicts with the current state; `code` says how (e.g. `email_taken`).
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct Conflict(pub Problem);
+
+/// `not_ready`: the database is unreachable or not migrated.
+#[derive(ToResponse)]
+#[response(content_type = "application/problem+json")]
+pub struct NotReady(pub Problem);
+
 /// The base document, before the routes add their paths.
 pub fn base() -> OpenApi {
     ApiDoc::openapi()
 }
 
 const STANDARD_PROBLEMS: [(&str, &str, &str); 7] = [
-    (
-        "400",
-        "BadRequest",
-        "`malformed_json`: the body is not JSON",
-    ),
-    (
-        "401",
-        "Unauthorized",
-        "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)",
-    ),
-    (
-        "413",
-        "PayloadTooLarge",
-        "`payload_too_large`: the body is over the limit",
-    ),
-    (
-        "415",
-        "UnsupportedMediaType",
-        "`unsupported_media_type`: send `Content-Type: application/json`",
-    ),
-    (
-        "422",
-        "ValidationFailed",
-        "`validation_failed`: `errors` names every invalid field",
-    ),
-    (
-        "500",
-        "Internal",
-        "`internal`: an unexpected error; quote `request_id`",
-    ),
-    (
-        "503",
-        "Unavailable",
-        "`database_unavailable`: try again shortly",
-    ),
+    ("400", "BadRequest", "`malformed_json`: the body is not JSON"),
+    ("401", "Unauthorized", "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)"),
+    ("413", "PayloadTooLarge", "`payload_too_large`: the body is over the limit"),
+    ("415", "UnsupportedMediaType", "`unsupported_media_type`: send `Content-Type: application/json`"),
+    ("422", "ValidationFailed", "`validation_failed`: `errors` names every invalid field"),
+    ("500", "Internal", "`internal`: an unexpected error; quote `request_id`"),
+    ("503", "Unavailable", "`database_unavailable`: try again shortly"),
 ];
 
 /// Adds the security scheme and, to every operation, the problem responses that apply to it.
@@ -83,16 +86,12 @@ impl Modify for SharedParts {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
-                    .description(Some(
-                        "An access token from /api/v1/auth/login, /refresh or a magic link.",
-                    ))
+                    .description(Some("An access token from /api/v1/auth/login, /refresh or a magic link."))
                     .build(),
             ),
         );
         for (_, name, description) in STANDARD_PROBLEMS {
-            let problem = ContentBuilder::new()
-                .schema(Some(Ref::from_schema_name("Problem")))
-                .build();
+            let problem = ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build();
             components.responses.insert(
                 name.to_string(),
                 RefOr::T(
@@ -104,15 +103,8 @@ impl Modify for SharedParts {
             );
         }
         for item in openapi.paths.paths.values_mut() {
-            for operation in [
-                &mut item.get,
-                &mut item.put,
-                &mut item.post,
-                &mut item.delete,
-                &mut item.patch,
-            ]
-            .into_iter()
-            .flatten()
+            for operation in
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch].into_iter().flatten()
             {
                 add_problems(operation);
             }
@@ -122,20 +114,15 @@ impl Modify for SharedParts {
 
 fn add_problems(operation: &mut Operation) {
     let has_body = operation.request_body.is_some();
-    let has_query = operation
-        .parameters
-        .as_ref()
-        .is_some_and(|params| params.iter().any(|p| p.parameter_in == ParameterIn::Query));
+    let has_query =
+        operation.parameters.as_ref().is_some_and(|params| params.iter().any(|p| p.parameter_in == ParameterIn::Query));
     let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
     for (status, name, _) in STANDARD_PROBLEMS {
         let applies = match status {
             "400" | "413" | "415" => has_body,
             "422" => has_body || has_query,
             "401" => secured,
-            "503" => operation
-                .tags
-                .as_ref()
-                .is_none_or(|tags| !tags.iter().any(|t| t == "health")),
+            "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health")),
             _ => true,
         };
         if applies {

@@ -51,11 +51,7 @@ impl PageParams {
     pub fn validate(self) -> ApiResult<PageRequest> {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::invalid(
-                "limit",
-                "out_of_range",
-                format!("must be between 1 and {MAX_LIMIT}"),
-            ));
+            return Err(ApiError::invalid("limit", "out_of_range", format!("must be between 1 and {MAX_LIMIT}")));
         }
         let after = self.cursor.as_deref().map(decode).transpose()?;
         Ok(PageRequest { limit, after })
@@ -84,10 +80,7 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Self {
-            items: rows.into_iter().map(into).collect(),
-            next_cursor,
-        }
+        Self { items: rows.into_iter().map(into).collect(), next_cursor }
     }
 }
 
@@ -99,13 +92,7 @@ pub fn encode(cursor: &Cursor) -> String {
 }
 
 pub fn decode(text: &str) -> ApiResult<Cursor> {
-    let bad = || {
-        ApiError::invalid(
-            "cursor",
-            "invalid_cursor",
-            "is not a cursor returned by this list",
-        )
-    };
+    let bad = || ApiError::invalid("cursor", "invalid_cursor", "is not a cursor returned by this list");
     let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| bad())?;
     let plain = String::from_utf8(bytes).map_err(|_| bad())?;
     let mut parts = plain.splitn(3, '|');
@@ -113,16 +100,11 @@ pub fn decode(text: &str) -> ApiResult<Cursor> {
         return Err(bad());
     };
     let micros: i64 = micros.parse().map_err(|_| bad())?;
-    let created_at = chrono::DateTime::from_timestamp_micros(micros)
-        .ok_or_else(bad)?
-        .naive_utc();
+    let created_at = chrono::DateTime::from_timestamp_micros(micros).ok_or_else(bad)?.naive_utc();
     if id.is_empty() {
         return Err(bad());
     }
-    Ok(Cursor {
-        created_at,
-        id: id.to_string(),
-    })
+    Ok(Cursor { created_at, id: id.to_string() })
 }
 
 #[cfg(test)]
@@ -131,27 +113,16 @@ mod tests {
     use proptest::prelude::*;
 
     fn cursor_at(micros: i64, id: &str) -> Cursor {
-        Cursor {
-            created_at: chrono::DateTime::from_timestamp_micros(micros)
-                .unwrap()
-                .naive_utc(),
-            id: id.into(),
-        }
+        Cursor { created_at: chrono::DateTime::from_timestamp_micros(micros).unwrap().naive_utc(), id: id.into() }
     }
 
     #[test]
     fn pages_split_rows_and_point_past_the_last_item() {
-        let request = PageRequest {
-            limit: 2,
-            after: None,
-        };
+        let request = PageRequest { limit: 2, after: None };
         let rows = vec![(1, "a"), (2, "b"), (3, "c")];
         let page = Page::from_rows(rows, &request, |r| cursor_at(r.0, r.1), |r| r.1);
         assert_eq!(page.items, vec!["a", "b"]);
-        assert_eq!(
-            decode(page.next_cursor.as_deref().unwrap()).unwrap(),
-            cursor_at(2, "b")
-        );
+        assert_eq!(decode(page.next_cursor.as_deref().unwrap()).unwrap(), cursor_at(2, "b"));
 
         let last = Page::from_rows(vec![(3, "c")], &request, |r| cursor_at(r.0, r.1), |r| r.1);
         assert_eq!(last.next_cursor, None);
@@ -159,37 +130,14 @@ mod tests {
 
     #[test]
     fn limits_are_checked() {
-        assert!(
-            PageParams {
-                limit: Some(0),
-                cursor: None
-            }
-            .validate()
-            .is_err()
-        );
-        assert!(
-            PageParams {
-                limit: Some(201),
-                cursor: None
-            }
-            .validate()
-            .is_err()
-        );
-        assert_eq!(
-            PageParams::default().validate().unwrap().limit,
-            DEFAULT_LIMIT
-        );
+        assert!(PageParams { limit: Some(0), cursor: None }.validate().is_err());
+        assert!(PageParams { limit: Some(201), cursor: None }.validate().is_err());
+        assert_eq!(PageParams::default().validate().unwrap().limit, DEFAULT_LIMIT);
     }
 
     #[test]
     fn garbage_cursors_are_422_on_the_cursor_field() {
-        for text in [
-            "",
-            "!!!",
-            "djF8eHx5",
-            &URL_SAFE_NO_PAD.encode("v2|1|a"),
-            &URL_SAFE_NO_PAD.encode("v1|1|"),
-        ] {
+        for text in ["", "!!!", "djF8eHx5", &URL_SAFE_NO_PAD.encode("v2|1|a"), &URL_SAFE_NO_PAD.encode("v1|1|")] {
             match decode(text) {
                 Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "cursor"),
                 other => panic!("{text:?} gave {other:?}"),

@@ -32,22 +32,14 @@ use crate::{accounts, auth, health, openapi};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(health::healthz)
-        .service(health::readyz)
-        .service(
-            utoipa_actix_web::scope("/api/v1")
-                .configure(auth::routes::routes)
-                .configure(accounts::routes::routes),
-        );
+    cfg.service(health::healthz).service(health::readyz).service(
+        utoipa_actix_web::scope("/api/v1").configure(auth::routes::routes).configure(accounts::routes::routes),
+    );
 }
 
 /// The OpenAPI document the server serves at `/api/openapi.json`.
 pub fn openapi_spec() -> OpenApi {
-    let (_, mut spec) = App::new()
-        .into_utoipa_app()
-        .openapi(openapi::base())
-        .configure(routes)
-        .split_for_parts();
+    let (_, mut spec) = App::new().into_utoipa_app().openapi(openapi::base()).configure(routes).split_for_parts();
     openapi::SharedParts.modify(&mut spec);
     spec
 }
@@ -67,24 +59,15 @@ impl Application {
             tokio::task::spawn_blocking(move || Db::connect(&url, size)).await??
         };
         let secret = jwt_secret(config, &db).await?;
-        let listener =
-            TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
+        let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let address = listener.local_addr()?;
-        let mailer = Arc::new(Mailer::new(
-            db.clone(),
-            clock.clone(),
-            config.smtp_url.as_deref(),
-            &config.mail_from,
-        )?);
+        let mailer = Arc::new(Mailer::new(db.clone(), clock.clone(), config.smtp_url.as_deref(), &config.mail_from)?);
         let state = web::Data::new(AppState {
             db,
             clock,
             jwt: JwtKeys::new(secret.as_bytes()),
             mailer,
-            throttle: Throttle::new(
-                config.rate_limit_ip_per_minute,
-                config.rate_limit_account_per_hour,
-            ),
+            throttle: Throttle::new(config.rate_limit_ip_per_minute, config.rate_limit_account_per_hour),
             base_url: config.base_url(address),
         });
 
@@ -99,16 +82,9 @@ impl Application {
                 .app_data(known.clone())
                 .app_data(limit.clone())
                 .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                    ApiError::Validation(vec![FieldError::new(
-                        "query",
-                        "invalid_query",
-                        err.to_string(),
-                    )])
-                    .into()
+                    ApiError::Validation(vec![FieldError::new("query", "invalid_query", err.to_string())]).into()
                 }))
-                .app_data(
-                    web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()),
-                )
+                .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
                 // Swagger UI before the /api scope: the scope would otherwise claim /api/openapi.json.
                 .service(
                     SwaggerUi::new("/docs/{_:.*}")
@@ -129,20 +105,11 @@ impl Application {
         let server = server.run();
 
         let (scheduler, mail_worker) = if config.background_jobs {
-            (
-                Some(start_scheduler(&state, config.mail_sweep_seconds).await?),
-                Some(state.mailer.spawn_worker()),
-            )
+            (Some(start_scheduler(&state, config.mail_sweep_seconds).await?), Some(state.mailer.spawn_worker()))
         } else {
             (None, None)
         };
-        Ok(Self {
-            server,
-            address,
-            state,
-            scheduler,
-            mail_worker,
-        })
+        Ok(Self { server, address, state, scheduler, mail_worker })
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -172,13 +139,8 @@ impl Application {
 
 /// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due and lets
 /// the throttles forget idle clients.
-async fn start_scheduler(
-    state: &web::Data<AppState>,
-    every_seconds: u64,
-) -> anyhow::Result<JobScheduler> {
-    let scheduler = JobScheduler::new()
-        .await
-        .context("creating the scheduler")?;
+async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
+    let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let sweep_state = state.clone();
     let sweep = Job::new_repeated_async(Duration::from_secs(every_seconds.max(1)), move |_, _| {
         let state = sweep_state.clone();
@@ -199,10 +161,7 @@ const JWT_SECRET_SETTING: &str = "jwt_secret";
 /// database, so every replica signs and checks tokens with the same key.
 async fn jwt_secret(config: &Config, db: &Db) -> anyhow::Result<String> {
     if let Some(secret) = &config.jwt_secret {
-        anyhow::ensure!(
-            secret.len() >= 32,
-            "ROUNDTABLE_JWT_SECRET must be at least 32 bytes long"
-        );
+        anyhow::ensure!(secret.len() >= 32, "ROUNDTABLE_JWT_SECRET must be at least 32 bytes long");
         return Ok(secret.clone());
     }
     Ok(db.read(stored_jwt_secret).await?)
@@ -222,17 +181,11 @@ fn stored_jwt_secret(conn: &mut AnyConnection) -> ApiResult<String> {
     let generated = crate::auth::secrets::generate("").plain;
     // A replica starting at the same moment may insert first; then its secret is the one read back.
     let inserted = diesel::insert_into(instance_settings::table)
-        .values((
-            instance_settings::name.eq(JWT_SECRET_SETTING),
-            instance_settings::value.eq(&generated),
-        ))
+        .values((instance_settings::name.eq(JWT_SECRET_SETTING), instance_settings::value.eq(&generated)))
         .execute(conn);
     match inserted {
         Ok(_) => tracing::info!("generated the access-token secret (kept in the database)"),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => {}
+        Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {}
         Err(other) => return Err(other.into()),
     }
     read(conn)?.ok_or(ApiError::NotFound)

@@ -14,10 +14,7 @@ pub struct Invalid {
 
 impl Invalid {
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-        }
+        Self { code, message: message.into() }
     }
 }
 
@@ -32,8 +29,7 @@ impl Checks {
     }
 
     pub fn fail(&mut self, field: &str, invalid: Invalid) {
-        self.errors
-            .push(FieldError::new(field, invalid.code, invalid.message));
+        self.errors.push(FieldError::new(field, invalid.code, invalid.message));
     }
 
     /// A field that must be present and valid. On failure the error is recorded and a default
@@ -63,12 +59,7 @@ impl Checks {
         value.map(|v| self.valid(field, v, validate))
     }
 
-    fn valid<T, U: Default>(
-        &mut self,
-        field: &str,
-        value: T,
-        validate: impl FnOnce(T) -> Result<U, Invalid>,
-    ) -> U {
+    fn valid<T, U: Default>(&mut self, field: &str, value: T, validate: impl FnOnce(T) -> Result<U, Invalid>) -> U {
         validate(value).unwrap_or_else(|invalid| {
             self.fail(field, invalid);
             U::default()
@@ -76,11 +67,7 @@ impl Checks {
     }
 
     pub fn finish(self) -> ApiResult<()> {
-        if self.errors.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self.errors))
-        }
+        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
 }
 
@@ -93,18 +80,10 @@ pub fn email(raw: String) -> Result<String, Invalid> {
     if trimmed.len() > 254 {
         return Err(Invalid::new("too_long", "must be at most 254 characters"));
     }
-    let options = Options::default()
-        .with_required_tld()
-        .without_display_text()
-        .without_domain_literal();
+    let options = Options::default().with_required_tld().without_display_text().without_domain_literal();
     EmailAddress::parse_with_options(trimmed, options)
         .map(|_| trimmed.to_string())
-        .map_err(|_| {
-            Invalid::new(
-                "invalid_format",
-                "must be an email address like ada@example.com",
-            )
-        })
+        .map_err(|_| Invalid::new("invalid_format", "must be an email address like ada@example.com"))
 }
 
 /// The key under which an address is unique: case-insensitive, as people expect.
@@ -116,16 +95,10 @@ pub fn email_key(address: &str) -> String {
 pub fn password(raw: String) -> Result<String, Invalid> {
     let chars = raw.chars().count();
     if chars < PASSWORD_MIN_CHARS {
-        return Err(Invalid::new(
-            "too_short",
-            format!("must be at least {PASSWORD_MIN_CHARS} characters"),
-        ));
+        return Err(Invalid::new("too_short", format!("must be at least {PASSWORD_MIN_CHARS} characters")));
     }
     if chars > PASSWORD_MAX_CHARS {
-        return Err(Invalid::new(
-            "too_long",
-            format!("must be at most {PASSWORD_MAX_CHARS} characters"),
-        ));
+        return Err(Invalid::new("too_long", format!("must be at most {PASSWORD_MAX_CHARS} characters")));
     }
     Ok(raw)
 }
@@ -140,10 +113,7 @@ pub fn display_name(raw: String) -> Result<String, Invalid> {
         return Err(Invalid::new("too_long", "must be at most 80 characters"));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(Invalid::new(
-            "invalid_format",
-            "must not contain control characters",
-        ));
+        return Err(Invalid::new("invalid_format", "must not contain control characters"));
     }
     Ok(trimmed.to_string())
 }
@@ -153,33 +123,20 @@ pub fn time_zone(raw: String) -> Result<String, Invalid> {
     raw.trim()
         .parse::<chrono_tz::Tz>()
         .map(|tz| tz.name().to_string())
-        .map_err(|_| {
-            Invalid::new(
-                "unknown_time_zone",
-                "must be an IANA time zone such as Europe/Berlin",
-            )
-        })
+        .map_err(|_| Invalid::new("unknown_time_zone", "must be an IANA time zone such as Europe/Berlin"))
 }
 
 /// A BCP 47 language tag such as `en` or `pt-BR`.
 pub fn locale(raw: String) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() || trimmed.len() > 35 {
-        return Err(Invalid::new(
-            "invalid_format",
-            "must be a language tag such as en or pt-BR",
-        ));
+        return Err(Invalid::new("invalid_format", "must be a language tag such as en or pt-BR"));
     }
     language_tags::LanguageTag::parse(trimmed)
         .ok()
         .filter(|tag| tag.is_valid())
         .map(|tag| tag.to_string())
-        .ok_or_else(|| {
-            Invalid::new(
-                "invalid_format",
-                "must be a language tag such as en or pt-BR",
-            )
-        })
+        .ok_or_else(|| Invalid::new("invalid_format", "must be a language tag such as en or pt-BR"))
 }
 
 #[cfg(test)]
@@ -189,10 +146,7 @@ mod tests {
 
     #[test]
     fn known_good_and_bad_values() {
-        assert_eq!(
-            email("  Ada@Example.com ".into()).unwrap(),
-            "Ada@Example.com"
-        );
+        assert_eq!(email("  Ada@Example.com ".into()).unwrap(), "Ada@Example.com");
         assert!(email("ada@localhost".into()).is_err());
         assert!(email("Ada <ada@example.com>".into()).is_err());
         assert!(email("not-an-email".into()).is_err());
@@ -200,10 +154,7 @@ mod tests {
         assert_eq!(password("12345678".into()).unwrap(), "12345678");
         assert_eq!(password("1234567".into()).unwrap_err().code, "too_short");
         assert_eq!(time_zone("Europe/Berlin".into()).unwrap(), "Europe/Berlin");
-        assert_eq!(
-            time_zone("Mars/Olympus".into()).unwrap_err().code,
-            "unknown_time_zone"
-        );
+        assert_eq!(time_zone("Mars/Olympus".into()).unwrap_err().code, "unknown_time_zone");
         assert_eq!(locale("pt-BR".into()).unwrap(), "pt-BR");
         assert!(locale("not a tag".into()).is_err());
         assert_eq!(display_name("  Ada  ".into()).unwrap(), "Ada");
@@ -219,14 +170,8 @@ mod tests {
         assert!(e.is_empty() && p.is_empty() && l.is_none());
         match checks.finish() {
             Err(ApiError::Validation(errors)) => {
-                let fields: Vec<_> = errors
-                    .iter()
-                    .map(|e| (e.field.as_str(), e.code.as_str()))
-                    .collect();
-                assert_eq!(
-                    fields,
-                    vec![("email", "invalid_format"), ("password", "required")]
-                );
+                let fields: Vec<_> = errors.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+                assert_eq!(fields, vec![("email", "invalid_format"), ("password", "required")]);
             }
             other => panic!("expected validation errors, got {other:?}"),
         }

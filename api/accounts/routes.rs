@@ -7,19 +7,16 @@ use super::model::{ProfileChanges, SignIn, SignInRow, UpdateMe, User};
 use super::store;
 use crate::auth::Caller;
 use crate::auth::store as auth_store;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult};
 use crate::events::{self, NewEvent};
 use crate::http::json::JsonBody;
+use crate::openapi::NotFound;
 use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
 use crate::validation::{self, Checks};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(get_me)
-        .service(update_me)
-        .service(delete_me)
-        .service(list_sign_ins)
-        .service(end_sign_in);
+    cfg.service(get_me).service(update_me).service(delete_me).service(list_sign_ins).service(end_sign_in);
 }
 
 /// The signed-in user.
@@ -120,18 +117,12 @@ pub async fn list_sign_ins(
     let page = query.into_inner().validate()?;
     let user_id = caller.user.id.clone();
     let request = page.clone();
-    let rows = state
-        .db
-        .read(move |conn| store::sign_ins(conn, &user_id, &request))
-        .await?;
+    let rows = state.db.read(move |conn| store::sign_ins(conn, &user_id, &request)).await?;
     let current = caller.session_id;
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
-        |row: &SignInRow| Cursor {
-            created_at: row.created_at,
-            id: row.id.clone(),
-        },
+        |row: &SignInRow| Cursor { created_at: row.created_at, id: row.id.clone() },
         |row| SignIn {
             current: row.id == current,
             id: row.id,
@@ -150,7 +141,7 @@ pub async fn list_sign_ins(
     params(("sign_in_id" = String, Path, format = Uuid)),
     responses(
         (status = 204, description = "Signed out there"),
-        (status = 404, description = "`not_found`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, response = NotFound),
     )
 )]
 #[delete("/me/sign-ins/{sign_in_id}")]
@@ -162,13 +153,6 @@ pub async fn end_sign_in(
     let sign_in_id = path.into_inner();
     let now = state.now();
     let user_id = caller.user.id;
-    let ended = state
-        .db
-        .write(move |conn| auth_store::revoke_own_session(conn, &user_id, &sign_in_id, now))
-        .await?;
-    if ended {
-        Ok(HttpResponse::NoContent().finish())
-    } else {
-        Err(ApiError::NotFound)
-    }
+    let ended = state.db.write(move |conn| auth_store::revoke_own_session(conn, &user_id, &sign_in_id, now)).await?;
+    if ended { Ok(HttpResponse::NoContent().finish()) } else { Err(ApiError::NotFound) }
 }

@@ -9,76 +9,40 @@ use crate::error::{ApiError, ApiResult};
 use crate::pagination::PageRequest;
 
 pub fn insert(conn: &mut AnyConnection, user: &UserRow) -> ApiResult<()> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .execute(conn)
-        .map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                ApiError::conflict(
-                    "email_taken",
-                    "An account with this email address already exists.",
-                )
-            }
-            other => other.into(),
-        })?;
+    diesel::insert_into(users::table).values(user).execute(conn).map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            ApiError::conflict("email_taken", "An account with this email address already exists.")
+        }
+        other => other.into(),
+    })?;
     Ok(())
 }
 
 pub fn find(conn: &mut AnyConnection, user_id: &str) -> ApiResult<Option<UserRow>> {
-    Ok(users::table
-        .find(user_id)
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.find(user_id).select(UserRow::as_select()).first(conn).optional()?)
 }
 
 pub fn find_by_email_key(conn: &mut AnyConnection, email_key: &str) -> ApiResult<Option<UserRow>> {
-    Ok(users::table
-        .filter(users::email_lower.eq(email_key))
-        .select(UserRow::as_select())
-        .first(conn)
-        .optional()?)
+    Ok(users::table.filter(users::email_lower.eq(email_key)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn update_profile(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    changes: &ProfileChanges,
-) -> ApiResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set(changes)
-        .execute(conn)?;
+pub fn update_profile(conn: &mut AnyConnection, user_id: &str, changes: &ProfileChanges) -> ApiResult<()> {
+    diesel::update(users::table.find(user_id)).set(changes).execute(conn)?;
     Ok(())
 }
 
-pub fn set_password(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    password_hash: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
+pub fn set_password(conn: &mut AnyConnection, user_id: &str, password_hash: &str, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::update(users::table.find(user_id))
-        .set((
-            users::password_hash.eq(password_hash),
-            users::updated_at.eq(now.naive_utc()),
-        ))
+        .set((users::password_hash.eq(password_hash), users::updated_at.eq(now.naive_utc())))
         .execute(conn)?;
     Ok(())
 }
 
 /// Marks the address verified (first time only); true when this call verified it.
-pub fn mark_email_verified(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let changed = diesel::update(
-        users::table
-            .find(user_id)
-            .filter(users::email_verified_at.is_null()),
-    )
-    .set(users::email_verified_at.eq(now.naive_utc()))
-    .execute(conn)?;
+pub fn mark_email_verified(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let changed = diesel::update(users::table.find(user_id).filter(users::email_verified_at.is_null()))
+        .set(users::email_verified_at.eq(now.naive_utc()))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -89,11 +53,7 @@ pub fn delete(conn: &mut AnyConnection, user_id: &str) -> ApiResult<()> {
 }
 
 /// The user's active sign-ins, oldest first, one page.
-pub fn sign_ins(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    page: &PageRequest,
-) -> ApiResult<Vec<SignInRow>> {
+pub fn sign_ins(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiResult<Vec<SignInRow>> {
     let mut query = auth_sessions::table
         .filter(auth_sessions::user_id.eq(user_id))
         .filter(auth_sessions::revoked_at.is_null())
@@ -105,9 +65,7 @@ pub fn sign_ins(
         query = query.filter(
             auth_sessions::created_at
                 .gt(after.created_at)
-                .or(auth_sessions::created_at
-                    .eq(after.created_at)
-                    .and(auth_sessions::id.gt(&after.id))),
+                .or(auth_sessions::created_at.eq(after.created_at).and(auth_sessions::id.gt(&after.id))),
         );
     }
     Ok(query.load(conn)?)

@@ -24,20 +24,16 @@ impl Caller {
 }
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("missing_token", "Send Authorization: Bearer <token>.")
-    })?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing_token", "Send Authorization: Bearer <token>."))?;
     let text = value.to_str().unwrap_or("");
     match text.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
             Ok(token.trim().to_string())
         }
-        _ => Err(ApiError::unauthorized(
-            "invalid_token",
-            "The Authorization header must be `Bearer <token>`.",
-        )),
+        _ => Err(ApiError::unauthorized("invalid_token", "The Authorization header must be `Bearer <token>`.")),
     }
 }
 
@@ -49,35 +45,21 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         Box::pin(async move {
-            let state =
-                state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
+            let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token = token?;
-            let claims =
-                state
-                    .jwt
-                    .verify(&token, state.now())
-                    .map_err(|rejection| match rejection {
-                        Rejection::Expired => ApiError::unauthorized(
-                            "token_expired",
-                            "The access token has expired; refresh it.",
-                        ),
-                        Rejection::Invalid => ApiError::unauthorized(
-                            "invalid_token",
-                            "The access token is not valid.",
-                        ),
-                    })?;
+            let claims = state.jwt.verify(&token, state.now()).map_err(|rejection| match rejection {
+                Rejection::Expired => {
+                    ApiError::unauthorized("token_expired", "The access token has expired; refresh it.")
+                }
+                Rejection::Invalid => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+            })?;
             let (user_id, session_id) = (claims.sub, claims.sid);
             let sid = session_id.clone();
             let user = state
                 .db
                 .read(move |conn| store::active_user(conn, &user_id, &sid))
                 .await?
-                .ok_or_else(|| {
-                    ApiError::unauthorized(
-                        "invalid_token",
-                        "This sign-in has ended; sign in again.",
-                    )
-                })?;
+                .ok_or_else(|| ApiError::unauthorized("invalid_token", "This sign-in has ended; sign in again."))?;
             Ok(Caller { user, session_id })
         })
     }

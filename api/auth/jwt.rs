@@ -38,19 +38,10 @@ impl JwtKeys {
         validation.validate_exp = false; // checked against the app clock in `verify`
         validation.set_required_spec_claims(&["sub", "exp", "iat", "iss"]);
         validation.set_issuer(&[ISSUER]);
-        Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
-            validation,
-        }
+        Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 
-    pub fn issue(
-        &self,
-        user_id: &str,
-        session_id: &str,
-        now: DateTime<Utc>,
-    ) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: &str, session_id: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
         let claims = Claims {
             sub: user_id.to_string(),
             sid: session_id.to_string(),
@@ -59,16 +50,12 @@ impl JwtKeys {
             jti: uuid::Uuid::new_v4().to_string(),
             iss: ISSUER.to_string(),
         };
-        Ok(jsonwebtoken::encode(
-            &Header::new(Algorithm::HS256),
-            &claims,
-            &self.encoding,
-        )?)
+        Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
 
     pub fn verify(&self, token: &str, now: DateTime<Utc>) -> Result<Claims, Rejection> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| Rejection::Invalid)?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation).map_err(|_| Rejection::Invalid)?;
         if data.claims.exp <= now.timestamp() {
             return Err(Rejection::Expired);
         }
@@ -88,18 +75,9 @@ mod tests {
     fn tokens_verify_until_they_expire() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
         let token = keys.issue("user", "session", at(1_800_000_000)).unwrap();
-        let claims = keys
-            .verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS - 1))
-            .unwrap();
-        assert_eq!(
-            (claims.sub.as_str(), claims.sid.as_str()),
-            ("user", "session")
-        );
-        assert_eq!(
-            keys.verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS))
-                .unwrap_err(),
-            Rejection::Expired
-        );
+        let claims = keys.verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS - 1)).unwrap();
+        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("user", "session"));
+        assert_eq!(keys.verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS)).unwrap_err(), Rejection::Expired);
     }
 
     #[test]
@@ -107,15 +85,9 @@ mod tests {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
         let other = JwtKeys::new(b"fedcba9876543210fedcba9876543210");
         let token = keys.issue("user", "session", at(1_800_000_000)).unwrap();
-        assert_eq!(
-            other.verify(&token, at(1_800_000_000)).unwrap_err(),
-            Rejection::Invalid
-        );
+        assert_eq!(other.verify(&token, at(1_800_000_000)).unwrap_err(), Rejection::Invalid);
         let mut tampered = token.clone();
         tampered.insert(token.find('.').unwrap() + 3, 'x');
-        assert_eq!(
-            keys.verify(&tampered, at(1_800_000_000)).unwrap_err(),
-            Rejection::Invalid
-        );
+        assert_eq!(keys.verify(&tampered, at(1_800_000_000)).unwrap_err(), Rejection::Invalid);
     }
 }

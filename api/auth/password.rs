@@ -6,22 +6,18 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use std::sync::LazyLock;
 
 pub fn hash(password: &str) -> anyhow::Result<String> {
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes())
-        .map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
+    let hash =
+        Argon2::default().hash_password(password.as_bytes()).map_err(|e| anyhow::anyhow!("hashing password: {e}"))?;
     Ok(hash.to_string())
 }
 
 pub fn verify(password: &str, stored_hash: &str) -> bool {
-    Argon2::default()
-        .verify_password(password.as_bytes(), stored_hash)
-        .is_ok()
+    Argon2::default().verify_password(password.as_bytes(), stored_hash).is_ok()
 }
 
 /// A hash of nothing in particular, checked when an email is unknown so that "no such account"
 /// takes as long as "wrong password" and timing does not reveal who has an account.
-static DECOY_HASH: LazyLock<String> =
-    LazyLock::new(|| hash("decoy password").expect("argon2 works"));
+static DECOY_HASH: LazyLock<String> = LazyLock::new(|| hash("decoy password").expect("argon2 works"));
 
 pub fn spend_equal_time(password: &str) {
     let _ = verify(password, &DECOY_HASH);

@@ -3,21 +3,24 @@
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::model::{
-    Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest,
-    SignupRequest, TokenResponse,
+    Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest, SignupRequest,
+    TokenResponse,
 };
 use super::store::{self, LinkPurpose, Rotation};
 use super::{Caller, jwt, password};
 use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
+use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::{self, NewEvent};
 use crate::http::client_ip;
 use crate::http::json::JsonBody;
 use crate::mail::{OutgoingMail, outbox, templates};
+use crate::openapi::{Conflict, InvalidLink, RateLimited};
 use crate::state::AppState;
 use crate::validation::{self, Checks, Invalid};
 
@@ -35,11 +38,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 fn present(raw: String) -> Result<String, Invalid> {
-    if raw.is_empty() {
-        Err(Invalid::new("required", "must not be empty"))
-    } else {
-        Ok(raw)
-    }
+    if raw.is_empty() { Err(Invalid::new("required", "must not be empty")) } else { Ok(raw) }
 }
 
 async fn hash_password(plain: String) -> ApiResult<String> {
@@ -50,21 +49,19 @@ async fn hash_password(plain: String) -> ApiResult<String> {
 }
 
 fn user_agent(req: &HttpRequest) -> Option<String> {
-    req.headers()
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
+    req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
 fn user_event<'a>(kind: &'a str, user_id: &'a str, payload: serde_json::Value) -> NewEvent<'a> {
-    NewEvent {
-        kind,
-        actor_id: Some(user_id),
-        cohort_id: None,
-        subject_type: "user",
-        subject_id: user_id,
-        payload,
+    NewEvent { kind, actor_id: Some(user_id), cohort_id: None, subject_type: "user", subject_id: user_id, payload }
+}
+
+/// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first time.
+fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    if accounts::mark_email_verified(conn, user_id, now)? {
+        events::append(conn, user_event("user.email_verified", user_id, json!({})), now)?;
     }
+    Ok(())
 }
 
 /// Starts a sign-in for the user and answers with its first tokens.
@@ -76,26 +73,14 @@ async fn sign_in(
 ) -> ApiResult<TokenResponse> {
     let now = state.now();
     let uid = user_id.clone();
-    let (session_id, refresh_secret) = state
-        .db
-        .write(move |conn| store::start_session(conn, &uid, method, agent.as_deref(), now))
-        .await?;
+    let (session_id, refresh_secret) =
+        state.db.write(move |conn| store::start_session(conn, &uid, method, agent.as_deref(), now)).await?;
     tokens(state, &user_id, &session_id, refresh_secret.plain)
 }
 
-fn tokens(
-    state: &AppState,
-    user_id: &str,
-    session_id: &str,
-    refresh_token: String,
-) -> ApiResult<TokenResponse> {
+fn tokens(state: &AppState, user_id: &str, session_id: &str, refresh_token: String) -> ApiResult<TokenResponse> {
     let access_token = state.jwt.issue(user_id, session_id, state.now())?;
-    Ok(TokenResponse {
-        access_token,
-        refresh_token,
-        token_type: "Bearer",
-        expires_in: jwt::ACCESS_TOKEN_SECONDS,
-    })
+    Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: jwt::ACCESS_TOKEN_SECONDS })
 }
 
 /// Create an account. A mail asks to confirm the address; signing in works before that.
@@ -104,8 +89,8 @@ fn tokens(
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Account created", body = User, headers(("location" = String))),
-        (status = 409, description = "`email_taken`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = Conflict),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/signup")]
@@ -120,9 +105,7 @@ pub async fn signup(
     let plain_password = checks.require("password", body.password, validation::password);
     let display_name = checks.require("display_name", body.display_name, validation::display_name);
     let time_zone = checks.require("time_zone", body.time_zone, validation::time_zone);
-    let locale = checks
-        .optional("locale", body.locale, validation::locale)
-        .unwrap_or_else(|| "en".to_string());
+    let locale = checks.optional("locale", body.locale, validation::locale).unwrap_or_else(|| "en".to_string());
     checks.finish()?;
     let email_key = validation::email_key(&email);
     state.throttle.attempt(client_ip(&req), Some(&email_key))?;
@@ -155,9 +138,7 @@ pub async fn signup(
         })
         .await?;
     state.mailer.wake();
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, "/api/v1/me"))
-        .json(User::from(user)))
+    Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/me")).json(User::from(user)))
 }
 
 /// Sign in with email and password.
@@ -167,7 +148,7 @@ pub async fn signup(
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
         (status = 401, description = "`invalid_credentials`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/login")]
@@ -184,10 +165,7 @@ pub async fn login(
     let email_key = validation::email_key(&email);
     state.throttle.attempt(client_ip(&req), Some(&email_key))?;
 
-    let user = state
-        .db
-        .read(move |conn| accounts::find_by_email_key(conn, &email_key))
-        .await?;
+    let user = state.db.read(move |conn| accounts::find_by_email_key(conn, &email_key)).await?;
     let user_id = tokio::task::spawn_blocking(move || match user {
         Some(user) if password::verify(&plain_password, &user.password_hash) => Some(user.id),
         Some(_) => None,
@@ -198,15 +176,8 @@ pub async fn login(
     })
     .await
     .map_err(|e| ApiError::Internal(e.into()))?
-    .ok_or_else(|| {
-        ApiError::unauthorized(
-            "invalid_credentials",
-            "The email address or the password is wrong.",
-        )
-    })?;
-    Ok(web::Json(
-        sign_in(&state, user_id, "password", user_agent(&req)).await?,
-    ))
+    .ok_or_else(|| ApiError::unauthorized("invalid_credentials", "The email address or the password is wrong."))?;
+    Ok(web::Json(sign_in(&state, user_id, "password", user_agent(&req)).await?))
 }
 
 /// Trade a refresh token for new tokens. Each refresh token works once; presenting a used one
@@ -228,25 +199,13 @@ pub async fn refresh(
     let presented = checks.require("refresh_token", body.0.refresh_token, present);
     checks.finish()?;
     let now = state.now();
-    match state
-        .db
-        .write(move |conn| store::rotate_refresh(conn, &presented, now))
-        .await?
-    {
-        Rotation::Rotated(r) => Ok(web::Json(tokens(
-            &state,
-            &r.user_id,
-            &r.session_id,
-            r.refresh.plain,
-        )?)),
+    match state.db.write(move |conn| store::rotate_refresh(conn, &presented, now)).await? {
+        Rotation::Rotated(r) => Ok(web::Json(tokens(&state, &r.user_id, &r.session_id, r.refresh.plain)?)),
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
             "This refresh token was already used; the sign-in has been ended. Sign in again.",
         )),
-        Rotation::Invalid => Err(ApiError::unauthorized(
-            "invalid_refresh_token",
-            "The refresh token is not valid.",
-        )),
+        Rotation::Invalid => Err(ApiError::unauthorized("invalid_refresh_token", "The refresh token is not valid.")),
     }
 }
 
@@ -257,10 +216,7 @@ pub async fn refresh(
     responses((status = 204, description = "Signed out (also when the token was unknown or already ended)"))
 )]
 #[post("/auth/logout")]
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: JsonBody<RefreshRequest>,
-) -> ApiResult<HttpResponse> {
+pub async fn logout(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
     let presented = checks.require("refresh_token", body.0.refresh_token, present);
     checks.finish()?;
@@ -297,11 +253,7 @@ async fn mail_link(
         .write(move |conn| {
             if let Some(user) = accounts::find_by_email_key(conn, &email_key)? {
                 let secret = store::create_link(conn, &user.id, purpose, now)?;
-                outbox::enqueue(
-                    conn,
-                    &template(&user, &templates::link(&base_url, path, &secret.plain)),
-                    now,
-                )?;
+                outbox::enqueue(conn, &template(&user, &templates::link(&base_url, path, &secret.plain)), now)?;
             }
             Ok(())
         })
@@ -317,7 +269,7 @@ async fn mail_link(
     request_body = EmailRequest,
     responses(
         (status = 202, description = "If the address has an account, a link is on its way", body = Accepted),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/magic-links")]
@@ -326,15 +278,7 @@ pub async fn request_magic_link(
     req: HttpRequest,
     body: JsonBody<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    mail_link(
-        &state,
-        &req,
-        body.0,
-        LinkPurpose::MagicLink,
-        "magic-link",
-        templates::magic_link,
-    )
-    .await
+    mail_link(&state, &req, body.0, LinkPurpose::MagicLink, "magic-link", templates::magic_link).await
 }
 
 /// Sign in with the secret from a magic-link mail. It also confirms the address.
@@ -343,7 +287,7 @@ pub async fn request_magic_link(
     request_body = RedeemRequest,
     responses(
         (status = 200, description = "Signed in", body = TokenResponse),
-        (status = 401, description = "`invalid_link`: unknown, expired or already used", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = InvalidLink),
     )
 )]
 #[post("/auth/magic-links/redeem")]
@@ -361,24 +305,12 @@ pub async fn redeem_magic_link(
         .db
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::MagicLink, now)?;
-            if accounts::mark_email_verified(conn, &user_id, now)? {
-                events::append(
-                    conn,
-                    user_event("user.email_verified", &user_id, json!({})),
-                    now,
-                )?;
-            }
-            let (session_id, secret) =
-                store::start_session(conn, &user_id, "magic_link", agent.as_deref(), now)?;
+            confirm_email(conn, &user_id, now)?;
+            let (session_id, secret) = store::start_session(conn, &user_id, "magic_link", agent.as_deref(), now)?;
             Ok((user_id, session_id, secret))
         })
         .await?;
-    Ok(web::Json(tokens(
-        &state,
-        &user_id,
-        &session_id,
-        secret.plain,
-    )?))
+    Ok(web::Json(tokens(&state, &user_id, &session_id, secret.plain)?))
 }
 
 /// Mail a single-use password-reset link (valid 15 minutes). The answer never says whether the
@@ -388,7 +320,7 @@ pub async fn redeem_magic_link(
     request_body = EmailRequest,
     responses(
         (status = 202, description = "If the address has an account, a link is on its way", body = Accepted),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/password-resets")]
@@ -397,15 +329,7 @@ pub async fn request_password_reset(
     req: HttpRequest,
     body: JsonBody<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
-    mail_link(
-        &state,
-        &req,
-        body.0,
-        LinkPurpose::PasswordReset,
-        "reset-password",
-        templates::password_reset,
-    )
-    .await
+    mail_link(&state, &req, body.0, LinkPurpose::PasswordReset, "reset-password", templates::password_reset).await
 }
 
 /// Set a new password with the secret from a reset mail. Every existing sign-in is ended.
@@ -414,8 +338,8 @@ pub async fn request_password_reset(
     request_body = ResetPasswordRequest,
     responses(
         (status = 204, description = "Password changed; sign in again"),
-        (status = 401, description = "`invalid_link`: unknown, expired or already used", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = InvalidLink),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/password-resets/redeem")]
@@ -439,12 +363,8 @@ pub async fn redeem_password_reset(
             let user_id = store::redeem_link(conn, &token, LinkPurpose::PasswordReset, now)?;
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, "password_reset", now)?;
-            accounts::mark_email_verified(conn, &user_id, now)?;
-            events::append(
-                conn,
-                user_event("user.password_reset", &user_id, json!({})),
-                now,
-            )?;
+            confirm_email(conn, &user_id, now)?;
+            events::append(conn, user_event("user.password_reset", &user_id, json!({})), now)?;
             Ok(())
         })
         .await?;
@@ -457,8 +377,8 @@ pub async fn redeem_password_reset(
     security(("bearer" = [])),
     responses(
         (status = 202, description = "A new confirmation link is on its way", body = Accepted),
-        (status = 409, description = "`already_verified`", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "`rate_limited`", body = Problem, content_type = "application/problem+json"),
+        (status = 409, response = Conflict),
+        (status = 429, response = RateLimited),
     )
 )]
 #[post("/auth/email-verifications")]
@@ -469,14 +389,9 @@ pub async fn resend_email_verification(
 ) -> ApiResult<HttpResponse> {
     let user = caller.user;
     if user.email_verified_at.is_some() {
-        return Err(ApiError::conflict(
-            "already_verified",
-            "This email address is already confirmed.",
-        ));
+        return Err(ApiError::conflict("already_verified", "This email address is already confirmed."));
     }
-    state
-        .throttle
-        .attempt(client_ip(&req), Some(&user.email_lower))?;
+    state.throttle.attempt(client_ip(&req), Some(&user.email_lower))?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db
@@ -496,7 +411,7 @@ pub async fn resend_email_verification(
     request_body = RedeemRequest,
     responses(
         (status = 204, description = "Address confirmed"),
-        (status = 401, description = "`invalid_link`: unknown, expired or already used", body = Problem, content_type = "application/problem+json"),
+        (status = 401, response = InvalidLink),
     )
 )]
 #[post("/auth/email-verifications/redeem")]
@@ -512,13 +427,7 @@ pub async fn redeem_email_verification(
         .db
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::EmailVerification, now)?;
-            if accounts::mark_email_verified(conn, &user_id, now)? {
-                events::append(
-                    conn,
-                    user_event("user.email_verified", &user_id, json!({})),
-                    now,
-                )?;
-            }
+            confirm_email(conn, &user_id, now)?;
             Ok(())
         })
         .await?;

@@ -53,8 +53,7 @@ pub fn start_session(
             auth_sessions::id.eq(&session_id),
             auth_sessions::user_id.eq(user_id),
             auth_sessions::method.eq(method),
-            auth_sessions::user_agent
-                .eq(user_agent.map(|ua| ua.chars().take(300).collect::<String>())),
+            auth_sessions::user_agent.eq(user_agent.map(|ua| ua.chars().take(300).collect::<String>())),
             auth_sessions::created_at.eq(now.naive_utc()),
             auth_sessions::last_used_at.eq(now.naive_utc()),
         ))
@@ -63,11 +62,7 @@ pub fn start_session(
     Ok((session_id, refresh))
 }
 
-fn issue_refresh(
-    conn: &mut AnyConnection,
-    session_id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Secret> {
+fn issue_refresh(conn: &mut AnyConnection, session_id: &str, now: DateTime<Utc>) -> ApiResult<Secret> {
     let secret = secrets::generate(REFRESH_PREFIX);
     diesel::insert_into(refresh_tokens::table)
         .values((
@@ -97,11 +92,7 @@ pub enum Rotation {
 
 /// Trades a refresh token for a new one in the same sign-in. A token that was already used means
 /// a copy is in someone else's hands: the whole sign-in (token family) is revoked.
-pub fn rotate_refresh(
-    conn: &mut AnyConnection,
-    presented: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Rotation> {
+pub fn rotate_refresh(conn: &mut AnyConnection, presented: &str, now: DateTime<Utc>) -> ApiResult<Rotation> {
     let hash = secrets::hash(presented);
     let Some((token_id, session_id, user_id, expires_at, revoked_at)) = refresh_tokens::table
         .inner_join(auth_sessions::table)
@@ -113,13 +104,7 @@ pub fn rotate_refresh(
             refresh_tokens::expires_at,
             auth_sessions::revoked_at,
         ))
-        .first::<(
-            String,
-            String,
-            String,
-            chrono::NaiveDateTime,
-            Option<chrono::NaiveDateTime>,
-        )>(conn)
+        .first::<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(conn)
         .optional()?
     else {
         return Ok(Rotation::Invalid);
@@ -128,13 +113,9 @@ pub fn rotate_refresh(
         return Ok(Rotation::Invalid);
     }
     // Only one request can flip used_at from NULL: a second use of the same token loses here.
-    let claimed = diesel::update(
-        refresh_tokens::table
-            .find(&token_id)
-            .filter(refresh_tokens::used_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(now.naive_utc()))
-    .execute(conn)?;
+    let claimed = diesel::update(refresh_tokens::table.find(&token_id).filter(refresh_tokens::used_at.is_null()))
+        .set(refresh_tokens::used_at.eq(now.naive_utc()))
+        .execute(conn)?;
     if claimed == 0 {
         revoke_session(conn, &session_id, "refresh_token_reused", now)?;
         return Ok(Rotation::Reused);
@@ -143,11 +124,7 @@ pub fn rotate_refresh(
         .set(auth_sessions::last_used_at.eq(now.naive_utc()))
         .execute(conn)?;
     let refresh = issue_refresh(conn, &session_id, now)?;
-    Ok(Rotation::Rotated(Rotated {
-        user_id,
-        session_id,
-        refresh,
-    }))
+    Ok(Rotation::Rotated(Rotated { user_id, session_id, refresh }))
 }
 
 /// The session a refresh token belongs to, if the token is known (used or not).
@@ -159,22 +136,10 @@ pub fn session_of_refresh(conn: &mut AnyConnection, presented: &str) -> ApiResul
         .optional()?)
 }
 
-pub fn revoke_session(
-    conn: &mut AnyConnection,
-    session_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<bool> {
-    let changed = diesel::update(
-        auth_sessions::table
-            .find(session_id)
-            .filter(auth_sessions::revoked_at.is_null()),
-    )
-    .set((
-        auth_sessions::revoked_at.eq(now.naive_utc()),
-        auth_sessions::revoked_reason.eq(reason),
-    ))
-    .execute(conn)?;
+pub fn revoke_session(conn: &mut AnyConnection, session_id: &str, reason: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let changed = diesel::update(auth_sessions::table.find(session_id).filter(auth_sessions::revoked_at.is_null()))
+        .set((auth_sessions::revoked_at.eq(now.naive_utc()), auth_sessions::revoked_reason.eq(reason)))
+        .execute(conn)?;
     Ok(changed == 1)
 }
 
@@ -191,39 +156,22 @@ pub fn revoke_own_session(
             .filter(auth_sessions::user_id.eq(user_id))
             .filter(auth_sessions::revoked_at.is_null()),
     )
-    .set((
-        auth_sessions::revoked_at.eq(now.naive_utc()),
-        auth_sessions::revoked_reason.eq("signed_out"),
-    ))
+    .set((auth_sessions::revoked_at.eq(now.naive_utc()), auth_sessions::revoked_reason.eq("signed_out")))
     .execute(conn)?;
     Ok(changed == 1)
 }
 
-pub fn revoke_all_sessions(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
+pub fn revoke_all_sessions(conn: &mut AnyConnection, user_id: &str, reason: &str, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::update(
-        auth_sessions::table
-            .filter(auth_sessions::user_id.eq(user_id))
-            .filter(auth_sessions::revoked_at.is_null()),
+        auth_sessions::table.filter(auth_sessions::user_id.eq(user_id)).filter(auth_sessions::revoked_at.is_null()),
     )
-    .set((
-        auth_sessions::revoked_at.eq(now.naive_utc()),
-        auth_sessions::revoked_reason.eq(reason),
-    ))
+    .set((auth_sessions::revoked_at.eq(now.naive_utc()), auth_sessions::revoked_reason.eq(reason)))
     .execute(conn)?;
     Ok(())
 }
 
 /// The user behind an access token, if its sign-in is still active.
-pub fn active_user(
-    conn: &mut AnyConnection,
-    user_id: &str,
-    session_id: &str,
-) -> ApiResult<Option<UserRow>> {
+pub fn active_user(conn: &mut AnyConnection, user_id: &str, session_id: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
         .inner_join(auth_sessions::table)
         .filter(users::id.eq(user_id))
@@ -263,21 +211,14 @@ pub fn redeem_link(
     purpose: LinkPurpose,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
-    let invalid = || {
-        ApiError::unauthorized(
-            "invalid_link",
-            "This link is invalid, has expired or was already used.",
-        )
-    };
+    let invalid = || ApiError::unauthorized("invalid_link", "This link is invalid, has expired or was already used.");
     let hash = secrets::hash(presented);
     let claimable = one_time_tokens::table
         .filter(one_time_tokens::token_hash.eq(&hash))
         .filter(one_time_tokens::purpose.eq(purpose.as_str()))
         .filter(one_time_tokens::used_at.is_null())
         .filter(one_time_tokens::expires_at.gt(now.naive_utc()));
-    let claimed = diesel::update(claimable)
-        .set(one_time_tokens::used_at.eq(now.naive_utc()))
-        .execute(conn)?;
+    let claimed = diesel::update(claimable).set(one_time_tokens::used_at.eq(now.naive_utc())).execute(conn)?;
     if claimed != 1 {
         return Err(invalid());
     }

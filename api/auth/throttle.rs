@@ -30,9 +30,7 @@ impl Throttle {
     /// Spends one attempt from each budget that applies; 429 with Retry-After when one is empty.
     pub fn attempt(&self, ip: Option<IpAddr>, account_key: Option<&str>) -> ApiResult<()> {
         if let Some(ip) = ip {
-            self.by_ip
-                .check_key(&ip)
-                .map_err(|not_until| self.refuse(not_until.wait_time_from(self.clock.now())))?;
+            self.by_ip.check_key(&ip).map_err(|not_until| self.refuse(not_until.wait_time_from(self.clock.now())))?;
         }
         if let Some(key) = account_key {
             self.by_account
@@ -43,9 +41,7 @@ impl Throttle {
     }
 
     fn refuse(&self, wait: std::time::Duration) -> ApiError {
-        ApiError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        }
+        ApiError::TooManyRequests { retry_after_secs: wait.as_secs().max(1) }
     }
 
     /// Forgets keys whose budget is full again, so memory stays bounded.

@@ -45,16 +45,10 @@ pub struct DatabaseUrl {
 impl DatabaseUrl {
     pub fn parse(raw: &str) -> Self {
         if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
-            return Self {
-                backend: Backend::Postgres,
-                url: raw.to_string(),
-            };
+            return Self { backend: Backend::Postgres, url: raw.to_string() };
         }
         let path = raw.strip_prefix("sqlite://").unwrap_or(raw);
-        Self {
-            backend: Backend::Sqlite,
-            url: path.to_string(),
-        }
+        Self { backend: Backend::Sqlite, url: path.to_string() }
     }
 }
 
@@ -94,9 +88,8 @@ impl Db {
         // "invalid connection url" and the pool would retry for its whole timeout.
         match target.backend {
             Backend::Postgres => {
-                diesel::PgConnection::establish(&target.url).with_context(|| {
-                    format!("connecting to PostgreSQL at {}", redact(&target.url))
-                })?;
+                diesel::PgConnection::establish(&target.url)
+                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(&target.url)))?;
             }
             Backend::Sqlite => {
                 if let Some(dir) = std::path::Path::new(&target.url).parent()
@@ -115,12 +108,7 @@ impl Db {
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::<AnyConnection>::new(&target.url))
             .context("building the connection pool")?;
-        let db = Self {
-            pool,
-            backend: target.backend,
-            target,
-            sqlite_writer: Arc::new(Mutex::new(())),
-        };
+        let db = Self { pool, backend: target.backend, target, sqlite_writer: Arc::new(Mutex::new(())) };
         let applied = run_migrations(&mut *db.pool.get()?)?;
         for version in applied {
             tracing::info!(%version, "applied migration");
@@ -155,9 +143,7 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
     {
         let db = self.clone();
-        tokio::task::spawn_blocking(move || db.write_blocking(f))
-            .await
-            .map_err(|e| ApiError::Internal(e.into()))?
+        tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|e| ApiError::Internal(e.into()))?
     }
 
     /// The same as `write`, for code that already runs on a blocking thread.
@@ -192,16 +178,11 @@ impl Db {
                 &mut fresh
             }
             Backend::Postgres => {
-                pooled = self
-                    .pool
-                    .get_timeout(Duration::from_secs(2))
-                    .map_err(|_| unreachable)?;
+                pooled = self.pool.get_timeout(Duration::from_secs(2)).map_err(|_| unreachable)?;
                 &mut pooled
             }
         };
-        diesel::sql_query("SELECT 1")
-            .execute(conn)
-            .map_err(|_| "The database does not answer queries.")?;
+        diesel::sql_query("SELECT 1").execute(conn).map_err(|_| "The database does not answer queries.")?;
         match migrations_applied(conn) {
             Ok(true) => Ok(()),
             Ok(false) | Err(_) => Err("Database migrations are not applied."),
@@ -251,27 +232,15 @@ mod tests {
 
     #[test]
     fn database_urls_pick_their_backend() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://./data/x.db").url,
-            "./data/x.db"
-        );
+        assert_eq!(DatabaseUrl::parse("sqlite://./data/x.db").url, "./data/x.db");
         assert_eq!(DatabaseUrl::parse("/tmp/x.db").backend, Backend::Sqlite);
-        assert_eq!(
-            DatabaseUrl::parse("postgres://u@h/db").backend,
-            Backend::Postgres
-        );
-        assert_eq!(
-            DatabaseUrl::parse("postgresql://u@h/db").backend,
-            Backend::Postgres
-        );
+        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend, Backend::Postgres);
+        assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend, Backend::Postgres);
     }
 
     #[test]
     fn redact_hides_only_the_password() {
-        assert_eq!(
-            redact("postgres://bob:secret@db:5432/rt"),
-            "postgres://bob:***@db:5432/rt"
-        );
+        assert_eq!(redact("postgres://bob:secret@db:5432/rt"), "postgres://bob:***@db:5432/rt");
         assert_eq!(redact("postgres://db/rt"), "postgres://db/rt");
     }
 }

@@ -43,10 +43,7 @@ impl KnownRoutes {
     }
 }
 
-pub async fn handler(
-    req: HttpRequest,
-    known: web::Data<KnownRoutes>,
-) -> Result<actix_web::HttpResponse, ApiError> {
+pub async fn handler(req: HttpRequest, known: web::Data<KnownRoutes>) -> Result<actix_web::HttpResponse, ApiError> {
     match known.allowed(req.path()) {
         Some(allow) => Err(ApiError::MethodNotAllowed { allow }),
         None => Err(ApiError::NotFound),

@@ -21,30 +21,15 @@ pub struct BodyLimit(pub usize);
 pub struct JsonBody<T>(pub T);
 
 fn is_json(req: &HttpRequest) -> bool {
-    let Some(value) = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    essence == "application/json"
-        || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = value.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn declared_length(req: &HttpRequest) -> Option<usize> {
-    req.headers()
-        .get(header::CONTENT_LENGTH)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()
+    req.headers().get(header::CONTENT_LENGTH)?.to_str().ok()?.parse().ok()
 }
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -52,9 +37,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<BodyLimit>>()
-            .map_or(DEFAULT_LIMIT, |l| l.0);
+        let limit = req.app_data::<web::Data<BodyLimit>>().map_or(DEFAULT_LIMIT, |l| l.0);
         let json = is_json(req);
         let too_long = declared_length(req).is_some_and(|len| len > limit);
         let mut payload = payload.take();
@@ -95,21 +78,12 @@ pub fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
 fn classify(err: serde_json::Error, path: String) -> ApiError {
     match err.classify() {
         Category::Data => {
-            let field = if path.is_empty() || path == "." {
-                "body".to_string()
-            } else {
-                path
-            };
-            ApiError::Validation(vec![FieldError::new(
-                field,
-                "invalid_type",
-                without_position(&err),
-            )])
+            let field = if path.is_empty() || path == "." { "body".to_string() } else { path };
+            ApiError::Validation(vec![FieldError::new(field, "invalid_type", without_position(&err))])
         }
-        Category::Syntax | Category::Eof | Category::Io => ApiError::BadRequest {
-            code: "malformed_json",
-            detail: format!("The body is not valid JSON: {err}"),
-        },
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::BadRequest { code: "malformed_json", detail: format!("The body is not valid JSON: {err}") }
+        }
     }
 }
 

@@ -24,9 +24,7 @@ pub fn current() -> Option<String> {
 /// the logs.
 fn acceptable(id: &str) -> bool {
     (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 pub async fn middleware(
@@ -42,19 +40,11 @@ pub async fn middleware(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
-    let mut res = REQUEST_ID
-        .scope(id.clone(), next.call(req))
-        .instrument(span.clone())
-        .await?;
+    let mut res = REQUEST_ID.scope(id.clone(), next.call(req)).instrument(span.clone()).await?;
     let value = HeaderValue::from_str(&id).expect("request ids are checked to be header-safe");
-    res.headers_mut()
-        .insert(HeaderName::from_static(HEADER), value);
+    res.headers_mut().insert(HeaderName::from_static(HEADER), value);
     span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
-            "handled"
-        )
+        tracing::info!(status = res.status().as_u16(), elapsed_ms = started.elapsed().as_secs_f64() * 1000.0, "handled")
     });
     Ok(res)
 }

@@ -36,19 +36,9 @@ pub struct DeliveryReport {
 const BATCH: i64 = 50;
 
 impl Mailer {
-    pub fn new(
-        db: Db,
-        clock: SharedClock,
-        smtp_url: Option<&str>,
-        from: &str,
-    ) -> anyhow::Result<Self> {
+    pub fn new(db: Db, clock: SharedClock, smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
         let transport = Transport::from_config(smtp_url, from).context("configuring mail")?;
-        Ok(Self {
-            db,
-            clock,
-            transport,
-            wake: Notify::new(),
-        })
+        Ok(Self { db, clock, transport, wake: Notify::new() })
     }
 
     /// Asks the worker for a pass soon; call after committing a transaction that queued mail.
@@ -73,18 +63,11 @@ impl Mailer {
     /// several workers or replicas never send the same mail at the same time.
     pub async fn deliver_due(&self) -> anyhow::Result<DeliveryReport> {
         let now = self.clock.now();
-        let due = self
-            .db
-            .read(move |conn| outbox::due(conn, now, BATCH))
-            .await?;
+        let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
         let mut report = DeliveryReport::default();
         for id in due {
             let claim_id = id.clone();
-            let Some(mail) = self
-                .db
-                .write(move |conn| outbox::claim(conn, &claim_id, now))
-                .await?
-            else {
+            let Some(mail) = self.db.write(move |conn| outbox::claim(conn, &claim_id, now)).await? else {
                 continue; // another worker took it
             };
             let outcome = self.transport.send(&mail).await;
@@ -93,9 +76,7 @@ impl Mailer {
                 Ok(()) => {
                     report.delivered += 1;
                     let status = self.transport.delivered_status();
-                    self.db
-                        .write(move |conn| outbox::mark_delivered(conn, &id, status, now))
-                        .await?;
+                    self.db.write(move |conn| outbox::mark_delivered(conn, &id, status, now)).await?;
                 }
                 Err(failure) => {
                     let retry_at = retry::next_attempt(&failure, mail.attempts, now);
@@ -106,11 +87,7 @@ impl Mailer {
                         report.failed += 1
                     }
                     let message = failure.to_string();
-                    self.db
-                        .write(move |conn| {
-                            outbox::mark_attempt_failed(conn, &id, &message, retry_at)
-                        })
-                        .await?;
+                    self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &message, retry_at)).await?;
                 }
             }
         }

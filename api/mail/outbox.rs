@@ -32,11 +32,7 @@ pub struct ClaimedMail {
 }
 
 /// Queues a mail; call inside the transaction whose change the mail tells about.
-pub fn enqueue(
-    conn: &mut AnyConnection,
-    outgoing: &OutgoingMail,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
+pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::insert_into(mail::table)
         .values((
             mail::id.eq(new_id()),
@@ -79,11 +75,7 @@ pub fn due(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> ApiResul
 }
 
 /// Takes a mail for sending; `None` when another worker took it first.
-pub fn claim(
-    conn: &mut AnyConnection,
-    id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<Option<ClaimedMail>> {
+pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResult<Option<ClaimedMail>> {
     let taken = diesel::update(mail::table.find(id).filter(claimable(now.naive_utc())))
         .set((
             mail::status.eq(SENDING),
@@ -96,31 +88,14 @@ pub fn claim(
     }
     let (to, subject, text, html, attempts) = mail::table
         .find(id)
-        .select((
-            mail::to_address,
-            mail::subject,
-            mail::text_body,
-            mail::html_body,
-            mail::attempts,
-        ))
+        .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts))
         .first(conn)?;
-    Ok(Some(ClaimedMail {
-        to,
-        subject,
-        text,
-        html,
-        attempts,
-    }))
+    Ok(Some(ClaimedMail { to, subject, text, html, attempts }))
 }
 
 /// Records delivery and clears the bodies: they may hold sign-in links, which must not
 /// outlive their purpose in the database.
-pub fn mark_delivered(
-    conn: &mut AnyConnection,
-    id: &str,
-    status: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
+pub fn mark_delivered(conn: &mut AnyConnection, id: &str, status: &str, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::update(mail::table.find(id))
         .set((
             mail::status.eq(status),

@@ -20,9 +20,7 @@ const MAX_DELAY_SECONDS: i64 = 3600;
 /// Delay after the `attempts`-th failed attempt (1-based).
 pub fn delay_after(attempts: i32) -> Duration {
     let doublings = attempts.clamp(1, 30) - 1;
-    let seconds = FIRST_DELAY_SECONDS
-        .saturating_mul(1i64 << doublings)
-        .min(MAX_DELAY_SECONDS);
+    let seconds = FIRST_DELAY_SECONDS.saturating_mul(1i64 << doublings).min(MAX_DELAY_SECONDS);
     Duration::seconds(seconds)
 }
 
@@ -49,18 +47,9 @@ mod tests {
     #[test]
     fn permanent_failures_and_the_last_attempt_give_up() {
         let now = Utc::now();
-        assert_eq!(
-            next_attempt(&Failure::Permanent("550".into()), 1, now),
-            None
-        );
-        assert_eq!(
-            next_attempt(&Failure::Retryable("down".into()), MAX_ATTEMPTS, now),
-            None
-        );
-        assert_eq!(
-            next_attempt(&Failure::Retryable("down".into()), 1, now),
-            Some(now + Duration::seconds(30))
-        );
+        assert_eq!(next_attempt(&Failure::Permanent("550".into()), 1, now), None);
+        assert_eq!(next_attempt(&Failure::Retryable("down".into()), MAX_ATTEMPTS, now), None);
+        assert_eq!(next_attempt(&Failure::Retryable("down".into()), 1, now), Some(now + Duration::seconds(30)));
     }
 
     proptest! {

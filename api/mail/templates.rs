@@ -17,10 +17,7 @@ struct LinkMail<'a> {
 
 fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
     let greeting = format!("Hello {},", user.display_name);
-    let text = format!(
-        "{greeting}\n\n{}\n\n{}: {}\n\n{}\n\n-- Roundtable\n",
-        m.lead, m.action, m.link, m.footer
-    );
+    let text = format!("{greeting}\n\n{}\n\n{}: {}\n\n{}\n\n-- Roundtable\n", m.lead, m.action, m.link, m.footer);
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\
          <p>{}</p><p>{}</p><p><a href=\"{}\">{}</a></p><p style=\"color:#555\">{}</p>\
@@ -31,13 +28,7 @@ fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
         encode_text(m.action),
         encode_text(m.footer),
     );
-    OutgoingMail {
-        user_id: Some(user.id.clone()),
-        to: user.email.clone(),
-        subject: m.subject.to_string(),
-        text,
-        html,
-    }
+    OutgoingMail { user_id: Some(user.id.clone()), to: user.email.clone(), subject: m.subject.to_string(), text, html }
 }
 
 /// Links open the web app, which redeems the secret with a POST: a mail scanner that follows
@@ -112,10 +103,7 @@ mod tests {
         assert_eq!(link, "https://rt.example/app/magic-link#token=rt_ln_abc");
         let mail = magic_link(&user("<script>x</script>"), &link);
         assert!(mail.text.contains(&link));
-        assert!(
-            mail.html
-                .contains("href=\"https://rt.example/app/magic-link#token=rt_ln_abc\"")
-        );
+        assert!(mail.html.contains("href=\"https://rt.example/app/magic-link#token=rt_ln_abc\""));
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
         assert_eq!(mail.to, "ada@example.com");

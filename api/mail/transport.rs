@@ -10,29 +10,21 @@ use super::outbox::ClaimedMail;
 use super::retry::Failure;
 
 pub enum Transport {
-    Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
-        from: Mailbox,
-    },
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
     Log,
 }
 
 impl Transport {
     pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
         let Some(url) = smtp_url.filter(|u| !u.trim().is_empty()) else {
-            tracing::warn!(
-                "ROUNDTABLE_SMTP_URL is not set: mail will be written to the log, not sent"
-            );
+            tracing::warn!("ROUNDTABLE_SMTP_URL is not set: mail will be written to the log, not sent");
             return Ok(Self::Log);
         };
-        let from: Mailbox = from
-            .parse()
-            .map_err(|e| anyhow::anyhow!("ROUNDTABLE_MAIL_FROM {from:?}: {e}"))?;
-        let transport: AsyncSmtpTransport<Tokio1Executor> =
-            AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map_err(|e| anyhow::anyhow!("ROUNDTABLE_SMTP_URL: {e}"))?
-                .timeout(Some(Duration::from_secs(15)))
-                .build();
+        let from: Mailbox = from.parse().map_err(|e| anyhow::anyhow!("ROUNDTABLE_MAIL_FROM {from:?}: {e}"))?;
+        let transport: AsyncSmtpTransport<Tokio1Executor> = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| anyhow::anyhow!("ROUNDTABLE_SMTP_URL: {e}"))?
+            .timeout(Some(Duration::from_secs(15)))
+            .build();
         Ok(Self::Smtp { transport, from })
     }
 
@@ -56,25 +48,15 @@ impl Transport {
                 Ok(())
             }
             Self::Smtp { transport, from } => {
-                let to: Mailbox = mail
-                    .to
-                    .parse()
-                    .map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
+                let to: Mailbox = mail.to.parse().map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
                 let message = Message::builder()
                     .from(from.clone())
                     .to(to)
                     .subject(&mail.subject)
-                    .multipart(MultiPart::alternative_plain_html(
-                        mail.text.clone(),
-                        mail.html.clone(),
-                    ))
+                    .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
                     .map_err(|e| Failure::Permanent(format!("building message: {e}")))?;
                 transport.send(message).await.map(|_| ()).map_err(|e| {
-                    if e.is_permanent() {
-                        Failure::Permanent(e.to_string())
-                    } else {
-                        Failure::Retryable(e.to_string())
-                    }
+                    if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Retryable(e.to_string()) }
                 })
             }
         }

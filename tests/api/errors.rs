@@ -8,24 +8,14 @@ use crate::helpers::{Options, assert_problem, spawn_app, spawn_app_with};
 #[tokio::test]
 async fn unknown_routes_are_404() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/v1/no-such-thing"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.get(app.url("/api/v1/no-such-thing")).send().await.unwrap();
     assert_problem(response, 404, "not_found").await;
 }
 
 #[tokio::test]
 async fn wrong_methods_are_405_with_allow() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .delete(app.url("/api/v1/auth/login"))
-        .send()
-        .await
-        .unwrap();
+    let response = app.client.delete(app.url("/api/v1/auth/login")).send().await.unwrap();
     assert_eq!(response.headers()["allow"], "POST");
     assert_problem(response, 405, "method_not_allowed").await;
 
@@ -38,18 +28,14 @@ async fn wrong_methods_are_405_with_allow() {
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
-    let response = app
-        .post_raw("/api/v1/auth/login", "application/json", "{\"email\": ")
-        .await;
+    let response = app.post_raw("/api/v1/auth/login", "application/json", "{\"email\": ").await;
     assert_problem(response, 400, "malformed_json").await;
 }
 
 #[tokio::test]
 async fn other_content_types_are_415() {
     let app = spawn_app().await;
-    let response = app
-        .post_raw("/api/v1/auth/login", "text/plain", "email=a@example.com")
-        .await;
+    let response = app.post_raw("/api/v1/auth/login", "text/plain", "email=a@example.com").await;
     assert_problem(response, 415, "unsupported_media_type").await;
 }
 
@@ -57,34 +43,21 @@ async fn other_content_types_are_415() {
 async fn bodies_over_the_limit_are_413() {
     let app = spawn_app().await;
     let huge = json!({"email": "a@example.com", "password": "x".repeat(20 * 1024)});
-    assert_problem(
-        app.post("/api/v1/auth/login", &huge).await,
-        413,
-        "payload_too_large",
-    )
-    .await;
+    assert_problem(app.post("/api/v1/auth/login", &huge).await, 413, "payload_too_large").await;
 }
 
 #[tokio::test]
 async fn invalid_fields_are_422_all_named_at_once() {
     let app = spawn_app().await;
     let response = app
-        .post(
-            "/api/v1/auth/signup",
-            &json!({"email": "not-mail", "password": "short", "time_zone": "Mars/Base"}),
-        )
+        .post("/api/v1/auth/signup", &json!({"email": "not-mail", "password": "short", "time_zone": "Mars/Base"}))
         .await;
     let body = assert_problem(response, 422, "validation_failed").await;
     let fields: Vec<(String, String)> = body["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| {
-            (
-                e["field"].as_str().unwrap().to_string(),
-                e["code"].as_str().unwrap().to_string(),
-            )
-        })
+        .map(|e| (e["field"].as_str().unwrap().to_string(), e["code"].as_str().unwrap().to_string()))
         .collect();
     let expected = [
         ("email", "invalid_format"),
@@ -92,14 +65,9 @@ async fn invalid_fields_are_422_all_named_at_once() {
         ("display_name", "required"),
         ("time_zone", "unknown_time_zone"),
     ];
-    assert_eq!(
-        fields,
-        expected.map(|(f, c)| (f.to_string(), c.to_string()))
-    );
+    assert_eq!(fields, expected.map(|(f, c)| (f.to_string(), c.to_string())));
 
-    let wrong_type = app
-        .post("/api/v1/auth/login", &json!({"email": 42, "password": "x"}))
-        .await;
+    let wrong_type = app.post("/api/v1/auth/login", &json!({"email": 42, "password": "x"})).await;
     let body = assert_problem(wrong_type, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "email");
 }
@@ -113,61 +81,23 @@ async fn duplicate_emails_are_409_whatever_their_case() {
 
 #[tokio::test]
 async fn repeated_sign_in_attempts_are_429_with_retry_after() {
-    let app = spawn_app_with(Options {
-        rate_limit_account_per_hour: 3,
-        ..Options::default()
-    })
-    .await;
+    let app = spawn_app_with(Options { rate_limit_account_per_hour: 3, ..Options::default() }).await;
     for _ in 0..3 {
-        assert_eq!(
-            app.login("ada@example.com", "wrong password")
-                .await
-                .status(),
-            401
-        );
+        assert_eq!(app.login("ada@example.com", "wrong password").await.status(), 401);
     }
     let response = app.login("ada@example.com", "wrong password").await;
-    let retry_after: u64 = response.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry_after: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
     assert!(retry_after >= 1);
     assert_problem(response, 429, "rate_limited").await;
     // Another account from the same address still has its own budget.
-    assert_eq!(
-        app.login("bob@example.com", "wrong password")
-            .await
-            .status(),
-        401
-    );
+    assert_eq!(app.login("bob@example.com", "wrong password").await.status(), 401);
 }
 
 #[tokio::test]
 async fn the_ip_budget_covers_every_account() {
-    let app = spawn_app_with(Options {
-        rate_limit_ip_per_minute: 2,
-        ..Options::default()
-    })
-    .await;
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/magic-links",
-            &json!({"email": "a@example.com"})
-        )
-        .await
-        .status(),
-        202
-    );
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/password-resets",
-            &json!({"email": "b@example.com"})
-        )
-        .await
-        .status(),
-        202
-    );
+    let app = spawn_app_with(Options { rate_limit_ip_per_minute: 2, ..Options::default() }).await;
+    assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "a@example.com"})).await.status(), 202);
+    assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "b@example.com"})).await.status(), 202);
     let response = app.login("c@example.com", "whatever password").await;
     assert_problem(response, 429, "rate_limited").await;
 }
@@ -178,30 +108,13 @@ async fn unexpected_failures_are_500_without_internals_and_write_nothing() {
     let user = app.user("ada@example.com").await;
     // Break the event outbox: the profile change and its event must both fail.
     app.db().batch_execute("DROP TABLE events").unwrap();
-    let response = app
-        .patch_as(
-            "/api/v1/me",
-            &user.access_token,
-            &json!({"display_name": "Changed"}),
-        )
-        .await;
+    let response = app.patch_as("/api/v1/me", &user.access_token, &json!({"display_name": "Changed"})).await;
     let body = assert_problem(response, 500, "internal").await;
     let detail = body["detail"].as_str().unwrap().to_lowercase();
     for internal in ["events", "no such table", "relation", "sql", "diesel"] {
-        assert!(
-            !body.to_string().contains(internal) && !detail.contains(internal),
-            "leaks internals: {body}"
-        );
+        assert!(!body.to_string().contains(internal) && !detail.contains(internal), "leaks internals: {body}");
     }
 
-    let me: Value = app
-        .get_as("/api/v1/me", &user.access_token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        me["display_name"], "Test Person",
-        "the failed request changed nothing"
-    );
+    let me: Value = app.get_as("/api/v1/me", &user.access_token).await.json().await.unwrap();
+    assert_eq!(me["display_name"], "Test Person", "the failed request changed nothing");
 }

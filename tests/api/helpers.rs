@@ -34,10 +34,7 @@ impl ReceivedMail {
     /// The secret after `#token=` in the mail's link.
     pub fn link_token(&self) -> String {
         let start = self.text.find("#token=").expect("mail has a link") + "#token=".len();
-        self.text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
-            .collect()
+        self.text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).collect()
     }
 }
 
@@ -51,11 +48,7 @@ struct SinkHandler {
 
 impl Handler for SinkHandler {
     fn rcpt(&mut self, _to: &str) -> Response {
-        if self.refuse.load(Ordering::SeqCst) {
-            response::INTERNAL_ERROR
-        } else {
-            response::OK
-        }
+        if self.refuse.load(Ordering::SeqCst) { response::INTERNAL_ERROR } else { response::OK }
     }
     fn data_start(&mut self, _domain: &str, _from: &str, _is8bit: bool, to: &[String]) -> Response {
         self.current_to = to.to_vec();
@@ -67,20 +60,12 @@ impl Handler for SinkHandler {
         Ok(())
     }
     fn data_end(&mut self) -> Response {
-        let parsed = mail_parser::MessageParser::default()
-            .parse(&self.current)
-            .expect("parsable mail");
+        let parsed = mail_parser::MessageParser::default().parse(&self.current).expect("parsable mail");
         self.received.lock().unwrap().push(ReceivedMail {
             to: std::mem::take(&mut self.current_to),
             subject: parsed.subject().unwrap_or_default().to_string(),
-            text: parsed
-                .body_text(0)
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
-            html: parsed
-                .body_html(0)
-                .map(|t| t.to_string())
-                .unwrap_or_default(),
+            text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+            html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
         });
         response::OK
     }
@@ -104,29 +89,15 @@ impl MailSink {
         let handler = SinkHandler::default();
         let (received, refuse) = (handler.received.clone(), handler.refuse.clone());
         let mut server = Server::new(handler);
-        server
-            .with_name("sink.test")
-            .with_ssl(SslConfig::None)
-            .unwrap()
-            .with_tcp_listener(listener);
+        server.with_name("sink.test").with_ssl(SslConfig::None).unwrap().with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
         });
-        Self {
-            port,
-            received,
-            refuse,
-        }
+        Self { port, received, refuse }
     }
 
     pub fn mails_to(&self, address: &str) -> Vec<ReceivedMail> {
-        self.received
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|m| m.to.iter().any(|t| t == address))
-            .cloned()
-            .collect()
+        self.received.lock().unwrap().iter().filter(|m| m.to.iter().any(|t| t == address)).cloned().collect()
     }
 
     /// Waits (up to 10 s) until `count` mails to `address` have arrived.
@@ -137,11 +108,7 @@ impl MailSink {
             if mails.len() >= count {
                 return mails;
             }
-            assert!(
-                Instant::now() < deadline,
-                "expected {count} mail(s) to {address}, got {}",
-                mails.len()
-            );
+            assert!(Instant::now() < deadline, "expected {count} mail(s) to {address}, got {}", mails.len());
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -188,22 +155,12 @@ fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
     match std::env::var("ROUNDTABLE_TEST_PG_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("rt_test_{}", uuid::Uuid::new_v4().simple());
-            let mut admin = diesel::PgConnection::establish(&admin_url)
-                .expect("connect to the test PostgreSQL server");
-            admin
-                .batch_execute(&format!("CREATE DATABASE {name}"))
-                .expect("create test database");
-            let base = admin_url
-                .rsplit_once('/')
-                .map(|(base, _)| base)
-                .unwrap_or(&admin_url)
-                .to_string();
+            let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to the test PostgreSQL server");
+            admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+            let base = admin_url.rsplit_once('/').map(|(base, _)| base).unwrap_or(&admin_url).to_string();
             (format!("{base}/{name}"), Some(admin_url))
         }
-        _ => (
-            format!("sqlite://{}", dir.join("roundtable.db").display()),
-            None,
-        ),
+        _ => (format!("sqlite://{}", dir.join("roundtable.db").display()), None),
     }
 }
 
@@ -211,10 +168,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, pg_admin_url) = fresh_database(dir.path());
     let mail = options.mail_sink.then(MailSink::start);
-    let smtp_url = mail
-        .as_ref()
-        .map(|sink| format!("smtp://127.0.0.1:{}", sink.port))
-        .or(options.smtp_url);
+    let smtp_url = mail.as_ref().map(|sink| format!("smtp://127.0.0.1:{}", sink.port)).or(options.smtp_url);
     let config = Config {
         bind: "127.0.0.1:0".into(),
         database_url: database_url.clone(),
@@ -233,22 +187,11 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         background_jobs: options.background_jobs,
     };
     let clock = ManualClock::starting_at(chrono::Utc::now());
-    let app = Application::build(&config, Arc::new(clock.clone()))
-        .await
-        .expect("app builds");
+    let app = Application::build(&config, Arc::new(clock.clone())).await.expect("app builds");
     let base = format!("http://{}", app.address());
     let state = app.state();
     tokio::spawn(app.run_until_stopped());
-    TestApp {
-        base,
-        client: reqwest::Client::new(),
-        clock,
-        state,
-        mail,
-        database_url,
-        pg_admin_url,
-        _dir: dir,
-    }
+    TestApp { base, client: reqwest::Client::new(), clock, state, mail, database_url, pg_admin_url, _dir: dir }
 }
 
 /// A signed-up user and a fresh sign-in.
@@ -268,12 +211,7 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).json(body).send().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -281,57 +219,25 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn delete_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .delete(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.delete(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn patch_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.patch(self.url(path)).bearer_auth(token).json(body).send().await.unwrap()
     }
 
     /// A POST without a body, as the caller.
     pub async fn post_as(&self, path: &str, token: &str) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
     /// A POST of raw bytes with the given content type.
-    pub async fn post_raw(
-        &self,
-        path: &str,
-        content_type: &str,
-        body: &'static str,
-    ) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .unwrap()
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: &'static str) -> reqwest::Response {
+        self.client.post(self.url(path)).header("content-type", content_type).body(body).send().await.unwrap()
     }
 
     pub async fn signup(&self, email: &str) -> reqwest::Response {
@@ -343,21 +249,14 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post(
-            "/api/v1/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await
+        self.post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
     }
 
     /// Signs up `email` and signs in.
     pub async fn user(&self, email: &str) -> TestUser {
         let created = self.signup(email).await;
         assert_eq!(created.status(), 201, "signup {email}");
-        let id = created.json::<Value>().await.unwrap()["id"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
         let tokens: Value = self.login(email, PASSWORD).await.json().await.unwrap();
         TestUser {
             id,
@@ -368,10 +267,7 @@ impl TestApp {
 
     /// A direct connection to the app's database, for arranging failures and checking effects.
     pub fn db(&self) -> AnyConnection {
-        let url = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .unwrap_or(&self.database_url);
+        let url = self.database_url.strip_prefix("sqlite://").unwrap_or(&self.database_url);
         AnyConnection::establish(url).expect("connect to the test database")
     }
 }
@@ -379,21 +275,9 @@ impl TestApp {
 /// Asserts a problem+json response with the given status and code, and returns its body.
 pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str) -> Value {
     assert_eq!(response.status().as_u16(), status, "status");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let content_type = response.headers().get("content-type").unwrap().to_str().unwrap().to_string();
     assert_eq!(content_type, "application/problem+json");
-    let request_id = response
-        .headers()
-        .get("x-request-id")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .to_string();
+    let request_id = response.headers().get("x-request-id").unwrap().to_str().unwrap().to_string();
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], code, "code in {body}");
     assert_eq!(body["status"], status);

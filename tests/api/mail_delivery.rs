@@ -13,11 +13,7 @@ use crate::helpers::{MailSink, Options, spawn_app_with};
 fn mail_rows(app: &crate::helpers::TestApp) -> Vec<(String, i32, String)> {
     outbound_mail::table
         .order(outbound_mail::created_at.asc())
-        .select((
-            outbound_mail::status,
-            outbound_mail::attempts,
-            outbound_mail::text_body,
-        ))
+        .select((outbound_mail::status, outbound_mail::attempts, outbound_mail::text_body))
         .load(&mut app.db())
         .unwrap()
 }
@@ -25,11 +21,7 @@ fn mail_rows(app: &crate::helpers::TestApp) -> Vec<(String, i32, String)> {
 #[tokio::test]
 async fn mail_is_retried_until_the_smtp_server_is_back() {
     // Reserve a port, then close it: connections are refused until a server listens there.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let app = spawn_app_with(Options {
         mail_sink: false,
         smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
@@ -41,45 +33,26 @@ async fn mail_is_retried_until_the_smtp_server_is_back() {
     // The request succeeds although the mail cannot be sent.
     assert_eq!(app.signup("ada@example.com").await.status(), 201);
     let report = app.state.mailer.deliver_due().await.unwrap();
-    assert_eq!(
-        report,
-        DeliveryReport {
-            delivered: 0,
-            retrying: 1,
-            failed: 0
-        }
-    );
+    assert_eq!(report, DeliveryReport { delivered: 0, retrying: 1, failed: 0 });
     let rows = mail_rows(&app);
     assert_eq!((rows[0].0.as_str(), rows[0].1), ("pending", 1));
 
     // Not due yet: nothing is attempted before the back-off has passed.
     let sink = MailSink::start_on(TcpListener::bind(("127.0.0.1", port)).unwrap());
-    assert_eq!(
-        app.state.mailer.deliver_due().await.unwrap(),
-        DeliveryReport::default()
-    );
+    assert_eq!(app.state.mailer.deliver_due().await.unwrap(), DeliveryReport::default());
 
     app.clock.advance(chrono::Duration::seconds(30));
     let report = app.state.mailer.deliver_due().await.unwrap();
     assert_eq!(report.delivered, 1);
     let mails = sink.wait_for("ada@example.com", 1).await;
-    assert_eq!(
-        mails[0].subject,
-        "Confirm your email address for Roundtable"
-    );
+    assert_eq!(mails[0].subject, "Confirm your email address for Roundtable");
 
     let rows = mail_rows(&app);
     assert_eq!((rows[0].0.as_str(), rows[0].1), ("sent", 2));
-    assert_eq!(
-        rows[0].2, "",
-        "a sent mail's body (with its link) is not kept"
-    );
+    assert_eq!(rows[0].2, "", "a sent mail's body (with its link) is not kept");
     // Sent once, never again.
     app.clock.advance(chrono::Duration::hours(2));
-    assert_eq!(
-        app.state.mailer.deliver_due().await.unwrap(),
-        DeliveryReport::default()
-    );
+    assert_eq!(app.state.mailer.deliver_due().await.unwrap(), DeliveryReport::default());
     assert_eq!(sink.mails_to("ada@example.com").len(), 1);
 }
 
@@ -94,17 +67,9 @@ async fn temporary_smtp_refusals_are_retried() {
         ..Options::default()
     })
     .await;
-    app.post(
-        "/api/v1/auth/magic-links",
-        &json!({"email": "nobody@example.com"}),
-    )
-    .await;
+    app.post("/api/v1/auth/magic-links", &json!({"email": "nobody@example.com"})).await;
     app.signup("ada@example.com").await;
-    assert_eq!(
-        app.state.mailer.deliver_due().await.unwrap().retrying,
-        1,
-        "451 is temporary"
-    );
+    assert_eq!(app.state.mailer.deliver_due().await.unwrap().retrying, 1, "451 is temporary");
     sink.refuse.store(false, Ordering::SeqCst);
     app.clock.advance(chrono::Duration::seconds(30));
     assert_eq!(app.state.mailer.deliver_due().await.unwrap().delivered, 1);

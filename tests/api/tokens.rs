@@ -13,18 +13,8 @@ async fn login_returns_bearer_tokens_that_open_me() {
     let tokens: Value = response.json().await.unwrap();
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 900);
-    assert!(
-        tokens["refresh_token"]
-            .as_str()
-            .unwrap()
-            .starts_with("rt_rf_")
-    );
-    let me: Value = app
-        .get_as("/api/v1/me", tokens["access_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert!(tokens["refresh_token"].as_str().unwrap().starts_with("rt_rf_"));
+    let me: Value = app.get_as("/api/v1/me", tokens["access_token"].as_str().unwrap()).await.json().await.unwrap();
     assert_eq!(me["email"], "ada@example.com");
 }
 
@@ -32,18 +22,9 @@ async fn login_returns_bearer_tokens_that_open_me() {
 async fn wrong_password_and_unknown_email_get_the_same_answer() {
     let app = spawn_app().await;
     app.signup("ada@example.com").await;
-    let wrong = assert_problem(
-        app.login("ada@example.com", "not the password").await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
-    let unknown = assert_problem(
-        app.login("nobody@example.com", PASSWORD).await,
-        401,
-        "invalid_credentials",
-    )
-    .await;
+    let wrong =
+        assert_problem(app.login("ada@example.com", "not the password").await, 401, "invalid_credentials").await;
+    let unknown = assert_problem(app.login("nobody@example.com", PASSWORD).await, 401, "invalid_credentials").await;
     assert_eq!(wrong["detail"], unknown["detail"]);
 }
 
@@ -51,19 +32,10 @@ async fn wrong_password_and_unknown_email_get_the_same_answer() {
 async fn requests_without_a_token_are_401_with_a_challenge() {
     let app = spawn_app().await;
     let response = app.get("/api/v1/me").await;
-    assert_eq!(
-        response.headers()["www-authenticate"],
-        r#"Bearer realm="roundtable""#
-    );
+    assert_eq!(response.headers()["www-authenticate"], r#"Bearer realm="roundtable""#);
     assert_problem(response, 401, "missing_token").await;
 
-    let basic = app
-        .client
-        .get(app.url("/api/v1/me"))
-        .basic_auth("ada", Some("pw"))
-        .send()
-        .await
-        .unwrap();
+    let basic = app.client.get(app.url("/api/v1/me")).basic_auth("ada", Some("pw")).send().await.unwrap();
     assert_problem(basic, 401, "invalid_token").await;
 }
 
@@ -75,21 +47,10 @@ async fn tampered_tokens_are_401() {
     // Claim to be someone else, keeping the old signature.
     parts[1] = parts[1].chars().rev().collect();
     let response = app.get_as("/api/v1/me", &parts.join(".")).await;
-    let challenge = response.headers()["www-authenticate"]
-        .to_str()
-        .unwrap()
-        .to_string();
-    assert!(
-        challenge.contains(r#"error="invalid_token""#),
-        "{challenge}"
-    );
+    let challenge = response.headers()["www-authenticate"].to_str().unwrap().to_string();
+    assert!(challenge.contains(r#"error="invalid_token""#), "{challenge}");
     assert_problem(response, 401, "invalid_token").await;
-    assert_problem(
-        app.get_as("/api/v1/me", "not.a.jwt").await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(app.get_as("/api/v1/me", "not.a.jwt").await, 401, "invalid_token").await;
 }
 
 #[tokio::test]
@@ -97,24 +58,15 @@ async fn access_tokens_expire_after_15_minutes() {
     let app = spawn_app().await;
     let user = app.user("ada@example.com").await;
     app.clock.advance(chrono::Duration::minutes(14));
-    assert_eq!(
-        app.get_as("/api/v1/me", &user.access_token).await.status(),
-        200
-    );
+    assert_eq!(app.get_as("/api/v1/me", &user.access_token).await.status(), 200);
     app.clock.advance(chrono::Duration::minutes(1));
     let response = app.get_as("/api/v1/me", &user.access_token).await;
-    assert!(
-        response.headers()["www-authenticate"]
-            .to_str()
-            .unwrap()
-            .contains("invalid_token")
-    );
+    assert!(response.headers()["www-authenticate"].to_str().unwrap().contains("invalid_token"));
     assert_problem(response, 401, "token_expired").await;
 }
 
 async fn refresh(app: &crate::helpers::TestApp, token: &str) -> reqwest::Response {
-    app.post("/api/v1/auth/refresh", &json!({"refresh_token": token}))
-        .await
+    app.post("/api/v1/auth/refresh", &json!({"refresh_token": token})).await
 }
 
 #[tokio::test]
@@ -122,101 +74,39 @@ async fn refresh_rotates_and_reuse_ends_the_whole_sign_in() {
     let app = spawn_app().await;
     let user = app.user("ada@example.com").await;
 
-    let first: Value = refresh(&app, &user.refresh_token)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = refresh(&app, &user.refresh_token).await.json().await.unwrap();
     let second_refresh = first["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(second_refresh, user.refresh_token);
     let second_access = first["access_token"].as_str().unwrap().to_string();
     assert_eq!(app.get_as("/api/v1/me", &second_access).await.status(), 200);
 
     // The first refresh token again: someone kept a copy. The family is revoked.
-    assert_problem(
-        refresh(&app, &user.refresh_token).await,
-        401,
-        "refresh_token_reused",
-    )
-    .await;
-    assert_problem(
-        refresh(&app, &second_refresh).await,
-        401,
-        "invalid_refresh_token",
-    )
-    .await;
-    assert_problem(
-        app.get_as("/api/v1/me", &second_access).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(refresh(&app, &user.refresh_token).await, 401, "refresh_token_reused").await;
+    assert_problem(refresh(&app, &second_refresh).await, 401, "invalid_refresh_token").await;
+    assert_problem(app.get_as("/api/v1/me", &second_access).await, 401, "invalid_token").await;
 
     // Other sign-ins of the same user are untouched.
-    let other: Value = app
-        .login("ada@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        app.get_as("/api/v1/me", other["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        200
-    );
+    let other: Value = app.login("ada@example.com", PASSWORD).await.json().await.unwrap();
+    assert_eq!(app.get_as("/api/v1/me", other["access_token"].as_str().unwrap()).await.status(), 200);
 }
 
 #[tokio::test]
 async fn unknown_and_expired_refresh_tokens_are_401() {
     let app = spawn_app().await;
     let user = app.user("ada@example.com").await;
-    assert_problem(
-        refresh(&app, "rt_rf_made_up").await,
-        401,
-        "invalid_refresh_token",
-    )
-    .await;
+    assert_problem(refresh(&app, "rt_rf_made_up").await, 401, "invalid_refresh_token").await;
     app.clock.advance(chrono::Duration::days(31));
-    assert_problem(
-        refresh(&app, &user.refresh_token).await,
-        401,
-        "invalid_refresh_token",
-    )
-    .await;
+    assert_problem(refresh(&app, &user.refresh_token).await, 401, "invalid_refresh_token").await;
 }
 
 #[tokio::test]
 async fn logout_ends_refresh_and_access_tokens() {
     let app = spawn_app().await;
     let user = app.user("ada@example.com").await;
-    let response = app
-        .post(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": user.refresh_token}),
-        )
-        .await;
+    let response = app.post("/api/v1/auth/logout", &json!({"refresh_token": user.refresh_token})).await;
     assert_eq!(response.status(), 204);
-    assert_problem(
-        refresh(&app, &user.refresh_token).await,
-        401,
-        "invalid_refresh_token",
-    )
-    .await;
-    assert_problem(
-        app.get_as("/api/v1/me", &user.access_token).await,
-        401,
-        "invalid_token",
-    )
-    .await;
+    assert_problem(refresh(&app, &user.refresh_token).await, 401, "invalid_refresh_token").await;
+    assert_problem(app.get_as("/api/v1/me", &user.access_token).await, 401, "invalid_token").await;
     // Signing out twice, or with an unknown token, is not an error.
-    assert_eq!(
-        app.post(
-            "/api/v1/auth/logout",
-            &json!({"refresh_token": user.refresh_token})
-        )
-        .await
-        .status(),
-        204
-    );
+    assert_eq!(app.post("/api/v1/auth/logout", &json!({"refresh_token": user.refresh_token})).await.status(), 204);
 }
