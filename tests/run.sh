@@ -13,6 +13,7 @@ broken=0
 say() { printf '\n==> %s\n' "$*"; }
 
 need_apt=()
+NEED_NEXTEST=0
 command -v cargo-nextest >/dev/null 2>&1 || cargo nextest --version >/dev/null 2>&1 || NEED_NEXTEST=1
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
 [ -e /usr/include/postgresql/libpq-fe.h ] || need_apt+=(libpq-dev)
@@ -21,7 +22,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null && apt-get install -y -q --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
-if [ "${NEED_NEXTEST:-0}" = 1 ]; then
+if [ "$NEED_NEXTEST" = 1 ]; then
   say "installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
@@ -44,24 +45,14 @@ if ! cargo nextest run --no-run 2>&1 | tail -3; then broken=1; fi
 say "unit, property and HTTP tests on SQLite"
 cargo nextest run 2>&1 | tee "$LOGS/sqlite.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error' ; count "$LOGS/sqlite.log"
 
-# Throwaway PostgreSQL on a free loopback port (initdb refuses to run as root).
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
-PGTMP=$(mktemp -d /tmp/roundtable-pg.XXXXXX)
-chown postgres:postgres "$PGTMP" 2>/dev/null || true
-stop_pg() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate -w stop >/dev/null 2>&1; rm -rf "$PGTMP"; }
-trap stop_pg EXIT
-PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-say "starting PostgreSQL on 127.0.0.1:$PGPORT"
-if runuser -u postgres -- "$PGBIN/initdb" -D "$PGTMP/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$PGTMP/initdb.log" 2>&1 \
-  && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/pg.log" -w -t 30 \
-       -o "-p $PGPORT -k $PGTMP -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-       start >/dev/null; then
-  say "HTTP tests on PostgreSQL"
-  ROUNDTABLE_TEST_PG_URL="postgres://postgres@127.0.0.1:$PGPORT/postgres" \
+source tests/pg.sh
+trap pg_stop EXIT
+if pg_start; then
+  say "HTTP tests on PostgreSQL (127.0.0.1:$PGPORT)"
+  ROUNDTABLE_TEST_PG_URL="$PG_ADMIN_URL" \
     cargo nextest run -E 'kind(test)' 2>&1 | tee "$LOGS/postgres.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error'
   count "$LOGS/postgres.log"
 else
-  cat "$PGTMP/initdb.log" "$PGTMP/pg.log" 2>/dev/null
   echo "PostgreSQL did not start"; broken=1
 fi
 

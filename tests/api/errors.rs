@@ -118,3 +118,12 @@ async fn unexpected_failures_are_500_without_internals_and_write_nothing() {
     let me: Value = app.get_as("/api/v1/me", &user.access_token).await.json().await.unwrap();
     assert_eq!(me["display_name"], "Test Person", "the failed request changed nothing");
 }
+
+#[tokio::test]
+async fn racing_sign_ups_for_one_address_create_one_account() {
+    let app = spawn_app().await;
+    let (a, b) = tokio::join!(app.signup("ada@example.com"), app.signup("Ada@example.com"));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409]);
+}

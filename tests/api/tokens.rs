@@ -110,3 +110,13 @@ async fn logout_ends_refresh_and_access_tokens() {
     // Signing out twice, or with an unknown token, is not an error.
     assert_eq!(app.post("/api/v1/auth/logout", &json!({"refresh_token": user.refresh_token})).await.status(), 204);
 }
+
+#[tokio::test]
+async fn racing_refreshes_of_one_token_let_exactly_one_through() {
+    let app = spawn_app().await;
+    let user = app.user("ada@example.com").await;
+    let (a, b) = tokio::join!(refresh(&app, &user.refresh_token), refresh(&app, &user.refresh_token));
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 401]);
+}

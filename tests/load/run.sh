@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Load numbers for the README: requests/s and p99 latency of GET /healthz, POST /api/v1/auth/login
+# and GET /api/v1/me, with wrk, against the release binary on SQLite and on PostgreSQL.
+# Only loopback addresses are targeted; every run is bounded by DURATION.
+# Usage: tests/load/run.sh [DURATION_SECONDS]   (default 10)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+DURATION=${1:-10}
+CONNECTIONS=${CONNECTIONS:-16}
+command -v wrk >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q wrk >/dev/null; }
+cargo build --release -q
+BIN=target/release/roundtable
+WORK=$(mktemp -d /tmp/roundtable-load.XXXXXX)
+source tests/pg.sh
+
+server_pid=
+stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
+trap 'stop_server; pg_stop; rm -rf "$WORK"' EXIT
+
+start_server() {  # $1 = DATABASE_URL
+  DATABASE_URL="$1" ROUNDTABLE_LOG=error ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE=100000000 \
+    ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR=100000000 ROUNDTABLE_DB_POOL_SIZE=16 \
+    "$BIN" --bind 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
+  server_pid=$!
+  for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/server.out" && break; sleep 0.1; done
+  BASE=$(sed -n 's/^listening on //p' "$WORK/server.out")
+  curl -fs -o /dev/null -H 'content-type: application/json' "$BASE/api/v1/auth/signup" \
+    -d '{"email":"load@example.com","password":"correct horse battery","display_name":"Load","time_zone":"UTC"}'
+  TOKEN=$(curl -fs -H 'content-type: application/json' "$BASE/api/v1/auth/login" \
+    -d '{"email":"load@example.com","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+}
+
+measure() {  # $1 = backend, $2 = label, rest = wrk arguments
+  local backend=$1 label=$2; shift 2
+  local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
+  local rps p99 errors
+  rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  printf '| %-8s | %-24s | %8s | %8s | %s |\n' "$backend" "$label" "$rps" "$p99" "${errors:-0}"
+}
+
+run_backend() {  # $1 = backend name, $2 = DATABASE_URL
+  start_server "$2"
+  measure "$1" "GET /healthz" "$BASE/healthz"
+  measure "$1" "POST /api/v1/auth/login" -s tests/load/login.lua "$BASE/api/v1/auth/login"
+  measure "$1" "GET /api/v1/me" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me"
+  stop_server
+}
+
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, release build, $(nproc) cores; p99 latency; last column: non-2xx answers"
+echo
+echo '| backend  | request                  |    req/s |      p99 | non-2xx |'
+echo '|----------|--------------------------|----------|----------|---------|'
+run_backend sqlite "sqlite://$WORK/load.db"
+pg_start
+run_backend postgres "$(pg_create_db roundtable_load)"
