@@ -38,9 +38,10 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
 
-    /// Connections in the database pool.
-    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE", default_value_t = 8)]
-    pub db_pool_size: u32,
+    /// Connections in the database pool (default: twice the CPU cores; more only adds
+    /// contention, measured in README "Measured").
+    #[arg(long, env = "ROUNDTABLE_DB_POOL_SIZE")]
+    pub db_pool_size: Option<u32>,
 
     /// Sign-in and mail-sending requests allowed per client IP per minute.
     #[arg(long, env = "ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE", default_value_t = 30)]
@@ -75,6 +76,13 @@ pub enum LogFormat {
 }
 
 impl Config {
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
+            (2 * cores).max(2)
+        })
+    }
+
     pub fn base_url(&self, bound: std::net::SocketAddr) -> String {
         match &self.base_url {
             Some(url) => url.trim_end_matches('/').to_string(),

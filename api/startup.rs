@@ -55,7 +55,7 @@ pub struct Application {
 impl Application {
     pub async fn build(config: &Config, clock: SharedClock) -> anyhow::Result<Self> {
         let db = {
-            let (url, size) = (config.database_url.clone(), config.db_pool_size);
+            let (url, size) = (config.database_url.clone(), config.pool_size());
             tokio::task::spawn_blocking(move || Db::connect(&url, size)).await??
         };
         let secret = jwt_secret(config, &db).await?;

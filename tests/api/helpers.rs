@@ -178,7 +178,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         jwt_secret: None,
         log: std::env::var("ROUNDTABLE_TEST_LOG").unwrap_or_else(|_| "error".into()),
         log_format: LogFormat::Text,
-        db_pool_size: 4,
+        db_pool_size: Some(4),
         rate_limit_ip_per_minute: options.rate_limit_ip_per_minute,
         rate_limit_account_per_hour: options.rate_limit_account_per_hour,
         max_body_bytes: 16 * 1024,

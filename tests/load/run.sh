@@ -15,14 +15,14 @@ source tests/pg.sh
 
 server_pid=
 stop_server() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null; server_pid=; }
-trap 'stop_server; pg_stop; rm -rf "$WORK"' EXIT
+trap 'stop_server; pg_stop; echo "raw wrk output: $WORK"' EXIT
 
 start_server() {  # $1 = DATABASE_URL
   DATABASE_URL="$1" ROUNDTABLE_LOG=error ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE=100000000 \
-    ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR=100000000 ROUNDTABLE_DB_POOL_SIZE=16 \
-    "$BIN" --bind 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
+    ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR=100000000 "$BIN" --bind 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/server.out" && break; sleep 0.1; done
+  grep -q "^listening on " "$WORK/server.out" || { cat "$WORK/server.err" >&2; exit 1; }
   BASE=$(sed -n 's/^listening on //p' "$WORK/server.out")
   curl -fs -o /dev/null -H 'content-type: application/json' "$BASE/api/v1/auth/signup" \
     -d '{"email":"load@example.com","password":"correct horse battery","display_name":"Load","time_zone":"UTC"}'
@@ -33,11 +33,14 @@ start_server() {  # $1 = DATABASE_URL
 measure() {  # $1 = backend, $2 = label, rest = wrk arguments
   local backend=$1 label=$2; shift 2
   local out; out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@")
-  local rps p99 errors
+  echo "$out" >>"$WORK/wrk-$backend.log"
+  local rps p50 p99 errors socket
   rps=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  printf '| %-8s | %-24s | %8s | %8s | %s |\n' "$backend" "$label" "$rps" "$p99" "${errors:-0}"
+  socket=$(awk '/Socket errors:/ {print $0}' <<<"$out" | sed 's/^ *Socket errors: *//')
+  printf '| %-8s | %-24s | %8s | %8s | %8s | %s%s |\n' "$backend" "$label" "$rps" "$p50" "$p99" "${errors:-0}" "${socket:+ (socket: $socket)}"
 }
 
 run_backend() {  # $1 = backend name, $2 = DATABASE_URL
@@ -48,10 +51,10 @@ run_backend() {  # $1 = backend name, $2 = DATABASE_URL
   stop_server
 }
 
-echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, release build, $(nproc) cores; p99 latency; last column: non-2xx answers"
+echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, release build, $(nproc) cores, load generator on the same machine"
 echo
-echo '| backend  | request                  |    req/s |      p99 | non-2xx |'
-echo '|----------|--------------------------|----------|----------|---------|'
+echo '| backend  | request                  |    req/s |      p50 |      p99 | non-2xx |'
+echo '|----------|--------------------------|----------|----------|----------|---------|'
 run_backend sqlite "sqlite://$WORK/load.db"
 pg_start
 run_backend postgres "$(pg_create_db roundtable_load)"
