@@ -82,6 +82,9 @@ pub enum ApiError {
     /// 409, e.g. `email_taken`.
     #[error("{detail}")]
     Conflict { code: &'static str, detail: String },
+    /// 410, e.g. `invitation_invalid`: a link that no longer works.
+    #[error("{detail}")]
+    Gone { code: &'static str, detail: String },
     /// 413 `payload_too_large`.
     #[error("body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -117,6 +120,7 @@ impl ApiError {
             | Self::Unauthorized { code, .. }
             | Self::Forbidden { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Gone { code, .. }
             | Self::ServiceUnavailable { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
@@ -168,6 +172,7 @@ impl ResponseError for ApiError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Gone { .. } => StatusCode::GONE,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,

@@ -8,6 +8,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::{Modify, OpenApi as _, ToResponse};
 
+use crate::auth::scopes::Scope;
 use crate::error::{FieldError, Problem};
 
 #[derive(utoipa::OpenApi)]
@@ -26,6 +27,10 @@ use crate::error::{FieldError, Problem};
     tags(
         (name = "auth", description = "Sign up, sign in, tokens, links by mail"),
         (name = "me", description = "The signed-in user"),
+        (name = "tokens", description = "Personal access tokens for third parties"),
+        (name = "cohorts", description = "Cohorts you belong to"),
+        (name = "members", description = "Who is in a cohort, with which role"),
+        (name = "invitations", description = "Invitations by mail and invite links"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -64,9 +69,14 @@ pub fn base() -> OpenApi {
     ApiDoc::openapi()
 }
 
-const STANDARD_PROBLEMS: [(&str, &str, &str); 7] = [
+const STANDARD_PROBLEMS: [(&str, &str, &str); 8] = [
     ("400", "BadRequest", "`malformed_json`: the body is not JSON"),
     ("401", "Unauthorized", "`missing_token`, `invalid_token` or `token_expired` (see `WWW-Authenticate`)"),
+    (
+        "403",
+        "Forbidden",
+        "`forbidden` (role too low), `insufficient_scope` (token), `sign_in_required` or `membership_paused`",
+    ),
     ("413", "PayloadTooLarge", "`payload_too_large`: the body is over the limit"),
     ("415", "UnsupportedMediaType", "`unsupported_media_type`: send `Content-Type: application/json`"),
     ("422", "ValidationFailed", "`validation_failed`: `errors` names every invalid field"),
@@ -74,7 +84,18 @@ const STANDARD_PROBLEMS: [(&str, &str, &str); 7] = [
     ("503", "Unavailable", "`database_unavailable`: try again shortly"),
 ];
 
-/// Adds the security scheme and, to every operation, the problem responses that apply to it.
+/// How personal access tokens work, with every scope, for the security scheme's description.
+static PERSONAL_TOKEN_HELP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let scopes: Vec<String> = Scope::ALL.iter().map(|s| format!("`{}`", s.as_str())).collect();
+    format!(
+        "A personal access token from POST /api/v1/me/tokens, sent as `Authorization: Bearer rt_pat_…`. \
+         It acts for its user, limited to its scopes (403 `insufficient_scope` otherwise); it can never manage \
+         tokens, sign-ins or the account. Each operation lists the scope it needs. Scopes: {}.",
+        scopes.join(", ")
+    )
+});
+
+/// Adds the security schemes and, to every operation, the problem responses that apply to it.
 pub struct SharedParts;
 
 impl Modify for SharedParts {
@@ -87,6 +108,16 @@ impl Modify for SharedParts {
                     .scheme(HttpAuthScheme::Bearer)
                     .bearer_format("JWT")
                     .description(Some("An access token from /api/v1/auth/login, /refresh or a magic link."))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "personal_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("rt_pat_…")
+                    .description(Some(PERSONAL_TOKEN_HELP.as_str()))
                     .build(),
             ),
         );
@@ -121,7 +152,7 @@ fn add_problems(operation: &mut Operation) {
         let applies = match status {
             "400" | "413" | "415" => has_body,
             "422" => has_body || has_query,
-            "401" => secured,
+            "401" | "403" => secured,
             "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health")),
             _ => true,
         };

@@ -28,12 +28,19 @@ use crate::http::json::BodyLimit;
 use crate::http::request_id;
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, health, openapi};
+use crate::{accounts, auth, cohorts, health, invitations, openapi, tokens};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz).service(health::readyz).service(
-        utoipa_actix_web::scope("/api/v1").configure(auth::routes::routes).configure(accounts::routes::routes),
+        utoipa_actix_web::scope("/api/v1")
+            .configure(auth::routes::routes)
+            .configure(accounts::routes::routes)
+            .configure(tokens::routes::routes)
+            .configure(cohorts::routes::routes)
+            .configure(cohorts::members::routes)
+            .configure(invitations::routes::routes)
+            .configure(invitations::links::routes),
     );
 }
 

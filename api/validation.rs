@@ -105,17 +105,37 @@ pub fn password(raw: String) -> Result<String, Invalid> {
 
 /// A name shown to peers: 1 to 80 characters after trimming, no control characters.
 pub fn display_name(raw: String) -> Result<String, Invalid> {
+    one_line(raw, 80)
+}
+
+/// A short name for a thing (a cohort, a token): 1 to 120 characters after trimming, one line.
+pub fn label(raw: String) -> Result<String, Invalid> {
+    one_line(raw, 120)
+}
+
+fn one_line(raw: String, max: usize) -> Result<String, Invalid> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err(Invalid::new("required", "must not be blank"));
     }
-    if trimmed.chars().count() > 80 {
-        return Err(Invalid::new("too_long", "must be at most 80 characters"));
+    if trimmed.chars().count() > max {
+        return Err(Invalid::new("too_long", format!("must be at most {max} characters")));
     }
     if trimmed.chars().any(char::is_control) {
-        return Err(Invalid::new("invalid_format", "must not contain control characters"));
+        return Err(Invalid::new("invalid_format", "must be one line without control characters"));
     }
     Ok(trimmed.to_string())
+}
+
+/// Free text such as a description: at most `max` characters (newlines allowed).
+pub fn text_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
+    move |raw: String| {
+        let trimmed = raw.trim();
+        if trimmed.chars().count() > max {
+            return Err(Invalid::new("too_long", format!("must be at most {max} characters")));
+        }
+        Ok(trimmed.to_string())
+    }
 }
 
 /// An IANA time zone name such as `Europe/Berlin`.

@@ -80,6 +80,7 @@ pub async fn update_me(
 #[utoipa::path(tag = "me", security(("bearer" = [])), responses((status = 204, description = "Account deleted")))]
 #[delete("/me")]
 pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    caller.require_sign_in()?;
     let now = state.now();
     state
         .db
@@ -114,11 +115,11 @@ pub async fn list_sign_ins(
     caller: Caller,
     query: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<SignIn>>> {
+    let current = caller.require_sign_in()?.to_string();
     let page = query.into_inner().validate()?;
     let user_id = caller.user.id.clone();
     let request = page.clone();
     let rows = state.db.read(move |conn| store::sign_ins(conn, &user_id, &request)).await?;
-    let current = caller.session_id;
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
@@ -150,6 +151,7 @@ pub async fn end_sign_in(
     caller: Caller,
     path: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    caller.require_sign_in()?;
     let sign_in_id = path.into_inner();
     let now = state.now();
     let user_id = caller.user.id;

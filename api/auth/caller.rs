@@ -1,25 +1,59 @@
-//! `Caller`: the authenticated user making the request. Every protected handler takes one; the
-//! extractor answers 401 problem+json (with `WWW-Authenticate`) before the handler runs.
+//! `Caller`: the authenticated user making the request, and how they proved it: a sign-in (JWT
+//! access token, which may do everything its user may) or a personal access token (`rt_pat_…`,
+//! limited to its scopes). Every protected handler takes one; the extractor answers 401
+//! problem+json (with `WWW-Authenticate`) before the handler runs.
 
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::jwt::Rejection;
+use super::scopes::Scope;
 use super::store;
 use crate::accounts::model::UserRow;
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::tokens;
+
+pub enum Credential {
+    /// A sign-in (refresh-token family) and its access token.
+    SignIn { session_id: String },
+    /// A personal access token for a third party.
+    Token { token_id: String, scopes: Vec<Scope> },
+}
 
 pub struct Caller {
     pub user: UserRow,
-    /// The sign-in (refresh-token family) the access token belongs to.
-    pub session_id: String,
+    pub credential: Credential,
 }
 
 impl Caller {
     pub fn user_id(&self) -> &str {
         &self.user.id
+    }
+
+    /// 403 `insufficient_scope` unless the credential carries `scope` (sign-ins carry all).
+    pub fn require_scope(&self, scope: Scope) -> ApiResult<()> {
+        match &self.credential {
+            Credential::SignIn { .. } => Ok(()),
+            Credential::Token { scopes, .. } if scopes.contains(&scope) => Ok(()),
+            Credential::Token { .. } => Err(ApiError::Forbidden {
+                code: "insufficient_scope",
+                detail: format!("This token lacks the `{}` scope.", scope.as_str()),
+            }),
+        }
+    }
+
+    /// The sign-in behind the request; 403 `sign_in_required` for personal access tokens, which
+    /// may never manage the account itself (tokens, sign-ins, profile, deletion).
+    pub fn require_sign_in(&self) -> ApiResult<&str> {
+        match &self.credential {
+            Credential::SignIn { session_id } => Ok(session_id),
+            Credential::Token { .. } => Err(ApiError::Forbidden {
+                code: "sign_in_required",
+                detail: "Personal access tokens cannot do this; sign in as the user.".to_string(),
+            }),
+        }
     }
 }
 
@@ -37,6 +71,35 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     }
 }
 
+async fn from_access_token(state: &AppState, token: &str) -> ApiResult<Caller> {
+    let claims = state.jwt.verify(token, state.now()).map_err(|rejection| match rejection {
+        Rejection::Expired => ApiError::unauthorized("token_expired", "The access token has expired; refresh it."),
+        Rejection::Invalid => ApiError::unauthorized("invalid_token", "The access token is not valid."),
+    })?;
+    let (user_id, session_id) = (claims.sub, claims.sid);
+    let sid = session_id.clone();
+    let user = state
+        .db
+        .read(move |conn| store::active_user(conn, &user_id, &sid))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "This sign-in has ended; sign in again."))?;
+    Ok(Caller { user, credential: Credential::SignIn { session_id } })
+}
+
+async fn from_personal_token(state: &AppState, token: String) -> ApiResult<Caller> {
+    let now = state.now();
+    let (user, found) = state
+        .db
+        .read(move |conn| tokens::store::authenticate(conn, &token, now))
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("invalid_token", "The token is unknown, revoked or expired."))?;
+    if tokens::store::last_use_is_stale(found.last_used_at, now) {
+        let token_id = found.id.clone();
+        state.db.write(move |conn| tokens::store::record_use(conn, &token_id, now)).await?;
+    }
+    Ok(Caller { user, credential: Credential::Token { token_id: found.id, scopes: found.scopes } })
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -47,20 +110,11 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token = token?;
-            let claims = state.jwt.verify(&token, state.now()).map_err(|rejection| match rejection {
-                Rejection::Expired => {
-                    ApiError::unauthorized("token_expired", "The access token has expired; refresh it.")
-                }
-                Rejection::Invalid => ApiError::unauthorized("invalid_token", "The access token is not valid."),
-            })?;
-            let (user_id, session_id) = (claims.sub, claims.sid);
-            let sid = session_id.clone();
-            let user = state
-                .db
-                .read(move |conn| store::active_user(conn, &user_id, &sid))
-                .await?
-                .ok_or_else(|| ApiError::unauthorized("invalid_token", "This sign-in has ended; sign in again."))?;
-            Ok(Caller { user, session_id })
+            if token.starts_with(tokens::store::PREFIX) {
+                from_personal_token(&state, token).await
+            } else {
+                from_access_token(&state, &token).await
+            }
         })
     }
 }

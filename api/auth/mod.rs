@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod model;
 pub mod password;
 pub mod routes;
+pub mod scopes;
 pub mod secrets;
 pub mod store;
 pub mod throttle;

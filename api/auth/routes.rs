@@ -57,7 +57,7 @@ fn user_event<'a>(kind: &'a str, user_id: &'a str, payload: serde_json::Value) -
 }
 
 /// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first time.
-fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
     if accounts::mark_email_verified(conn, user_id, now)? {
         events::append(conn, user_event("user.email_verified", user_id, json!({})), now)?;
     }
@@ -387,6 +387,7 @@ pub async fn resend_email_verification(
     req: HttpRequest,
     caller: Caller,
 ) -> ApiResult<HttpResponse> {
+    caller.require_sign_in()?;
     let user = caller.user;
     if user.email_verified_at.is_some() {
         return Err(ApiError::conflict("already_verified", "This email address is already confirmed."));

@@ -89,7 +89,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    cohorts (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        time_zone -> Text,
+        locale -> Text,
+        created_by -> Nullable<Text>,
+        archived_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (cohort_id, user_id) {
+        cohort_id -> Text,
+        user_id -> Text,
+        role -> Text,
+        state -> Text,
+        joined_at -> Timestamp,
+        state_changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> Text,
+        cohort_id -> Text,
+        email -> Text,
+        email_lower -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Timestamp,
+        expires_at -> Timestamp,
+        accepted_at -> Nullable<Timestamp>,
+        accepted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    invite_links (id) {
+        id -> Text,
+        cohort_id -> Text,
+        code_hash -> Text,
+        code_hint -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        max_uses -> Nullable<Integer>,
+        uses -> Integer,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    personal_access_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        token_hash -> Text,
+        token_hint -> Text,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(memberships -> cohorts (cohort_id));
+diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(invitations -> cohorts (cohort_id));
+diesel::joinable!(invite_links -> cohorts (cohort_id));
+diesel::joinable!(personal_access_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 
@@ -101,4 +179,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbound_mail,
     events,
     instance_settings,
+    cohorts,
+    memberships,
+    invitations,
+    invite_links,
+    personal_access_tokens,
 );

@@ -15,8 +15,24 @@ struct LinkMail<'a> {
     footer: &'a str,
 }
 
-fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
-    let greeting = format!("Hello {},", user.display_name);
+/// Who a mail goes to: an account, or an address that may not have one yet.
+pub struct Recipient<'a> {
+    pub user_id: Option<&'a str>,
+    pub address: &'a str,
+    pub name: Option<&'a str>,
+}
+
+impl<'a> From<&'a UserRow> for Recipient<'a> {
+    fn from(user: &'a UserRow) -> Self {
+        Self { user_id: Some(&user.id), address: &user.email, name: Some(&user.display_name) }
+    }
+}
+
+fn render(to: Recipient<'_>, m: LinkMail<'_>) -> OutgoingMail {
+    let greeting = match to.name {
+        Some(name) => format!("Hello {name},"),
+        None => "Hello,".to_string(),
+    };
     let text = format!("{greeting}\n\n{}\n\n{}: {}\n\n{}\n\n-- Roundtable\n", m.lead, m.action, m.link, m.footer);
     let html = format!(
         "<!doctype html><html><body style=\"font-family:sans-serif;line-height:1.5\">\
@@ -28,7 +44,13 @@ fn render(user: &UserRow, m: LinkMail<'_>) -> OutgoingMail {
         encode_text(m.action),
         encode_text(m.footer),
     );
-    OutgoingMail { user_id: Some(user.id.clone()), to: user.email.clone(), subject: m.subject.to_string(), text, html }
+    OutgoingMail {
+        user_id: to.user_id.map(str::to_string),
+        to: to.address.to_string(),
+        subject: m.subject.to_string(),
+        text,
+        html,
+    }
 }
 
 /// Links open the web app, which redeems the secret with a POST: a mail scanner that follows
@@ -40,7 +62,7 @@ pub fn link(base_url: &str, path: &str, secret: &str) -> String {
 
 pub fn verify_email(user: &UserRow, link: &str) -> OutgoingMail {
     render(
-        user,
+        user.into(),
         LinkMail {
             subject: "Confirm your email address for Roundtable",
             lead: "Welcome to Roundtable. Please confirm that this is your email address.",
@@ -53,7 +75,7 @@ pub fn verify_email(user: &UserRow, link: &str) -> OutgoingMail {
 
 pub fn magic_link(user: &UserRow, link: &str) -> OutgoingMail {
     render(
-        user,
+        user.into(),
         LinkMail {
             subject: "Your Roundtable sign-in link",
             lead: "Someone asked to sign in to Roundtable with this address.",
@@ -66,13 +88,32 @@ pub fn magic_link(user: &UserRow, link: &str) -> OutgoingMail {
 
 pub fn password_reset(user: &UserRow, link: &str) -> OutgoingMail {
     render(
-        user,
+        user.into(),
         LinkMail {
             subject: "Reset your Roundtable password",
             lead: "Someone asked to reset the password of your Roundtable account.",
             action: "Choose a new password",
             link,
             footer: "The link works once, for 15 minutes. If it was not you, ignore this mail; your password stays as it is.",
+        },
+    )
+}
+
+/// An invitation to a cohort, to an address that may not have an account yet.
+pub fn invitation(address: &str, inviter: &str, cohort_name: &str, link: &str) -> OutgoingMail {
+    let subject = format!("{inviter} invited you to {cohort_name} on Roundtable");
+    let lead = format!(
+        "{inviter} invited you to join the peer-learning cohort \"{cohort_name}\" on Roundtable. \
+         Sign in, or create an account with this address, to accept."
+    );
+    render(
+        Recipient { user_id: None, address, name: None },
+        LinkMail {
+            subject: &subject,
+            lead: &lead,
+            action: "Accept the invitation",
+            link,
+            footer: "The invitation works for 14 days. If you do not want to join, ignore this mail.",
         },
     )
 }
@@ -107,5 +148,15 @@ mod tests {
         assert!(!mail.html.contains("<script>"));
         assert!(mail.html.contains("&lt;script&gt;"));
         assert_eq!(mail.to, "ada@example.com");
+    }
+
+    #[test]
+    fn invitations_greet_an_address_and_escape_names() {
+        let mail =
+            invitation("new@example.com", "Ada & Co", "<b>Cohort</b>", "https://rt.example/app/invitation#token=x");
+        assert_eq!(mail.user_id, None);
+        assert!(mail.text.starts_with("Hello,\n"));
+        assert!(mail.subject.contains("Ada & Co invited you"));
+        assert!(mail.html.contains("&lt;b&gt;Cohort&lt;/b&gt;") && mail.html.contains("Ada &amp; Co"));
     }
 }

@@ -1,0 +1,173 @@
+//! Who may do what in a cohort: the one place that decides it. Every handler that touches a
+//! cohort's data names an `Action` and calls `authorize` inside its transaction; nothing else
+//! checks roles.
+//!
+//! The answers, in order: a token without the action's scope gets 403 `insufficient_scope`; a
+//! caller who is not a member (or has left) gets 404, so ids of other cohorts reveal nothing; a
+//! member whose role is too low gets 403 `forbidden`; a paused member may read and change only
+//! their own membership (403 `membership_paused`); writes to an archived cohort get 409
+//! `cohort_archived`.
+
+use super::model::{CohortRow, MemberState, MembershipRow, Role};
+use super::store;
+use crate::auth::Caller;
+use crate::auth::scopes::Scope;
+use crate::db::AnyConnection;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadCohort,
+    UpdateCohort,
+    ArchiveCohort,
+    ReadMembers,
+    ManageMembers,
+    /// Pause, resume or leave one's own membership.
+    ChangeOwnMembership,
+    ReadInvitations,
+    ManageInvitations,
+}
+
+/// What an action needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rule {
+    pub min_role: Role,
+    pub writes: bool,
+    pub scope: Scope,
+}
+
+impl Action {
+    pub fn rule(self) -> Rule {
+        use Action::*;
+        let (min_role, writes) = match self {
+            ReadCohort | ReadMembers => (Role::Member, false),
+            ChangeOwnMembership => (Role::Member, true),
+            ReadInvitations => (Role::Organizer, false),
+            UpdateCohort | ArchiveCohort | ManageMembers | ManageInvitations => (Role::Organizer, true),
+        };
+        let scope = if writes { Scope::CohortsWrite } else { Scope::CohortsRead };
+        Rule { min_role, writes, scope }
+    }
+}
+
+/// The caller's standing in a cohort, once authorized.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub cohort: CohortRow,
+    pub membership: MembershipRow,
+}
+
+impl Access {
+    pub fn role(&self) -> Role {
+        self.membership.role()
+    }
+}
+
+/// Actions that concern no existing cohort: creating one, listing one's own, joining one by
+/// invitation or invite link. Only the token's scope limits them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OwnAction {
+    CreateCohort,
+    ListMyCohorts,
+    JoinCohort,
+}
+
+pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
+    caller.require_scope(match action {
+        OwnAction::ListMyCohorts => Scope::CohortsRead,
+        OwnAction::CreateCohort | OwnAction::JoinCohort => Scope::CohortsWrite,
+    })
+}
+
+/// The decision on the facts, without I/O.
+pub fn decide(action: Action, role: Role, state: MemberState, archived: bool) -> ApiResult<()> {
+    let rule = action.rule();
+    if state == MemberState::Left {
+        return Err(ApiError::NotFound);
+    }
+    if role < rule.min_role {
+        return Err(ApiError::Forbidden {
+            code: "forbidden",
+            detail: format!("This needs the {} role in this cohort.", rule.min_role.as_str()),
+        });
+    }
+    if state == MemberState::Paused && rule.writes && action != Action::ChangeOwnMembership {
+        return Err(ApiError::Forbidden {
+            code: "membership_paused",
+            detail: "Your membership is paused; resume it to make changes.".to_string(),
+        });
+    }
+    if archived && rule.writes {
+        return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));
+    }
+    Ok(())
+}
+
+/// Checks that the caller may do `action` in the cohort, and returns their standing there.
+pub fn authorize(conn: &mut AnyConnection, caller: &Caller, cohort_id: &str, action: Action) -> ApiResult<Access> {
+    caller.require_scope(action.rule().scope)?;
+    let (cohort, membership) =
+        store::cohort_with_membership(conn, cohort_id, caller.user_id())?.ok_or(ApiError::NotFound)?;
+    decide(action, membership.role(), membership.state(), cohort.archived_at.is_some())?;
+    Ok(Access { cohort, membership })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+
+    const ACTIONS: [Action; 8] = [
+        ReadCohort,
+        UpdateCohort,
+        ArchiveCohort,
+        ReadMembers,
+        ManageMembers,
+        ChangeOwnMembership,
+        ReadInvitations,
+        ManageInvitations,
+    ];
+
+    fn code(result: ApiResult<()>) -> &'static str {
+        result.err().map_or("ok", |e| e.code())
+    }
+
+    #[test]
+    fn members_read_and_organizers_run_the_cohort() {
+        assert_eq!(code(decide(ReadMembers, Role::Member, MemberState::Active, false)), "ok");
+        assert_eq!(code(decide(ManageMembers, Role::Facilitator, MemberState::Active, false)), "forbidden");
+        assert_eq!(code(decide(ManageInvitations, Role::Organizer, MemberState::Active, false)), "ok");
+    }
+
+    #[test]
+    fn left_members_are_strangers_and_paused_ones_read_only() {
+        for action in ACTIONS {
+            assert_eq!(code(decide(action, Role::Organizer, MemberState::Left, false)), "not_found");
+        }
+        assert_eq!(code(decide(ReadCohort, Role::Member, MemberState::Paused, false)), "ok");
+        assert_eq!(code(decide(ChangeOwnMembership, Role::Member, MemberState::Paused, false)), "ok");
+        assert_eq!(code(decide(UpdateCohort, Role::Organizer, MemberState::Paused, false)), "membership_paused");
+    }
+
+    #[test]
+    fn archived_cohorts_are_read_only_for_everyone() {
+        for action in ACTIONS {
+            let expected = if action.rule().writes { "cohort_archived" } else { "ok" };
+            assert_eq!(code(decide(action, Role::Organizer, MemberState::Active, true)), expected, "{action:?}");
+        }
+    }
+
+    #[test]
+    fn higher_roles_may_do_everything_lower_ones_may() {
+        let roles = [Role::Member, Role::Facilitator, Role::Organizer];
+        for action in ACTIONS {
+            for (i, lower) in roles.iter().enumerate() {
+                if decide(action, *lower, MemberState::Active, false).is_ok() {
+                    for higher in &roles[i..] {
+                        assert!(decide(action, *higher, MemberState::Active, false).is_ok());
+                    }
+                }
+            }
+        }
+    }
+}

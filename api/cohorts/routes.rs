@@ -1,0 +1,226 @@
+//! `/api/v1/cohorts`: create, list, read, change and archive cohorts.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, delete, get, patch, post, web};
+use serde_json::json;
+
+use super::access::{self, Action, OwnAction};
+use super::model::{Cohort, CohortChanges, CohortRow, MemberState, MembershipRow, NewCohort, Role, UpdateCohort};
+use super::store;
+use crate::auth::Caller;
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::events::{self, NewEvent};
+use crate::http::json::JsonBody;
+use crate::openapi::{Conflict, NotFound};
+use crate::pagination::{Cursor, Page, PageParams};
+use crate::state::AppState;
+use crate::validation::{self, Checks};
+
+pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(create_cohort).service(list_cohorts).service(get_cohort).service(update_cohort).service(archive_cohort);
+}
+
+const DESCRIPTION_MAX: usize = 2000;
+
+/// Appends an event about a cohort.
+pub fn cohort_event(
+    conn: &mut AnyConnection,
+    kind: &str,
+    caller: &Caller,
+    cohort_id: &str,
+    payload: serde_json::Value,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    let event = NewEvent {
+        kind,
+        actor_id: Some(caller.user_id()),
+        cohort_id: Some(cohort_id),
+        subject_type: "cohort",
+        subject_id: cohort_id,
+        payload,
+    };
+    events::append(conn, event, now)
+}
+
+/// Create a cohort; you become its organizer.
+#[utoipa::path(
+    tag = "cohorts",
+    security(("bearer" = []), ("personal_token" = ["cohorts:write"])),
+    request_body = NewCohort,
+    responses((status = 201, body = Cohort, headers(("location" = String))))
+)]
+#[post("/cohorts")]
+pub async fn create_cohort(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: JsonBody<NewCohort>,
+) -> ApiResult<HttpResponse> {
+    access::authorize_own(&caller, OwnAction::CreateCohort)?;
+    let body = body.0;
+    let mut checks = Checks::new();
+    let name = checks.require("name", body.name, validation::label);
+    let description = checks.optional("description", body.description, validation::text_up_to(DESCRIPTION_MAX));
+    let time_zone = checks.require("time_zone", body.time_zone, validation::time_zone);
+    let locale = checks.optional("locale", body.locale, validation::locale);
+    checks.finish()?;
+    let now = state.now();
+    let cohort = CohortRow {
+        id: new_id(),
+        name,
+        description: description.unwrap_or_default(),
+        time_zone,
+        locale: locale.unwrap_or_else(|| caller.user.locale.clone()),
+        created_by: Some(caller.user.id.clone()),
+        archived_at: None,
+        created_at: now.naive_utc(),
+        updated_at: now.naive_utc(),
+    };
+    let membership = MembershipRow {
+        cohort_id: cohort.id.clone(),
+        user_id: caller.user.id.clone(),
+        role: Role::Organizer.as_str().to_string(),
+        state: MemberState::Active.as_str().to_string(),
+        joined_at: now.naive_utc(),
+        state_changed_at: now.naive_utc(),
+    };
+    let created = state
+        .db
+        .write(move |conn| {
+            store::insert_cohort(conn, &cohort)?;
+            store::insert_membership(conn, &membership)?;
+            cohort_event(conn, "cohort.created", &caller, &cohort.id, json!({}), now)?;
+            Ok(Cohort::new(cohort, &membership, 1))
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/cohorts/{}", created.id)))
+        .json(created))
+}
+
+/// The cohorts you belong to (active or paused), in the order you joined them.
+#[utoipa::path(
+    tag = "cohorts",
+    security(("bearer" = []), ("personal_token" = ["cohorts:read"])),
+    params(PageParams),
+    responses((status = 200, body = inline(Page<Cohort>)))
+)]
+#[get("/cohorts")]
+pub async fn list_cohorts(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageParams>,
+) -> ApiResult<web::Json<Page<Cohort>>> {
+    access::authorize_own(&caller, OwnAction::ListMyCohorts)?;
+    let page = query.into_inner().validate()?;
+    let (user_id, request) = (caller.user.id, page.clone());
+    let rows = state.db.read(move |conn| store::my_cohorts(conn, &user_id, &request)).await?;
+    Ok(web::Json(Page::from_rows(
+        rows,
+        &page,
+        |(_, membership, _)| Cursor { created_at: membership.joined_at, id: membership.cohort_id.clone() },
+        |(cohort, membership, count)| Cohort::new(cohort, &membership, count),
+    )))
+}
+
+/// One cohort.
+#[utoipa::path(
+    tag = "cohorts",
+    security(("bearer" = []), ("personal_token" = ["cohorts:read"])),
+    params(("cohort_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = Cohort), (status = 404, response = NotFound))
+)]
+#[get("/cohorts/{cohort_id}")]
+pub async fn get_cohort(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<Cohort>> {
+    let cohort_id = path.into_inner();
+    let cohort = state
+        .db
+        .read(move |conn| {
+            let access = access::authorize(conn, &caller, &cohort_id, Action::ReadCohort)?;
+            let count = store::member_count(conn, &cohort_id)?;
+            Ok(Cohort::new(access.cohort, &access.membership, count))
+        })
+        .await?;
+    Ok(web::Json(cohort))
+}
+
+/// Change a cohort's name, description, time zone or language (organizers).
+#[utoipa::path(
+    tag = "cohorts",
+    security(("bearer" = []), ("personal_token" = ["cohorts:write"])),
+    params(("cohort_id" = String, Path, format = Uuid)),
+    request_body = UpdateCohort,
+    responses((status = 200, body = Cohort), (status = 404, response = NotFound), (status = 409, response = Conflict))
+)]
+#[patch("/cohorts/{cohort_id}")]
+pub async fn update_cohort(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<UpdateCohort>,
+) -> ApiResult<web::Json<Cohort>> {
+    let body = body.0;
+    let now = state.now();
+    let mut checks = Checks::new();
+    let changes = CohortChanges {
+        name: checks.optional("name", body.name, validation::label),
+        description: checks.optional("description", body.description, validation::text_up_to(DESCRIPTION_MAX)),
+        time_zone: checks.optional("time_zone", body.time_zone, validation::time_zone),
+        locale: checks.optional("locale", body.locale, validation::locale),
+        updated_at: Some(now.naive_utc()),
+    };
+    checks.finish()?;
+    let cohort_id = path.into_inner();
+    let cohort = state
+        .db
+        .write(move |conn| {
+            let access = access::authorize(conn, &caller, &cohort_id, Action::UpdateCohort)?;
+            let changed: Vec<&str> = [
+                ("name", changes.name.is_some()),
+                ("description", changes.description.is_some()),
+                ("time_zone", changes.time_zone.is_some()),
+                ("locale", changes.locale.is_some()),
+            ]
+            .into_iter()
+            .filter_map(|(name, set)| set.then_some(name))
+            .collect();
+            if !changed.is_empty() {
+                store::update_cohort(conn, &cohort_id, &changes)?;
+                cohort_event(conn, "cohort.updated", &caller, &cohort_id, json!({ "changed": changed }), now)?;
+            }
+            let row = store::find_cohort(conn, &cohort_id)?.unwrap_or(access.cohort);
+            Ok(Cohort::new(row, &access.membership, store::member_count(conn, &cohort_id)?))
+        })
+        .await?;
+    Ok(web::Json(cohort))
+}
+
+/// Archive a cohort (organizers): it stays readable, every change to it is refused with 409
+/// `cohort_archived`, and nothing is erased.
+#[utoipa::path(
+    tag = "cohorts",
+    security(("bearer" = []), ("personal_token" = ["cohorts:write"])),
+    params(("cohort_id" = String, Path, format = Uuid)),
+    responses((status = 204, description = "Archived"), (status = 404, response = NotFound), (status = 409, response = Conflict))
+)]
+#[delete("/cohorts/{cohort_id}")]
+pub async fn archive_cohort(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<HttpResponse> {
+    let (cohort_id, now) = (path.into_inner(), state.now());
+    state
+        .db
+        .write(move |conn| {
+            access::authorize(conn, &caller, &cohort_id, Action::ArchiveCohort)?;
+            store::archive(conn, &cohort_id, now)?;
+            cohort_event(conn, "cohort.archived", &caller, &cohort_id, json!({}), now)
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,186 @@
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{CohortChanges, CohortRow, MemberFilter, MemberState, MembershipRow, Role};
+use crate::db::AnyConnection;
+use crate::db::schema::{cohorts, memberships, users};
+use crate::error::ApiResult;
+use crate::pagination::PageRequest;
+
+pub fn insert_cohort(conn: &mut AnyConnection, cohort: &CohortRow) -> ApiResult<()> {
+    diesel::insert_into(cohorts::table).values(cohort).execute(conn)?;
+    Ok(())
+}
+
+pub fn cohort_with_membership(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    user_id: &str,
+) -> ApiResult<Option<(CohortRow, MembershipRow)>> {
+    Ok(cohorts::table
+        .inner_join(memberships::table)
+        .filter(cohorts::id.eq(cohort_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select((CohortRow::as_select(), MembershipRow::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_cohort(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<CohortRow>> {
+    Ok(cohorts::table.find(cohort_id).select(CohortRow::as_select()).first(conn).optional()?)
+}
+
+/// Active and paused members.
+pub fn member_count(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64> {
+    Ok(memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The cohorts the user belongs to (not left), in the order they joined, with member counts;
+/// two queries per page, whatever its size.
+pub fn my_cohorts(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Vec<(CohortRow, MembershipRow, i64)>> {
+    let mut query = cohorts::table
+        .inner_join(memberships::table)
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .order((memberships::joined_at.asc(), memberships::cohort_id.asc()))
+        .limit(page.fetch_limit())
+        .select((CohortRow::as_select(), MembershipRow::as_select()))
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(
+            memberships::joined_at
+                .gt(after.created_at)
+                .or(memberships::joined_at.eq(after.created_at).and(memberships::cohort_id.gt(&after.id))),
+        );
+    }
+    let rows: Vec<(CohortRow, MembershipRow)> = query.load(conn)?;
+    let ids: Vec<&str> = rows.iter().map(|(c, _)| c.id.as_str()).collect();
+    let counts: Vec<(String, i64)> = memberships::table
+        .filter(memberships::cohort_id.eq_any(&ids))
+        .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .group_by(memberships::cohort_id)
+        .select((memberships::cohort_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cohort, membership)| {
+            let count = counts.iter().find(|(id, _)| *id == cohort.id).map_or(0, |(_, n)| *n);
+            (cohort, membership, count)
+        })
+        .collect())
+}
+
+pub fn update_cohort(conn: &mut AnyConnection, cohort_id: &str, changes: &CohortChanges) -> ApiResult<()> {
+    diesel::update(cohorts::table.find(cohort_id)).set(changes).execute(conn)?;
+    Ok(())
+}
+
+pub fn archive(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    diesel::update(cohorts::table.find(cohort_id))
+        .set((cohorts::archived_at.eq(now.naive_utc()), cohorts::updated_at.eq(now.naive_utc())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Takes the cohort's row lock until the transaction ends (a no-op update), so that changes to
+/// its membership are decided one at a time, on PostgreSQL as on SQLite.
+pub fn lock_cohort(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<()> {
+    diesel::update(cohorts::table.find(cohort_id)).set(cohorts::id.eq(cohorts::id)).execute(conn)?;
+    Ok(())
+}
+
+pub fn membership(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<Option<MembershipRow>> {
+    Ok(memberships::table.find((cohort_id, user_id)).select(MembershipRow::as_select()).first(conn).optional()?)
+}
+
+pub fn other_active_organizers(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<i64> {
+    Ok(memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.ne(user_id))
+        .filter(memberships::role.eq(Role::Organizer.as_str()))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn insert_membership(conn: &mut AnyConnection, membership: &MembershipRow) -> ApiResult<()> {
+    diesel::insert_into(memberships::table).values(membership).execute(conn)?;
+    Ok(())
+}
+
+pub fn set_membership(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    user_id: &str,
+    role: Role,
+    state: MemberState,
+    state_changed: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let target = memberships::table.find((cohort_id, user_id));
+    if state_changed {
+        diesel::update(target)
+            .set((
+                memberships::role.eq(role.as_str()),
+                memberships::state.eq(state.as_str()),
+                memberships::state_changed_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    } else {
+        diesel::update(target).set(memberships::role.eq(role.as_str())).execute(conn)?;
+    }
+    Ok(())
+}
+
+/// One member with their name and address.
+pub fn member(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    user_id: &str,
+) -> ApiResult<Option<(MembershipRow, String, String)>> {
+    Ok(memberships::table
+        .inner_join(users::table)
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select((MembershipRow::as_select(), users::display_name, users::email))
+        .first(conn)
+        .optional()?)
+}
+
+/// One page of a cohort's members with their names and addresses, in one query.
+pub fn members(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    filter: &MemberFilter,
+    page: &PageRequest,
+) -> ApiResult<Vec<(MembershipRow, String, String)>> {
+    let mut query = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .order((memberships::joined_at.asc(), memberships::user_id.asc()))
+        .limit(page.fetch_limit())
+        .select((MembershipRow::as_select(), users::display_name, users::email))
+        .into_boxed();
+    if let Some(role) = filter.role {
+        query = query.filter(memberships::role.eq(role.as_str()));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(memberships::state.eq(state.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            memberships::joined_at
+                .gt(after.created_at)
+                .or(memberships::joined_at.eq(after.created_at).and(memberships::user_id.gt(&after.id))),
+        );
+    }
+    Ok(query.load(conn)?)
+}
