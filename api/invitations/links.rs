@@ -81,16 +81,15 @@ pub async fn create_link(
             access::authorize(conn, &caller, &cohort_id, Action::ManageInvitations)?;
             let code = secrets::generate(CODE_PREFIX);
             let hint = format!("{}…", &code.plain[..CODE_PREFIX.len() + 3]);
-            let row = store::insert_link(
-                conn,
-                &cohort_id,
-                &code.hash,
-                &hint,
-                caller.user_id(),
-                body.expires_at,
-                body.max_uses,
-                now,
-            )?;
+            let new = store::NewLink {
+                cohort_id: &cohort_id,
+                code_hash: &code.hash,
+                code_hint: &hint,
+                created_by: caller.user_id(),
+                expires_at: body.expires_at,
+                max_uses: body.max_uses,
+            };
+            let row = store::insert_link(conn, new, now)?;
             link_event(conn, "invite_link.created", caller.user_id(), &cohort_id, &row.id, now)?;
             let url = format!("{base_url}/app/join#code={}", code.plain);
             Ok(CreatedInviteLink { details: InviteLink::new(row, now), code: code.plain, url })
