@@ -34,6 +34,7 @@ pub async fn update_me(
     caller: Caller,
     body: JsonBody<UpdateMe>,
 ) -> ApiResult<web::Json<User>> {
+    caller.require_sign_in()?;
     let body = body.0;
     let mut checks = Checks::new();
     let changes = ProfileChanges {

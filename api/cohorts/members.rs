@@ -140,10 +140,10 @@ fn change_membership(
 ) -> ApiResult<Access> {
     let own_state_only = user_id == caller.user_id() && change.role.is_none();
     let action = if own_state_only { Action::ChangeOwnMembership } else { Action::ManageMembers };
-    let access = access::authorize(conn, caller, cohort_id, action)?;
-    // Serialise membership changes in this cohort, so two organizers cannot demote each other
-    // at the same moment and leave it without one.
+    // Serialise membership changes in this cohort, and decide on roles as they are once the lock
+    // is held: two organizers demoting each other at the same moment cannot leave it without one.
     store::lock_cohort(conn, cohort_id)?;
+    let access = access::authorize(conn, caller, cohort_id, action)?;
     let current = store::membership(conn, cohort_id, user_id)?.ok_or(ApiError::NotFound)?;
     let from = (current.role(), current.state());
     let to = (change.role.unwrap_or(from.0), change.state.unwrap_or(from.1));

@@ -11,7 +11,7 @@ use crate::auth::Caller;
 use crate::auth::secrets;
 use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::members::{self, Admission};
-use crate::cohorts::model::{Cohort, Role};
+use crate::cohorts::model::{Cohort, MemberState, Role};
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
@@ -190,7 +190,7 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
             }
             cohorts::lock_cohort(conn, &cohort.id)?;
             let already = cohorts::membership(conn, &cohort.id, caller.user_id())?
-                .is_some_and(|m| m.state() != crate::cohorts::model::MemberState::Left);
+                .is_some_and(|m| m.state() != MemberState::Left);
             let admission = if already {
                 Admission::AlreadyMember
             } else {

@@ -21,6 +21,7 @@ pub struct InvitationRow {
     pub sent_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
+    pub accepted_by: Option<String>,
     pub revoked_at: Option<NaiveDateTime>,
 }
 

@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::auth::secrets;
 use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::members;
-use crate::cohorts::model::{Cohort, CohortRow, Role};
+use crate::cohorts::model::{Cohort, CohortRow, MemberState, Role};
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
@@ -248,7 +248,7 @@ pub async fn revoke_invitation(
 }
 
 /// Accept an invitation with the secret from its mail, signed in with the invited address.
-/// Accepting twice, or when already a member, changes nothing.
+/// Accepting it again answers the same and changes nothing; so does accepting when already a member.
 #[utoipa::path(
     tag = "invitations",
     security(("bearer" = []), ("personal_token" = ["cohorts:write"])),
@@ -279,7 +279,8 @@ pub async fn accept_invitation(
                 detail: "This invitation is unknown, has expired, was revoked or was already used.".to_string(),
             };
             let invitation = store::by_token(conn, &secrets::hash(&token))?.ok_or_else(gone)?;
-            if invitation.state(now) != InvitationState::Pending {
+            let accepted_by_caller = invitation.accepted_by.as_deref() == Some(caller.user_id());
+            if invitation.state(now) != InvitationState::Pending && !accepted_by_caller {
                 return Err(gone());
             }
             if invitation.email_lower != caller.user.email_lower {
@@ -290,19 +291,24 @@ pub async fn accept_invitation(
                 });
             }
             let cohort = cohorts::find_cohort(conn, &invitation.cohort_id)?.ok_or_else(gone)?;
-            if cohort.archived_at.is_some() {
-                return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));
+            if !accepted_by_caller {
+                if cohort.archived_at.is_some() {
+                    return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));
+                }
+                cohorts::lock_cohort(conn, &cohort.id)?;
+                if !store::accept(conn, &invitation.id, caller.user_id(), now)? {
+                    return Err(gone());
+                }
+                let role = Role::from_stored(&invitation.role);
+                members::admit(conn, &cohort.id, caller.user_id(), role, "invitation", now)?;
+                // The mail reached them: the address is theirs.
+                crate::auth::routes::confirm_email(conn, caller.user_id(), now)?;
+                invitation_event(conn, "invitation.accepted", caller.user_id(), &cohort.id, &invitation.id, now)?;
             }
-            cohorts::lock_cohort(conn, &cohort.id)?;
-            if !store::accept(conn, &invitation.id, caller.user_id(), now)? {
-                return Err(gone());
+            let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or_else(gone)?;
+            if membership.state() == MemberState::Left {
+                return Err(gone()); // they accepted once, then left: the invitation is spent
             }
-            let role = Role::from_stored(&invitation.role);
-            members::admit(conn, &cohort.id, caller.user_id(), role, "invitation", now)?;
-            // The mail reached them: the address is theirs.
-            crate::auth::routes::confirm_email(conn, caller.user_id(), now)?;
-            invitation_event(conn, "invitation.accepted", caller.user_id(), &cohort.id, &invitation.id, now)?;
-            let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or(ApiError::NotFound)?;
             let count = cohorts::member_count(conn, &cohort.id)?;
             Ok(Cohort::new(cohort, &membership, count))
         })

@@ -62,35 +62,52 @@ impl Mailer {
     /// Sends every mail that is due. Each mail is claimed by a conditional update first, so
     /// several workers or replicas never send the same mail at the same time.
     pub async fn deliver_due(&self) -> anyhow::Result<DeliveryReport> {
-        let now = self.clock.now();
-        let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
         let mut report = DeliveryReport::default();
-        for id in due {
-            let claim_id = id.clone();
-            let Some(mail) = self.db.write(move |conn| outbox::claim(conn, &claim_id, now)).await? else {
-                continue; // another worker took it
-            };
-            let outcome = self.transport.send(&mail).await;
+        loop {
             let now = self.clock.now();
-            match outcome {
-                Ok(()) => {
-                    report.delivered += 1;
-                    let status = self.transport.delivered_status();
-                    self.db.write(move |conn| outbox::mark_delivered(conn, &id, status, now)).await?;
-                }
-                Err(failure) => {
-                    let retry_at = retry::next_attempt(&failure, mail.attempts, now);
-                    tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?retry_at, "mail not delivered");
-                    if retry_at.is_some() {
-                        report.retrying += 1
-                    } else {
-                        report.failed += 1
-                    }
-                    let message = failure.to_string();
-                    self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &message, retry_at)).await?;
-                }
+            let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
+            let full_batch = due.len() as i64 == BATCH;
+            for id in due {
+                self.deliver_one(id, now, &mut report).await?;
+            }
+            // Mails that fail move their next attempt into the future, so this ends.
+            if !full_batch {
+                break;
             }
         }
         Ok(report)
+    }
+
+    async fn deliver_one(
+        &self,
+        id: String,
+        now: chrono::DateTime<chrono::Utc>,
+        report: &mut DeliveryReport,
+    ) -> anyhow::Result<()> {
+        let claim_id = id.clone();
+        let Some(mail) = self.db.write(move |conn| outbox::claim(conn, &claim_id, now)).await? else {
+            return Ok(()); // another worker took it
+        };
+        let outcome = self.transport.send(&mail).await;
+        let now = self.clock.now();
+        match outcome {
+            Ok(()) => {
+                report.delivered += 1;
+                let status = self.transport.delivered_status();
+                self.db.write(move |conn| outbox::mark_delivered(conn, &id, status, now)).await?;
+            }
+            Err(failure) => {
+                let retry_at = retry::next_attempt(&failure, mail.attempts, now);
+                tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?retry_at, "mail not delivered");
+                if retry_at.is_some() {
+                    report.retrying += 1
+                } else {
+                    report.failed += 1
+                }
+                let message = failure.to_string();
+                self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &message, retry_at)).await?;
+            }
+        }
+        Ok(())
     }
 }

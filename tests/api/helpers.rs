@@ -202,6 +202,11 @@ pub struct TestUser {
 }
 
 impl TestApp {
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        use roundtable::clock::Clock;
+        self.clock.now()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -252,6 +257,12 @@ impl TestApp {
         self.post("/api/v1/auth/login", &json!({"email": email, "password": password})).await
     }
 
+    /// A fresh access token for an existing user (e.g. after moving the clock past expiry).
+    pub async fn sign_in(&self, email: &str) -> String {
+        let tokens: Value = self.login(email, PASSWORD).await.json().await.unwrap();
+        tokens["access_token"].as_str().expect("signed in").to_string()
+    }
+
     /// Signs up `email` and signs in.
     pub async fn user(&self, email: &str) -> TestUser {
         let created = self.signup(email).await;
@@ -263,6 +274,67 @@ impl TestApp {
             access_token: tokens["access_token"].as_str().unwrap().to_string(),
             refresh_token: tokens["refresh_token"].as_str().unwrap().to_string(),
         }
+    }
+
+    /// Any request: `token` as bearer, `body` as JSON.
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> reqwest::Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn post_json_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(token), Some(body)).await
+    }
+
+    /// Creates a cohort as `token`'s user (its organizer) and returns its id.
+    pub async fn cohort(&self, token: &str, name: &str) -> String {
+        let response =
+            self.post_json_as("/api/v1/cohorts", token, &json!({"name": name, "time_zone": "Europe/Berlin"})).await;
+        assert_eq!(response.status(), 201, "create cohort");
+        response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    /// An invite link's code for the cohort, made by an organizer.
+    pub async fn invite_code(&self, organizer_token: &str, cohort_id: &str) -> String {
+        let response =
+            self.post_json_as(&format!("/api/v1/cohorts/{cohort_id}/invite-links"), organizer_token, &json!({})).await;
+        assert_eq!(response.status(), 201, "create invite link");
+        response.json::<Value>().await.unwrap()["code"].as_str().unwrap().to_string()
+    }
+
+    /// Signs up `email` and makes them a member of the cohort (through an invite link).
+    pub async fn member(&self, organizer_token: &str, cohort_id: &str, email: &str) -> TestUser {
+        let user = self.user(email).await;
+        let code = self.invite_code(organizer_token, cohort_id).await;
+        let joined = self.post_json_as("/api/v1/invite-links/join", &user.access_token, &json!({"code": code})).await;
+        assert_eq!(joined.status(), 201, "join");
+        user
+    }
+
+    /// Sets a member's role (as an organizer).
+    pub async fn set_role(&self, organizer_token: &str, cohort_id: &str, user_id: &str, role: &str) {
+        let path = format!("/api/v1/cohorts/{cohort_id}/members/{user_id}");
+        let response = self.patch_as(&path, organizer_token, &json!({"role": role})).await;
+        assert_eq!(response.status(), 200, "set role");
+    }
+
+    /// A personal access token of `token`'s user with these scopes.
+    pub async fn personal_token(&self, token: &str, scopes: &[&str]) -> String {
+        let response = self.post_json_as("/api/v1/me/tokens", token, &json!({"name": "test", "scopes": scopes})).await;
+        assert_eq!(response.status(), 201, "create token");
+        response.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string()
     }
 
     /// A direct connection to the app's database, for arranging failures and checking effects.

@@ -5,9 +5,14 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod cohorts;
 mod errors;
 mod health;
+mod invitations;
+mod invite_links;
 mod links;
 mod mail_delivery;
+mod members;
 mod openapi;
+mod personal_tokens;
 mod tokens;

@@ -1,0 +1,95 @@
+//! Invite links: multi-use, optional expiry and use limit, revocable; joining twice is a no-op.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn a_link_lets_people_join_once_each_until_used_up() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Cohort").await;
+    let created = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({"max_uses": 2}))
+        .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let code = created["code"].as_str().unwrap().to_string();
+    assert!(code.starts_with("rt_join_"));
+    assert_eq!(created["url"], format!("{}/app/join#code={code}", app.base));
+
+    let bob = app.user("bob@example.com").await;
+    let joined = app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": code})).await;
+    assert_eq!(joined.status(), 201);
+    let seen: Value = joined.json().await.unwrap();
+    assert_eq!((seen["role"].as_str(), seen["id"].as_str()), (Some("member"), Some(cohort.as_str())));
+    let again = app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": code})).await;
+    assert_eq!(again.status(), 200, "joining twice changes nothing");
+
+    let links: Value =
+        app.get_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token).await.json().await.unwrap();
+    assert_eq!(links["items"][0]["uses"], 1, "a repeated join does not use the link up");
+    assert!(links["items"][0].get("code").is_none());
+
+    let carol = app.user("carol@example.com").await;
+    assert_eq!(
+        app.post_json_as("/api/v1/invite-links/join", &carol.access_token, &json!({"code": code})).await.status(),
+        201
+    );
+    let dave = app.user("dave@example.com").await;
+    let full = app.post_json_as("/api/v1/invite-links/join", &dave.access_token, &json!({"code": code})).await;
+    assert_problem(full, 410, "invite_link_invalid").await;
+}
+
+#[tokio::test]
+async fn links_expire_and_can_be_revoked() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Cohort").await;
+    let path = format!("/api/v1/cohorts/{cohort}/invite-links");
+    let in_a_day = (app.clock_now() + chrono::Duration::days(1)).to_rfc3339();
+    let expiring: Value =
+        app.post_json_as(&path, &ada.access_token, &json!({"expires_at": in_a_day})).await.json().await.unwrap();
+    let lasting: Value = app.post_json_as(&path, &ada.access_token, &json!({})).await.json().await.unwrap();
+    let bad =
+        app.post_json_as(&path, &ada.access_token, &json!({"expires_at": "2001-01-01T00:00:00Z", "max_uses": 0})).await;
+    assert_eq!(assert_problem(bad, 422, "validation_failed").await["errors"].as_array().unwrap().len(), 2);
+
+    app.clock.advance(chrono::Duration::days(2));
+    let ada_token = app.sign_in("ada@example.com").await;
+    let bob = app.user("bob@example.com").await;
+    let late =
+        app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": expiring["code"]})).await;
+    assert_problem(late, 410, "invite_link_invalid").await;
+
+    let id = lasting["id"].as_str().unwrap();
+    assert_eq!(app.delete_as(&format!("{path}/{id}"), &ada_token).await.status(), 204);
+    let revoked =
+        app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": lasting["code"]})).await;
+    assert_problem(revoked, 410, "invite_link_invalid").await;
+    let listed: Value = app.get_as(&path, &ada_token).await.json().await.unwrap();
+    assert!(listed["items"].as_array().unwrap().iter().all(|l| l["usable"] == false));
+    assert_problem(app.delete_as(&format!("{path}/{id}"), &ada_token).await, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn two_people_racing_for_the_last_place_cannot_both_join() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Cohort").await;
+    let created: Value = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({"max_uses": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let (bob, carol) = (app.user("bob@example.com").await, app.user("carol@example.com").await);
+    let body = json!({"code": created["code"]});
+    let (a, b) = tokio::join!(
+        app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &body),
+        app.post_json_as("/api/v1/invite-links/join", &carol.access_token, &body),
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 410]);
+}
