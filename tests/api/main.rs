@@ -10,6 +10,7 @@ mod errors;
 mod health;
 mod invitations;
 mod invite_links;
+mod isolation;
 mod links;
 mod mail_delivery;
 mod members;

@@ -1,0 +1,336 @@
+//! Isolation, proven on every route. The test reads the route list from the served OpenAPI
+//! document and calls every operation as: nobody; a member of another cohort; a member without
+//! the needed role; a personal access token without the needed scope. It checks each answer and
+//! that nothing in the database changed. A route missing from `TABLE` fails the test, so every
+//! new route is covered the day it is added.
+
+use diesel::prelude::*;
+use reqwest::Method;
+use roundtable::db::schema::*;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug)]
+enum Guard {
+    /// Anyone: sign-up, sign-in, links from mail, health.
+    Public,
+    /// The caller's own account. Personal tokens are refused unless `tokens_ok`; ids in the path
+    /// belong to the organizer, so another user gets 404.
+    Own { tokens_ok: bool },
+    /// Concerns no existing cohort (create, list mine, join): a token needs `scope`.
+    Scoped { scope: &'static str },
+    /// Inside cohort A: members only (404 to others), at least `min_role`, tokens need `scope`.
+    Cohort { min_role: &'static str, scope: &'static str },
+}
+use Guard::*;
+
+const READ: &str = "cohorts:read";
+const WRITE: &str = "cohorts:write";
+
+/// Every route: method, path, guard, a valid body.
+fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
+    let none = None;
+    vec![
+        ("get", "/healthz", Public, none.clone()),
+        ("get", "/readyz", Public, none.clone()),
+        ("post", "/api/v1/auth/signup", Public, none.clone()),
+        ("post", "/api/v1/auth/login", Public, none.clone()),
+        ("post", "/api/v1/auth/refresh", Public, none.clone()),
+        ("post", "/api/v1/auth/logout", Public, none.clone()),
+        ("post", "/api/v1/auth/magic-links", Public, none.clone()),
+        ("post", "/api/v1/auth/magic-links/redeem", Public, none.clone()),
+        ("post", "/api/v1/auth/password-resets", Public, none.clone()),
+        ("post", "/api/v1/auth/password-resets/redeem", Public, none.clone()),
+        ("post", "/api/v1/auth/email-verifications/redeem", Public, none.clone()),
+        ("post", "/api/v1/auth/email-verifications", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/me", Own { tokens_ok: true }, none.clone()),
+        ("patch", "/api/v1/me", Own { tokens_ok: false }, Some(json!({"display_name": "Changed"}))),
+        ("delete", "/api/v1/me", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/me/sign-ins", Own { tokens_ok: false }, none.clone()),
+        ("delete", "/api/v1/me/sign-ins/{sign_in_id}", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/me/tokens", Own { tokens_ok: false }, none.clone()),
+        ("post", "/api/v1/me/tokens", Own { tokens_ok: false }, Some(json!({"name": "x", "scopes": [READ]}))),
+        ("delete", "/api/v1/me/tokens/{token_id}", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/cohorts", Scoped { scope: READ }, none.clone()),
+        ("post", "/api/v1/cohorts", Scoped { scope: WRITE }, Some(json!({"name": "New", "time_zone": "UTC"}))),
+        ("post", "/api/v1/invitations/accept", Scoped { scope: WRITE }, Some(json!({"token": "rt_inv_unknown"}))),
+        ("post", "/api/v1/invite-links/join", Scoped { scope: WRITE }, Some(json!({"code": "rt_join_unknown"}))),
+        ("get", "/api/v1/cohorts/{cohort_id}", Cohort { min_role: "member", scope: READ }, none.clone()),
+        (
+            "patch",
+            "/api/v1/cohorts/{cohort_id}",
+            Cohort { min_role: "organizer", scope: WRITE },
+            Some(json!({"name": "Taken over"})),
+        ),
+        ("delete", "/api/v1/cohorts/{cohort_id}", Cohort { min_role: "organizer", scope: WRITE }, none.clone()),
+        ("get", "/api/v1/cohorts/{cohort_id}/members", Cohort { min_role: "member", scope: READ }, none.clone()),
+        (
+            "patch",
+            "/api/v1/cohorts/{cohort_id}/members/{user_id}",
+            Cohort { min_role: "organizer", scope: WRITE },
+            Some(json!({"state": "paused"})),
+        ),
+        (
+            "delete",
+            "/api/v1/cohorts/{cohort_id}/members/{user_id}",
+            Cohort { min_role: "organizer", scope: WRITE },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/invitations",
+            Cohort { min_role: "organizer", scope: WRITE },
+            Some(json!({"emails": ["new@example.com"]})),
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/invitations", Cohort { min_role: "organizer", scope: READ }, none.clone()),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/invitations/{invitation_id}/resend",
+            Cohort { min_role: "organizer", scope: WRITE },
+            none.clone(),
+        ),
+        (
+            "delete",
+            "/api/v1/cohorts/{cohort_id}/invitations/{invitation_id}",
+            Cohort { min_role: "organizer", scope: WRITE },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/invite-links",
+            Cohort { min_role: "organizer", scope: WRITE },
+            Some(json!({})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/invite-links",
+            Cohort { min_role: "organizer", scope: READ },
+            none.clone(),
+        ),
+        (
+            "delete",
+            "/api/v1/cohorts/{cohort_id}/invite-links/{link_id}",
+            Cohort { min_role: "organizer", scope: WRITE },
+            none,
+        ),
+    ]
+}
+
+/// Cohort A (organizer, member), cohort B (outsider), and one of everything in A.
+struct World {
+    app: TestApp,
+    organizer: TestUser,
+    member: TestUser,
+    outsider: TestUser,
+    outsider_token: String,
+    params: Vec<(&'static str, String)>,
+}
+
+async fn world() -> World {
+    let app = spawn_app().await;
+    let organizer = app.user("organizer@example.com").await;
+    let cohort = app.cohort(&organizer.access_token, "A").await;
+    let member = app.member(&organizer.access_token, &cohort, "member@example.com").await;
+    let outsider = app.user("outsider@example.com").await;
+    app.cohort(&outsider.access_token, "B").await;
+    let outsider_token = app.personal_token(&outsider.access_token, &[READ, WRITE]).await;
+
+    let invitations = format!("/api/v1/cohorts/{cohort}/invitations");
+    let sent: Value = app
+        .post_json_as(&invitations, &organizer.access_token, &json!({"emails": ["guest@example.com"]}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let links = format!("/api/v1/cohorts/{cohort}/invite-links");
+    let link: Value = app.post_json_as(&links, &organizer.access_token, &json!({})).await.json().await.unwrap();
+    app.personal_token(&organizer.access_token, &[READ]).await;
+    let tokens: Value = app.get_as("/api/v1/me/tokens", &organizer.access_token).await.json().await.unwrap();
+    let sign_ins: Value = app.get_as("/api/v1/me/sign-ins", &organizer.access_token).await.json().await.unwrap();
+    let params = vec![
+        ("cohort_id", cohort),
+        ("user_id", organizer.id.clone()),
+        ("invitation_id", sent["invited"][0]["id"].as_str().unwrap().to_string()),
+        ("link_id", link["id"].as_str().unwrap().to_string()),
+        ("token_id", tokens["items"][0]["id"].as_str().unwrap().to_string()),
+        ("sign_in_id", sign_ins["items"][0]["id"].as_str().unwrap().to_string()),
+    ];
+    World { app, organizer, member, outsider, outsider_token, params }
+}
+
+impl World {
+    fn fill(&self, template: &str) -> String {
+        let filled = self
+            .params
+            .iter()
+            .fold(template.to_string(), |path, (name, value)| path.replace(&format!("{{{name}}}"), value));
+        assert!(!filled.contains('{'), "no value for a parameter of {template}");
+        filled
+    }
+
+    /// Everything a denied request could have changed, as one comparable value.
+    fn fingerprint(&self) -> String {
+        let conn = &mut self.app.db();
+        let counts: Vec<i64> = vec![
+            users::table.count().get_result(conn).unwrap(),
+            auth_sessions::table.filter(auth_sessions::revoked_at.is_null()).count().get_result(conn).unwrap(),
+            one_time_tokens::table.count().get_result(conn).unwrap(),
+            outbound_mail::table.count().get_result(conn).unwrap(),
+            events::table.count().get_result(conn).unwrap(),
+        ];
+        let users: Vec<(String, String, String)> = users::table
+            .select((users::id, users::display_name, users::password_hash))
+            .order(users::id)
+            .load(conn)
+            .unwrap();
+        let cohorts: Vec<(String, String, Option<chrono::NaiveDateTime>)> = cohorts::table
+            .select((cohorts::id, cohorts::name, cohorts::archived_at))
+            .order(cohorts::id)
+            .load(conn)
+            .unwrap();
+        let memberships: Vec<(String, String, String, String)> = memberships::table
+            .select((memberships::cohort_id, memberships::user_id, memberships::role, memberships::state))
+            .order((memberships::cohort_id, memberships::user_id))
+            .load(conn)
+            .unwrap();
+        let invitations: Vec<(String, String, Option<chrono::NaiveDateTime>)> = invitations::table
+            .select((invitations::id, invitations::token_hash, invitations::revoked_at))
+            .order(invitations::id)
+            .load(conn)
+            .unwrap();
+        let links: Vec<(String, i32, Option<chrono::NaiveDateTime>)> = invite_links::table
+            .select((invite_links::id, invite_links::uses, invite_links::revoked_at))
+            .order(invite_links::id)
+            .load(conn)
+            .unwrap();
+        let tokens: Vec<(String, Option<chrono::NaiveDateTime>)> = personal_access_tokens::table
+            .select((personal_access_tokens::id, personal_access_tokens::revoked_at))
+            .order(personal_access_tokens::id)
+            .load(conn)
+            .unwrap();
+        format!("{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}")
+    }
+
+    /// Calls the route and asserts the status, the problem code and that nothing changed.
+    async fn denied(
+        &self,
+        who: &str,
+        method: &Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        status: u16,
+        code: &str,
+    ) {
+        let before = self.fingerprint();
+        let response = self.app.send(method.clone(), path, token, body).await;
+        let got = response.status().as_u16();
+        let problem: Value = response.json().await.unwrap_or(Value::Null);
+        assert_eq!((got, problem["code"].as_str().unwrap_or("")), (status, code), "{method} {path} as {who}");
+        assert_eq!(self.fingerprint(), before, "{method} {path} as {who} changed something");
+    }
+}
+
+#[tokio::test]
+async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
+    let w = world().await;
+    let spec: Value = w.app.get("/api/openapi.json").await.json().await.unwrap();
+    let table = table();
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.clone(), path.clone()));
+        }
+    }
+    for (method, path) in &operations {
+        assert!(
+            table.iter().any(|(m, p, _, _)| m == method && p == path),
+            "{method} {path} is not in the isolation table: add it with its guard"
+        );
+    }
+    assert_eq!(table.len(), operations.len(), "the table lists routes the server does not have");
+
+    let reader = w.app.personal_token(&w.organizer.access_token, &[READ]).await;
+    let writer = w.app.personal_token(&w.organizer.access_token, &[WRITE]).await;
+    let all_scopes = w.app.personal_token(&w.organizer.access_token, &[READ, WRITE]).await;
+    let lacking = |scope: &str| if scope == READ { writer.clone() } else { reader.clone() };
+    let mut checks = 0;
+    for (method, template, guard, body) in &table {
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let path = w.fill(template);
+        let body = body.as_ref();
+        match *guard {
+            Public => continue,
+            Own { tokens_ok } => {
+                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
+                if !tokens_ok {
+                    w.denied("a personal token", &method, &path, Some(&all_scopes), body, 403, "sign_in_required")
+                        .await;
+                    checks += 1;
+                }
+                if template.contains("_id}") {
+                    let token = &w.outsider.access_token;
+                    w.denied("another user", &method, &path, Some(token), body, 404, "not_found").await;
+                    checks += 1;
+                }
+            }
+            Scoped { scope } => {
+                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
+                w.denied(
+                    "a token without the scope",
+                    &method,
+                    &path,
+                    Some(&lacking(scope)),
+                    body,
+                    403,
+                    "insufficient_scope",
+                )
+                .await;
+                checks += 1;
+            }
+            Cohort { min_role, scope } => {
+                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
+                w.denied(
+                    "another cohort's member",
+                    &method,
+                    &path,
+                    Some(&w.outsider.access_token),
+                    body,
+                    404,
+                    "not_found",
+                )
+                .await;
+                w.denied("another cohort's token", &method, &path, Some(&w.outsider_token), body, 404, "not_found")
+                    .await;
+                w.denied(
+                    "a token without the scope",
+                    &method,
+                    &path,
+                    Some(&lacking(scope)),
+                    body,
+                    403,
+                    "insufficient_scope",
+                )
+                .await;
+                checks += 3;
+                if min_role != "member" {
+                    w.denied(
+                        "a member without the role",
+                        &method,
+                        &path,
+                        Some(&w.member.access_token),
+                        body,
+                        403,
+                        "forbidden",
+                    )
+                    .await;
+                    checks += 1;
+                }
+            }
+        }
+        checks += 1;
+    }
+    assert!(checks >= 80, "only {checks} checks ran");
+}
