@@ -20,6 +20,36 @@ pub struct NewEvent<'a> {
     pub payload: serde_json::Value,
 }
 
+impl<'a> NewEvent<'a> {
+    /// An event of `kind` about one object, e.g. `("member.joined", "member", user_id)`.
+    pub fn new(kind: &'a str, subject_type: &'a str, subject_id: &'a str) -> Self {
+        Self { kind, actor_id: None, cohort_id: None, subject_type, subject_id, payload: serde_json::json!({}) }
+    }
+
+    /// Who did it.
+    pub fn by(self, actor_id: &'a str) -> Self {
+        Self { actor_id: Some(actor_id), ..self }
+    }
+
+    pub fn in_cohort(self, cohort_id: &'a str) -> Self {
+        Self { cohort_id: Some(cohort_id), ..self }
+    }
+
+    pub fn with(self, payload: serde_json::Value) -> Self {
+        Self { payload, ..self }
+    }
+
+    /// Appends the event; call it inside the transaction that makes the change.
+    pub fn record(self, conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<()> {
+        append(conn, self, now)
+    }
+}
+
+/// The names of the fields a partial update sets, for the event that records it.
+pub fn changed_fields(fields: &[(&'static str, bool)]) -> Vec<&'static str> {
+    fields.iter().filter_map(|(name, set)| set.then_some(*name)).collect()
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = events)]
 struct EventRow<'a> {
@@ -33,8 +63,7 @@ struct EventRow<'a> {
     created_at: chrono::NaiveDateTime,
 }
 
-/// Appends an event; call it inside the transaction that makes the change.
-pub fn append(conn: &mut AnyConnection, event: NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
+fn append(conn: &mut AnyConnection, event: NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::insert_into(events::table)
         .values(EventRow {
             id: new_id(),

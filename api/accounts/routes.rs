@@ -8,7 +8,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::auth::store as auth_store;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, NewEvent};
+use crate::events::{NewEvent, changed_fields};
 use crate::http::json::JsonBody;
 use crate::openapi::NotFound;
 use crate::pagination::{Cursor, Page, PageParams};
@@ -44,14 +44,11 @@ pub async fn update_me(
         updated_at: Some(state.now().naive_utc()),
     };
     checks.finish()?;
-    let changed: Vec<&str> = [
+    let changed = changed_fields(&[
         ("display_name", changes.display_name.is_some()),
         ("time_zone", changes.time_zone.is_some()),
         ("locale", changes.locale.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
+    ]);
     if changed.is_empty() {
         return Ok(web::Json(User::from(caller.user)));
     }
@@ -62,15 +59,7 @@ pub async fn update_me(
         .write(move |conn| {
             let id = caller.user.id;
             store::update_profile(conn, &id, &changes)?;
-            let event = NewEvent {
-                kind: "user.updated",
-                actor_id: Some(&id),
-                cohort_id: None,
-                subject_type: "user",
-                subject_id: &id,
-                payload,
-            };
-            events::append(conn, event, now)?;
+            NewEvent::new("user.updated", "user", &id).by(&id).with(payload).record(conn, now)?;
             store::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
         .await?;
@@ -89,15 +78,7 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
             let id = caller.user.id;
             store::delete(conn, &id)?;
             // The event keeps only the (now meaningless) id: no name, no address.
-            let event = NewEvent {
-                kind: "user.deleted",
-                actor_id: None,
-                cohort_id: None,
-                subject_type: "user",
-                subject_id: &id,
-                payload: json!({}),
-            };
-            events::append(conn, event, now)
+            NewEvent::new("user.deleted", "user", &id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::model::{
     Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest, SignupRequest,
@@ -16,7 +15,7 @@ use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::events::{self, NewEvent};
+use crate::events::NewEvent;
 use crate::http::client_ip;
 use crate::http::json::JsonBody;
 use crate::mail::{OutgoingMail, outbox, templates};
@@ -52,14 +51,15 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
     req.headers().get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string)
 }
 
-fn user_event<'a>(kind: &'a str, user_id: &'a str, payload: serde_json::Value) -> NewEvent<'a> {
-    NewEvent { kind, actor_id: Some(user_id), cohort_id: None, subject_type: "user", subject_id: user_id, payload }
+/// An event about a user, done by that user.
+fn user_event<'a>(kind: &'a str, user_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(kind, "user", user_id).by(user_id)
 }
 
 /// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first time.
 pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
     if accounts::mark_email_verified(conn, user_id, now)? {
-        events::append(conn, user_event("user.email_verified", user_id, json!({})), now)?;
+        user_event("user.email_verified", user_id).record(conn, now)?;
     }
     Ok(())
 }
@@ -133,7 +133,7 @@ pub async fn signup(
             let secret = store::create_link(conn, &row.id, LinkPurpose::EmailVerification, now)?;
             let link = templates::link(&base_url, "verify-email", &secret.plain);
             outbox::enqueue(conn, &templates::verify_email(&row, &link), now)?;
-            events::append(conn, user_event("user.signed_up", &row.id, json!({})), now)?;
+            user_event("user.signed_up", &row.id).record(conn, now)?;
             Ok(row)
         })
         .await?;
@@ -364,7 +364,7 @@ pub async fn redeem_password_reset(
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, "password_reset", now)?;
             confirm_email(conn, &user_id, now)?;
-            events::append(conn, user_event("user.password_reset", &user_id, json!({})), now)?;
+            user_event("user.password_reset", &user_id).record(conn, now)?;
             Ok(())
         })
         .await?;

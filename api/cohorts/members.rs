@@ -12,7 +12,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, NewEvent};
+use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -20,26 +20,6 @@ use crate::state::AppState;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_members).service(update_member).service(remove_member);
-}
-
-fn member_event(
-    conn: &mut AnyConnection,
-    kind: &str,
-    actor_id: &str,
-    cohort_id: &str,
-    user_id: &str,
-    payload: serde_json::Value,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let event = NewEvent {
-        kind,
-        actor_id: Some(actor_id),
-        cohort_id: Some(cohort_id),
-        subject_type: "member",
-        subject_id: user_id,
-        payload,
-    };
-    events::append(conn, event, now)
 }
 
 /// How someone came into a cohort.
@@ -81,7 +61,11 @@ pub fn admit(
             Admission::Joined
         }
     };
-    member_event(conn, "member.joined", user_id, cohort_id, user_id, json!({ "role": role, "via": via }), now)?;
+    NewEvent::new("member.joined", "member", user_id)
+        .by(user_id)
+        .in_cohort(cohort_id)
+        .with(json!({ "role": role, "via": via }))
+        .record(conn, now)?;
     Ok(admission)
 }
 
@@ -162,26 +146,18 @@ fn change_membership(
     }
     store::set_membership(conn, cohort_id, user_id, to.0, to.1, from.1 != to.1, now)?;
     if from.0 != to.0 {
-        member_event(
-            conn,
-            "member.role_changed",
-            caller.user_id(),
-            cohort_id,
-            user_id,
-            json!({"from": from.0, "to": to.0}),
-            now,
-        )?;
+        NewEvent::new("member.role_changed", "member", user_id)
+            .by(caller.user_id())
+            .in_cohort(cohort_id)
+            .with(json!({"from": from.0, "to": to.0}))
+            .record(conn, now)?;
     }
     if from.1 != to.1 {
-        member_event(
-            conn,
-            "member.state_changed",
-            caller.user_id(),
-            cohort_id,
-            user_id,
-            json!({"from": from.1, "to": to.1}),
-            now,
-        )?;
+        NewEvent::new("member.state_changed", "member", user_id)
+            .by(caller.user_id())
+            .in_cohort(cohort_id)
+            .with(json!({"from": from.1, "to": to.1}))
+            .record(conn, now)?;
     }
     Ok(access)
 }

@@ -8,9 +8,9 @@ use super::access::{self, Action, OwnAction};
 use super::model::{Cohort, CohortChanges, CohortRow, MemberState, MembershipRow, NewCohort, Role, UpdateCohort};
 use super::store;
 use crate::auth::Caller;
-use crate::db::{AnyConnection, new_id};
+use crate::db::new_id;
 use crate::error::ApiResult;
-use crate::events::{self, NewEvent};
+use crate::events::{NewEvent, changed_fields};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -23,24 +23,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 const DESCRIPTION_MAX: usize = 2000;
 
-/// Appends an event about a cohort.
-pub fn cohort_event(
-    conn: &mut AnyConnection,
-    kind: &str,
-    caller: &Caller,
-    cohort_id: &str,
-    payload: serde_json::Value,
-    now: chrono::DateTime<chrono::Utc>,
-) -> ApiResult<()> {
-    let event = NewEvent {
-        kind,
-        actor_id: Some(caller.user_id()),
-        cohort_id: Some(cohort_id),
-        subject_type: "cohort",
-        subject_id: cohort_id,
-        payload,
-    };
-    events::append(conn, event, now)
+/// An event about a cohort, done by the caller.
+fn cohort_event<'a>(kind: &'a str, caller: &'a Caller, cohort_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(kind, "cohort", cohort_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// Create a cohort; you become its organizer.
@@ -89,7 +74,7 @@ pub async fn create_cohort(
         .write(move |conn| {
             store::insert_cohort(conn, &cohort)?;
             store::insert_membership(conn, &membership)?;
-            cohort_event(conn, "cohort.created", &caller, &cohort.id, json!({}), now)?;
+            cohort_event("cohort.created", &caller, &cohort.id).record(conn, now)?;
             Ok(Cohort::new(cohort, &membership, 1))
         })
         .await?;
@@ -179,18 +164,17 @@ pub async fn update_cohort(
         .db
         .write(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::UpdateCohort)?;
-            let changed: Vec<&str> = [
+            let changed = changed_fields(&[
                 ("name", changes.name.is_some()),
                 ("description", changes.description.is_some()),
                 ("time_zone", changes.time_zone.is_some()),
                 ("locale", changes.locale.is_some()),
-            ]
-            .into_iter()
-            .filter_map(|(name, set)| set.then_some(name))
-            .collect();
+            ]);
             if !changed.is_empty() {
                 store::update_cohort(conn, &cohort_id, &changes)?;
-                cohort_event(conn, "cohort.updated", &caller, &cohort_id, json!({ "changed": changed }), now)?;
+                cohort_event("cohort.updated", &caller, &cohort_id)
+                    .with(json!({ "changed": changed }))
+                    .record(conn, now)?;
             }
             let row = store::find_cohort(conn, &cohort_id)?.unwrap_or(access.cohort);
             Ok(Cohort::new(row, &access.membership, store::member_count(conn, &cohort_id)?))
@@ -219,7 +203,7 @@ pub async fn archive_cohort(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ArchiveCohort)?;
             store::archive(conn, &cohort_id, now)?;
-            cohort_event(conn, "cohort.archived", &caller, &cohort_id, json!({}), now)
+            cohort_event("cohort.archived", &caller, &cohort_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,8 +2,6 @@
 //! `/api/v1/invite-links/join` for anyone holding a link.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::model::{CreatedInviteLink, InviteLink, InviteLinkRow, JoinByLink, NewInviteLink};
 use super::store;
@@ -13,9 +11,8 @@ use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::members::{self, Admission};
 use crate::cohorts::model::{Cohort, MemberState, Role};
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, NewEvent};
+use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -29,23 +26,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 const CODE_PREFIX: &str = "rt_join_";
 const MAX_USES_LIMIT: i32 = 10_000;
 
-fn link_event(
-    conn: &mut AnyConnection,
-    kind: &str,
-    actor_id: &str,
-    cohort_id: &str,
-    link_id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let event = NewEvent {
-        kind,
-        actor_id: Some(actor_id),
-        cohort_id: Some(cohort_id),
-        subject_type: "invite_link",
-        subject_id: link_id,
-        payload: json!({}),
-    };
-    events::append(conn, event, now)
+/// An event about an invite link, done by `actor_id`.
+fn link_event<'a>(kind: &'a str, actor_id: &'a str, cohort_id: &'a str, link_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(kind, "invite_link", link_id).by(actor_id).in_cohort(cohort_id)
 }
 
 /// Create an invite link (organizers): anyone who has it may join as a member, until it expires,
@@ -90,7 +73,7 @@ pub async fn create_link(
                 max_uses: body.max_uses,
             };
             let row = store::insert_link(conn, new, now)?;
-            link_event(conn, "invite_link.created", caller.user_id(), &cohort_id, &row.id, now)?;
+            link_event("invite_link.created", caller.user_id(), &cohort_id, &row.id).record(conn, now)?;
             let url = format!("{base_url}/app/join#code={}", code.plain);
             Ok(CreatedInviteLink { details: InviteLink::new(row, now), code: code.plain, url })
         })
@@ -150,7 +133,7 @@ pub async fn revoke_link(
             if !store::revoke_link(conn, &cohort_id, &link_id, now)? {
                 return Err(ApiError::NotFound);
             }
-            link_event(conn, "invite_link.revoked", caller.user_id(), &cohort_id, &link_id, now)
+            link_event("invite_link.revoked", caller.user_id(), &cohort_id, &link_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -197,7 +180,7 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
                 if !store::spend_use(conn, &link.id)? {
                     return Err(gone());
                 }
-                link_event(conn, "invite_link.used", caller.user_id(), &cohort.id, &link.id, now)?;
+                link_event("invite_link.used", caller.user_id(), &cohort.id, &link.id).record(conn, now)?;
                 members::admit(conn, &cohort.id, caller.user_id(), Role::Member, "invite_link", now)?
             };
             let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or(ApiError::NotFound)?;

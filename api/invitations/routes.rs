@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::model::{
     AcceptInvitation, Invitation, InvitationFilter, InvitationRow, InvitationState, InvitationsSent,
@@ -18,7 +17,7 @@ use crate::cohorts::model::{Cohort, CohortRow, MemberState, Role};
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, NewEvent};
+use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::mail::{outbox, templates};
 use crate::openapi::{Conflict, NotFound};
@@ -36,23 +35,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 const TOKEN_PREFIX: &str = "rt_inv_";
 
-fn invitation_event(
-    conn: &mut AnyConnection,
-    kind: &str,
-    actor_id: &str,
-    cohort_id: &str,
-    invitation_id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    let event = NewEvent {
-        kind,
-        actor_id: Some(actor_id),
-        cohort_id: Some(cohort_id),
-        subject_type: "invitation",
-        subject_id: invitation_id,
-        payload: json!({}),
-    };
-    events::append(conn, event, now)
+/// An event about an invitation, done by `actor_id`.
+fn invitation_event<'a>(kind: &'a str, actor_id: &'a str, cohort_id: &'a str, invitation_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(kind, "invitation", invitation_id).by(actor_id).in_cohort(cohort_id)
 }
 
 /// Queues the invitation mail carrying `token`.
@@ -132,7 +117,7 @@ pub async fn invite(
                 };
                 let id = store::invite(conn, new, now)?;
                 send(conn, &app, &access.cohort, &caller.user.display_name, &email, &token, now)?;
-                invitation_event(conn, "invitation.sent", caller.user_id(), &cohort_id, &id, now)?;
+                invitation_event("invitation.sent", caller.user_id(), &cohort_id, &id).record(conn, now)?;
                 let row = store::find(conn, &cohort_id, &id)?.ok_or(ApiError::NotFound)?;
                 invited.push(Invitation::new(row, now));
             }
@@ -213,7 +198,7 @@ pub async fn resend_invitation(
             let token = secrets::generate(TOKEN_PREFIX);
             store::renew(conn, &id, &token.hash, None, now)?;
             send(conn, &app, &access.cohort, &caller.user.display_name, &row.email, &token, now)?;
-            invitation_event(conn, "invitation.sent", caller.user_id(), &cohort_id, &id, now)?;
+            invitation_event("invitation.sent", caller.user_id(), &cohort_id, &id).record(conn, now)?;
             Ok(Invitation::new(store::find(conn, &cohort_id, &id)?.ok_or(ApiError::NotFound)?, now))
         })
         .await?;
@@ -241,7 +226,7 @@ pub async fn revoke_invitation(
             access::authorize(conn, &caller, &cohort_id, Action::ManageInvitations)?;
             open_invitation(conn, &cohort_id, &id, now)?;
             store::revoke(conn, &id, now)?;
-            invitation_event(conn, "invitation.revoked", caller.user_id(), &cohort_id, &id, now)
+            invitation_event("invitation.revoked", caller.user_id(), &cohort_id, &id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -303,7 +288,8 @@ pub async fn accept_invitation(
                 members::admit(conn, &cohort.id, caller.user_id(), role, "invitation", now)?;
                 // The mail reached them: the address is theirs.
                 crate::auth::routes::confirm_email(conn, caller.user_id(), now)?;
-                invitation_event(conn, "invitation.accepted", caller.user_id(), &cohort.id, &invitation.id, now)?;
+                invitation_event("invitation.accepted", caller.user_id(), &cohort.id, &invitation.id)
+                    .record(conn, now)?;
             }
             let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or_else(gone)?;
             if membership.state() == MemberState::Left {

@@ -2,14 +2,13 @@
 //! may do this: a token can never mint or manage tokens.
 
 use actix_web::{HttpResponse, delete, get, post, web};
-use serde_json::json;
 
 use super::model::{CreatedToken, NewToken, PersonalToken, TokenRow};
 use super::store;
 use crate::auth::Caller;
 use crate::auth::scopes::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{self, NewEvent};
+use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::openapi::NotFound;
 use crate::pagination::{Cursor, Page, PageParams};
@@ -20,15 +19,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_token).service(list_tokens).service(revoke_token);
 }
 
+/// An event about a token, done by its owner.
 fn token_event<'a>(kind: &'a str, user_id: &'a str, token_id: &'a str) -> NewEvent<'a> {
-    NewEvent {
-        kind,
-        actor_id: Some(user_id),
-        cohort_id: None,
-        subject_type: "personal_access_token",
-        subject_id: token_id,
-        payload: json!({}),
-    }
+    NewEvent::new(kind, "personal_access_token", token_id).by(user_id)
 }
 
 /// Create a personal access token. The secret is in this answer only.
@@ -77,7 +70,7 @@ pub async fn create_token(
         .db
         .write(move |conn| {
             let (id, secret) = store::create(conn, &user_id, &name, &scopes, body.expires_at, now)?;
-            events::append(conn, token_event("token.created", &user_id, &id), now)?;
+            token_event("token.created", &user_id, &id).record(conn, now)?;
             let row = store::find(conn, &user_id, &id)?.ok_or(ApiError::NotFound)?;
             Ok(CreatedToken { details: row.into(), token: secret.plain })
         })
@@ -131,7 +124,7 @@ pub async fn revoke_token(
             if !store::revoke(conn, &user_id, &token_id, now)? {
                 return Err(ApiError::NotFound);
             }
-            events::append(conn, token_event("token.revoked", &user_id, &token_id), now)
+            token_event("token.revoked", &user_id, &token_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

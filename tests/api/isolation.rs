@@ -213,24 +213,23 @@ impl World {
         format!("{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}")
     }
 
-    /// Calls the route and asserts the status, the problem code and that nothing changed.
-    async fn denied(
-        &self,
-        who: &str,
-        method: &Method,
-        path: &str,
-        token: Option<&str>,
-        body: Option<&Value>,
-        status: u16,
-        code: &str,
-    ) {
+    /// Calls the route as `who` and asserts the status, the problem code and that nothing changed.
+    async fn denied(&self, call: &Call<'_>, who: &str, token: Option<&str>, status: u16, code: &str) {
         let before = self.fingerprint();
-        let response = self.app.send(method.clone(), path, token, body).await;
+        let response = self.app.send(call.method.clone(), &call.path, token, call.body).await;
         let got = response.status().as_u16();
         let problem: Value = response.json().await.unwrap_or(Value::Null);
+        let (method, path) = (&call.method, &call.path);
         assert_eq!((got, problem["code"].as_str().unwrap_or("")), (status, code), "{method} {path} as {who}");
         assert_eq!(self.fingerprint(), before, "{method} {path} as {who} changed something");
     }
+}
+
+/// One route with its parameters filled in.
+struct Call<'a> {
+    method: Method,
+    path: String,
+    body: Option<&'a Value>,
 }
 
 #[tokio::test]
@@ -258,74 +257,38 @@ async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
     let lacking = |scope: &str| if scope == READ { writer.clone() } else { reader.clone() };
     let mut checks = 0;
     for (method, template, guard, body) in &table {
-        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-        let path = w.fill(template);
-        let body = body.as_ref();
+        let call = Call {
+            method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+            path: w.fill(template),
+            body: body.as_ref(),
+        };
         match *guard {
             Public => continue,
             Own { tokens_ok } => {
-                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
+                w.denied(&call, "nobody", None, 401, "missing_token").await;
                 if !tokens_ok {
-                    w.denied("a personal token", &method, &path, Some(&all_scopes), body, 403, "sign_in_required")
-                        .await;
+                    w.denied(&call, "a personal token", Some(&all_scopes), 403, "sign_in_required").await;
                     checks += 1;
                 }
                 if template.contains("_id}") {
                     let token = &w.outsider.access_token;
-                    w.denied("another user", &method, &path, Some(token), body, 404, "not_found").await;
+                    w.denied(&call, "another user", Some(token), 404, "not_found").await;
                     checks += 1;
                 }
             }
             Scoped { scope } => {
-                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
-                w.denied(
-                    "a token without the scope",
-                    &method,
-                    &path,
-                    Some(&lacking(scope)),
-                    body,
-                    403,
-                    "insufficient_scope",
-                )
-                .await;
+                w.denied(&call, "nobody", None, 401, "missing_token").await;
+                w.denied(&call, "a token without the scope", Some(&lacking(scope)), 403, "insufficient_scope").await;
                 checks += 1;
             }
             Cohort { min_role, scope } => {
-                w.denied("nobody", &method, &path, None, body, 401, "missing_token").await;
-                w.denied(
-                    "another cohort's member",
-                    &method,
-                    &path,
-                    Some(&w.outsider.access_token),
-                    body,
-                    404,
-                    "not_found",
-                )
-                .await;
-                w.denied("another cohort's token", &method, &path, Some(&w.outsider_token), body, 404, "not_found")
-                    .await;
-                w.denied(
-                    "a token without the scope",
-                    &method,
-                    &path,
-                    Some(&lacking(scope)),
-                    body,
-                    403,
-                    "insufficient_scope",
-                )
-                .await;
+                w.denied(&call, "nobody", None, 401, "missing_token").await;
+                w.denied(&call, "another cohort's member", Some(&w.outsider.access_token), 404, "not_found").await;
+                w.denied(&call, "another cohort's token", Some(&w.outsider_token), 404, "not_found").await;
+                w.denied(&call, "a token without the scope", Some(&lacking(scope)), 403, "insufficient_scope").await;
                 checks += 3;
                 if min_role != "member" {
-                    w.denied(
-                        "a member without the role",
-                        &method,
-                        &path,
-                        Some(&w.member.access_token),
-                        body,
-                        403,
-                        "forbidden",
-                    )
-                    .await;
+                    w.denied(&call, "a member without the role", Some(&w.member.access_token), 403, "forbidden").await;
                     checks += 1;
                 }
             }

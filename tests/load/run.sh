@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Load numbers for the README: requests/s and p99 latency of GET /healthz, POST /api/v1/auth/login
-# and GET /api/v1/me, with wrk, against the release binary on SQLite and on PostgreSQL.
+# Load numbers for the README: requests/s and latency of GET /healthz, POST /api/v1/auth/login,
+# GET /api/v1/me, GET /api/v1/cohorts/{id} and a 50-member page of a 500-member cohort, with wrk,
+# against the release binary on SQLite and on PostgreSQL. The server is seeded through its API.
 # Only loopback addresses are targeted; every run is bounded by DURATION.
 # Usage: tests/load/run.sh [DURATION_SECONDS]   (default 10)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${1:-10}
 CONNECTIONS=${CONNECTIONS:-16}
+MEMBERS=${MEMBERS:-500}
 command -v wrk >/dev/null || { apt-get update -q >/dev/null; apt-get install -y -q wrk >/dev/null; }
 cargo build --release -q
 BIN=target/release/roundtable
@@ -24,10 +26,7 @@ start_server() {  # $1 = DATABASE_URL
   for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/server.out" && break; sleep 0.1; done
   grep -q "^listening on " "$WORK/server.out" || { cat "$WORK/server.err" >&2; exit 1; }
   BASE=$(sed -n 's/^listening on //p' "$WORK/server.out")
-  curl -fs -o /dev/null -H 'content-type: application/json' "$BASE/api/v1/auth/signup" \
-    -d '{"email":"load@example.com","password":"correct horse battery","display_name":"Load","time_zone":"UTC"}'
-  TOKEN=$(curl -fs -H 'content-type: application/json' "$BASE/api/v1/auth/login" \
-    -d '{"email":"load@example.com","password":"correct horse battery"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  eval "$(python3 tests/load/seed.py "$BASE" "$MEMBERS")"
 }
 
 measure() {  # $1 = backend, $2 = label, rest = wrk arguments
@@ -48,6 +47,8 @@ run_backend() {  # $1 = backend name, $2 = DATABASE_URL
   measure "$1" "GET /healthz" "$BASE/healthz"
   measure "$1" "POST /api/v1/auth/login" -s tests/load/login.lua "$BASE/api/v1/auth/login"
   measure "$1" "GET /api/v1/me" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me"
+  measure "$1" "GET /api/v1/cohorts/{id}" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT"
+  measure "$1" "GET .../members?limit=50" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT/members?limit=50"
   stop_server
 }
 

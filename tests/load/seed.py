@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Seeds a running server for the load runs, through its public API only.
+
+Creates the load user (load@example.com), a cohort it organizes, and MEMBERS-1 more members who
+join through an invite link. Prints shell assignments: TOKEN, COHORT.
+Usage: seed.py BASE_URL [MEMBERS]
+"""
+import json
+import sys
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+BASE = sys.argv[1]
+MEMBERS = int(sys.argv[2]) if len(sys.argv) > 2 else 500
+PASSWORD = "correct horse battery"
+
+
+def call(method, path, body=None, token=None):
+    request = urllib.request.Request(BASE + path, method=method, data=json.dumps(body).encode() if body is not None else None)
+    request.add_header("content-type", "application/json")
+    if token:
+        request.add_header("authorization", "Bearer " + token)
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.loads(response.read() or b"null")
+
+
+def account(email):
+    call("POST", "/api/v1/auth/signup", {"email": email, "password": PASSWORD, "display_name": email.split("@")[0], "time_zone": "UTC"})
+    return call("POST", "/api/v1/auth/login", {"email": email, "password": PASSWORD})["access_token"]
+
+
+token = account("load@example.com")
+cohort = call("POST", "/api/v1/cohorts", {"name": "Load cohort", "time_zone": "Europe/Berlin"}, token)["id"]
+code = call("POST", f"/api/v1/cohorts/{cohort}/invite-links", {}, token)["code"]
+
+
+def join(i):
+    member_token = account(f"member{i:04d}@example.com")
+    call("POST", "/api/v1/invite-links/join", {"code": code}, member_token)
+
+
+with ThreadPoolExecutor(max_workers=4) as pool:
+    list(pool.map(join, range(1, MEMBERS)))
+
+count = call("GET", f"/api/v1/cohorts/{cohort}", token=token)["member_count"]
+assert count == MEMBERS, f"expected {MEMBERS} members, found {count}"
+print(f"TOKEN={token} COHORT={cohort}")
