@@ -68,6 +68,16 @@ pub struct ResetPasswordRequest {
     pub password: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct ChangePasswordRequest {
+    #[schema(value_type = String, required = true)]
+    pub current_password: Option<String>,
+    /// The new password, 8 to 128 characters.
+    #[schema(value_type = String, required = true, min_length = 8, max_length = 128)]
+    pub password: Option<String>,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(example = json!({
     "access_token": "eyJhbGciOiJIUzI1NiJ9...", "refresh_token": "rt_rf_Q2hhbmdlIG1l...",

@@ -6,8 +6,8 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 
 use super::model::{
-    Accepted, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest, SignupRequest,
-    TokenResponse,
+    Accepted, ChangePasswordRequest, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest,
+    SignupRequest, TokenResponse,
 };
 use super::store::{self, LinkPurpose, Rotation};
 use super::{Caller, jwt, password};
@@ -32,6 +32,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(redeem_magic_link)
         .service(request_password_reset)
         .service(redeem_password_reset)
+        .service(change_password)
         .service(resend_email_verification)
         .service(redeem_email_verification);
 }
@@ -362,10 +363,54 @@ pub async fn redeem_password_reset(
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::PasswordReset, now)?;
             accounts::set_password(conn, &user_id, &password_hash, now)?;
-            store::revoke_all_sessions(conn, &user_id, "password_reset", now)?;
+            store::revoke_all_sessions(conn, &user_id, None, "password_reset", now)?;
             confirm_email(conn, &user_id, now)?;
             user_event("user.password_reset", &user_id).record(conn, now)?;
             Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Change your password, knowing the current one. Every other sign-in is ended; this one stays.
+#[utoipa::path(
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 204, description = "Password changed"),
+        (status = 429, response = RateLimited),
+    )
+)]
+#[post("/me/password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: JsonBody<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let current_session = caller.require_sign_in()?.to_string();
+    let body = body.0;
+    let mut checks = Checks::new();
+    let current = checks.require("current_password", body.current_password, present);
+    let new_password = checks.require("password", body.password, validation::password);
+    checks.finish()?;
+    state.throttle.attempt(client_ip(&req), Some(&caller.user.email_lower))?;
+    let stored = caller.user.password_hash.clone();
+    let matches = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    if !matches {
+        return Err(ApiError::invalid("current_password", "incorrect", "is not your current password"));
+    }
+    let password_hash = hash_password(new_password).await?;
+    let (user_id, now) = (caller.user.id, state.now());
+    state
+        .db
+        .write(move |conn| {
+            accounts::set_password(conn, &user_id, &password_hash, now)?;
+            store::revoke_all_sessions(conn, &user_id, Some(&current_session), "password_changed", now)?;
+            user_event("user.password_changed", &user_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

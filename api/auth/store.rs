@@ -161,12 +161,21 @@ pub fn revoke_own_session(
     Ok(changed == 1)
 }
 
-pub fn revoke_all_sessions(conn: &mut AnyConnection, user_id: &str, reason: &str, now: DateTime<Utc>) -> ApiResult<()> {
-    diesel::update(
-        auth_sessions::table.filter(auth_sessions::user_id.eq(user_id)).filter(auth_sessions::revoked_at.is_null()),
-    )
-    .set((auth_sessions::revoked_at.eq(now.naive_utc()), auth_sessions::revoked_reason.eq(reason)))
-    .execute(conn)?;
+/// Ends every sign-in of the user, except `keep` (the one making the request) if given.
+pub fn revoke_all_sessions(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    keep: Option<&str>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let active = auth_sessions::table
+        .filter(auth_sessions::user_id.eq(user_id))
+        .filter(auth_sessions::revoked_at.is_null())
+        .filter(auth_sessions::id.ne(keep.unwrap_or("")));
+    diesel::update(active)
+        .set((auth_sessions::revoked_at.eq(now.naive_utc()), auth_sessions::revoked_reason.eq(reason)))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -37,6 +37,17 @@ pub struct Rule {
 }
 
 impl Action {
+    pub const ALL: [Action; 8] = [
+        Action::ReadCohort,
+        Action::UpdateCohort,
+        Action::ArchiveCohort,
+        Action::ReadMembers,
+        Action::ManageMembers,
+        Action::ChangeOwnMembership,
+        Action::ReadInvitations,
+        Action::ManageInvitations,
+    ];
+
     pub fn rule(self) -> Rule {
         use Action::*;
         let (min_role, writes) = match self {
@@ -117,16 +128,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 8] = [
-        ReadCohort,
-        UpdateCohort,
-        ArchiveCohort,
-        ReadMembers,
-        ManageMembers,
-        ChangeOwnMembership,
-        ReadInvitations,
-        ManageInvitations,
-    ];
+    const ACTIONS: [Action; 8] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

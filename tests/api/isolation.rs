@@ -49,6 +49,12 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("patch", "/api/v1/me", Own { tokens_ok: false }, Some(json!({"display_name": "Changed"}))),
         ("delete", "/api/v1/me", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/sign-ins", Own { tokens_ok: false }, none.clone()),
+        (
+            "post",
+            "/api/v1/me/password",
+            Own { tokens_ok: false },
+            Some(json!({"current_password": "correct horse battery", "password": "taken over!"})),
+        ),
         ("delete", "/api/v1/me/sign-ins/{sign_in_id}", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/tokens", Own { tokens_ok: false }, none.clone()),
         ("post", "/api/v1/me/tokens", Own { tokens_ok: false }, Some(json!({"name": "x", "scopes": [READ]}))),

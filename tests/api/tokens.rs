@@ -120,3 +120,47 @@ async fn racing_refreshes_of_one_token_let_exactly_one_through() {
     statuses.sort();
     assert_eq!(statuses, [200, 401]);
 }
+
+#[tokio::test]
+async fn changing_the_password_keeps_this_sign_in_and_ends_the_others() {
+    let app = spawn_app().await;
+    let user = app.user("ada@example.com").await;
+    let other: Value = app.login("ada@example.com", PASSWORD).await.json().await.unwrap();
+    let other_access = other["access_token"].as_str().unwrap();
+
+    let wrong = app
+        .post_json_as(
+            "/api/v1/me/password",
+            &user.access_token,
+            &json!({"current_password": "nope nope", "password": "new secret!"}),
+        )
+        .await;
+    let problem = assert_problem(wrong, 422, "validation_failed").await;
+    assert_eq!(
+        (problem["errors"][0]["field"].as_str(), problem["errors"][0]["code"].as_str()),
+        (Some("current_password"), Some("incorrect"))
+    );
+
+    let changed = app
+        .post_json_as(
+            "/api/v1/me/password",
+            &user.access_token,
+            &json!({"current_password": PASSWORD, "password": "new secret!"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(app.get_as("/api/v1/me", &user.access_token).await.status(), 200);
+    assert_problem(app.get_as("/api/v1/me", other_access).await, 401, "invalid_token").await;
+    assert_eq!(app.login("ada@example.com", PASSWORD).await.status(), 401);
+    assert_eq!(app.login("ada@example.com", "new secret!").await.status(), 200);
+
+    let token = app.personal_token(&user.access_token, &["cohorts:write"]).await;
+    let by_token = app
+        .post_json_as(
+            "/api/v1/me/password",
+            &token,
+            &json!({"current_password": "new secret!", "password": "x".repeat(9)}),
+        )
+        .await;
+    assert_problem(by_token, 403, "sign_in_required").await;
+}
