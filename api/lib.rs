@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod auth;
+pub mod charter;
 pub mod clock;
 pub mod cohorts;
 pub mod config;

@@ -31,6 +31,7 @@ use crate::error::{FieldError, Problem};
         (name = "cohorts", description = "Cohorts you belong to"),
         (name = "members", description = "Who is in a cohort, with which role"),
         (name = "invitations", description = "Invitations by mail and invite links"),
+        (name = "charter", description = "The living charter: versions, adoption, acceptance, review"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

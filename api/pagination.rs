@@ -71,7 +71,7 @@ impl<T> Page<T> {
         mut rows: Vec<R>,
         request: &PageRequest,
         key: impl Fn(&R) -> Cursor,
-        into: impl Fn(R) -> T,
+        into: impl FnMut(R) -> T,
     ) -> Self {
         let limit = request.limit as usize;
         let next_cursor = if rows.len() > limit {

@@ -28,7 +28,7 @@ use crate::http::json::BodyLimit;
 use crate::http::request_id;
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, cohorts, health, invitations, openapi, tokens};
+use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, tokens};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -40,7 +40,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(cohorts::routes::routes)
             .configure(cohorts::members::routes)
             .configure(invitations::routes::routes)
-            .configure(invitations::links::routes),
+            .configure(invitations::links::routes)
+            .configure(charter::acceptance::routes)
+            .configure(charter::routes::routes),
     );
 }
 
@@ -144,8 +146,8 @@ impl Application {
     }
 }
 
-/// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due and lets
-/// the throttles forget idle clients.
+/// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due, lets the
+/// throttles forget idle clients, and records charter reviews that fell due.
 async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let sweep_state = state.clone();
@@ -154,6 +156,10 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
         Box::pin(async move {
             state.mailer.wake();
             state.throttle.forget_idle();
+            let now = state.now();
+            if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
+                tracing::error!(error = %err, "recording due charter reviews");
+            }
         })
     })
     .context("creating the sweep job")?;

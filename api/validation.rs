@@ -66,6 +66,30 @@ impl Checks {
         })
     }
 
+    /// A list that may be absent: at most `max_items`, each item checked and named by its index
+    /// (`goals[2]`). Invalid items are dropped; `finish` refuses the request anyway.
+    pub fn list<U>(
+        &mut self,
+        field: &str,
+        value: Option<Vec<String>>,
+        max_items: usize,
+        validate: impl Fn(String) -> Result<U, Invalid>,
+    ) -> Option<Vec<U>> {
+        let items = value?;
+        if items.len() > max_items {
+            self.fail(field, Invalid::new("too_many", format!("must have at most {max_items} items")));
+            return Some(Vec::new());
+        }
+        let mut valid = Vec::with_capacity(items.len());
+        for (i, item) in items.into_iter().enumerate() {
+            match validate(item) {
+                Ok(v) => valid.push(v),
+                Err(invalid) => self.fail(&format!("{field}[{i}]"), invalid),
+            }
+        }
+        Some(valid)
+    }
+
     pub fn finish(self) -> ApiResult<()> {
         if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
     }
@@ -127,6 +151,22 @@ fn one_line(raw: String, max: usize) -> Result<String, Invalid> {
     Ok(trimmed.to_string())
 }
 
+/// A one-line item of a list, 1 to `max` characters.
+pub fn item_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
+    move |raw: String| one_line(raw, max)
+}
+
+/// A whole number within `range`.
+pub fn number_in(range: std::ops::RangeInclusive<i64>) -> impl Fn(i64) -> Result<i64, Invalid> {
+    move |n: i64| {
+        if range.contains(&n) {
+            Ok(n)
+        } else {
+            Err(Invalid::new("out_of_range", format!("must be between {} and {}", range.start(), range.end())))
+        }
+    }
+}
+
 /// Free text such as a description: at most `max` characters (newlines allowed).
 pub fn text_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
     move |raw: String| {
@@ -135,6 +175,24 @@ pub fn text_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
             return Err(Invalid::new("too_long", format!("must be at most {max} characters")));
         }
         Ok(trimmed.to_string())
+    }
+}
+
+/// Text that must say something: 1 to `max` characters after trimming.
+pub fn nonblank_text_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
+    move |raw: String| {
+        let text = text_up_to(max)(raw)?;
+        if text.is_empty() { Err(Invalid::new("required", "must not be blank")) } else { Ok(text) }
+    }
+}
+
+/// Markdown, kept exactly as written, up to `max` characters.
+pub fn markdown_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> {
+    move |raw: String| {
+        if raw.chars().count() > max {
+            return Err(Invalid::new("too_long", format!("must be at most {max} characters")));
+        }
+        Ok(raw)
     }
 }
 

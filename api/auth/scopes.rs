@@ -11,15 +11,21 @@ pub enum Scope {
     CohortsRead,
     #[serde(rename = "cohorts:write")]
     CohortsWrite,
+    #[serde(rename = "charter:read")]
+    CharterRead,
+    #[serde(rename = "charter:write")]
+    CharterWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 2] = [Scope::CohortsRead, Scope::CohortsWrite];
+    pub const ALL: [Scope; 4] = [Scope::CohortsRead, Scope::CohortsWrite, Scope::CharterRead, Scope::CharterWrite];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Self::CohortsRead => "cohorts:read",
             Self::CohortsWrite => "cohorts:write",
+            Self::CharterRead => "charter:read",
+            Self::CharterWrite => "charter:write",
         }
     }
 

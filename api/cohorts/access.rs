@@ -26,6 +26,15 @@ pub enum Action {
     ChangeOwnMembership,
     ReadInvitations,
     ManageInvitations,
+    ReadCharter,
+    /// Propose and edit one's drafts, comment, endorse.
+    ProposeCharter,
+    AcceptCharter,
+    AdoptCharter,
+    /// See who has and has not accepted.
+    ReadAcceptances,
+    /// Record a review that changed nothing.
+    ReviewCharter,
 }
 
 /// What an action needs.
@@ -37,7 +46,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 8] = [
+    pub const ALL: [Action; 14] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -46,17 +55,29 @@ impl Action {
         Action::ChangeOwnMembership,
         Action::ReadInvitations,
         Action::ManageInvitations,
+        Action::ReadCharter,
+        Action::ProposeCharter,
+        Action::AcceptCharter,
+        Action::AdoptCharter,
+        Action::ReadAcceptances,
+        Action::ReviewCharter,
     ];
 
+    /// The policy, in one table.
     pub fn rule(self) -> Rule {
         use Action::*;
-        let (min_role, writes) = match self {
-            ReadCohort | ReadMembers => (Role::Member, false),
-            ChangeOwnMembership => (Role::Member, true),
-            ReadInvitations => (Role::Organizer, false),
-            UpdateCohort | ArchiveCohort | ManageMembers | ManageInvitations => (Role::Organizer, true),
+        use Role::{Facilitator, Member, Organizer};
+        use Scope::*;
+        let (min_role, writes, scope) = match self {
+            ReadCohort | ReadMembers => (Member, false, CohortsRead),
+            ChangeOwnMembership => (Member, true, CohortsWrite),
+            ReadInvitations => (Organizer, false, CohortsRead),
+            UpdateCohort | ArchiveCohort | ManageMembers | ManageInvitations => (Organizer, true, CohortsWrite),
+            ReadCharter => (Member, false, CharterRead),
+            ProposeCharter | AcceptCharter => (Member, true, CharterWrite),
+            ReadAcceptances => (Facilitator, false, CharterRead),
+            AdoptCharter | ReviewCharter => (Facilitator, true, CharterWrite),
         };
-        let scope = if writes { Scope::CohortsWrite } else { Scope::CohortsRead };
         Rule { min_role, writes, scope }
     }
 }
@@ -128,7 +149,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 8] = Action::ALL;
+    const ACTIONS: [Action; 14] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{cohorts, memberships};
+use crate::db::stored_as_text;
 
 /// A member's role; each role may do what the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
@@ -27,26 +28,6 @@ pub enum MemberState {
     Left,
 }
 
-/// Text values stored in the database for the enums above. CHECK constraints keep other values
-/// out; should one appear anyway (a hand edit), it reads as the least-privileged variant.
-macro_rules! stored_as_text {
-    ($ty:ident, fallback = $fallback:ident, { $($variant:ident = $text:literal),+ $(,)? }) => {
-        impl $ty {
-            pub fn as_str(self) -> &'static str {
-                match self { $(Self::$variant => $text),+ }
-            }
-            pub fn from_stored(text: &str) -> Self {
-                match text {
-                    $($text => Self::$variant,)+
-                    other => {
-                        tracing::error!(value = other, concat!("unknown ", stringify!($ty), " in the database"));
-                        Self::$fallback
-                    }
-                }
-            }
-        }
-    };
-}
 stored_as_text!(Role, fallback = Member, { Member = "member", Facilitator = "facilitator", Organizer = "organizer" });
 stored_as_text!(MemberState, fallback = Left, { Active = "active", Paused = "paused", Left = "left" });
 

@@ -5,6 +5,9 @@
 //! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
 
 pub mod schema;
+mod text_enum;
+
+pub(crate) use text_enum::stored_as_text;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

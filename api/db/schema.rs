@@ -162,7 +162,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    charter_versions (id) {
+        id -> Text,
+        cohort_id -> Text,
+        number -> Nullable<Integer>,
+        state -> Text,
+        author_id -> Nullable<Text>,
+        based_on_id -> Nullable<Text>,
+        mission -> Text,
+        goals -> Text,
+        weekly_minutes -> Integer,
+        learning_formats -> Text,
+        other_learning_formats -> Text,
+        norms -> Text,
+        confidentiality -> Text,
+        project_kinds -> Text,
+        review_every -> Integer,
+        review_unit -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        adopted_at -> Nullable<Timestamp>,
+        adopted_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    charter_comments (id) {
+        id -> Text,
+        version_id -> Text,
+        author_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charter_endorsements (version_id, user_id) {
+        version_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charter_acceptances (version_id, user_id) {
+        version_id -> Text,
+        user_id -> Text,
+        accepted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charter_reviews (id) {
+        id -> Text,
+        cohort_id -> Text,
+        version_id -> Text,
+        reviewed_by -> Nullable<Text>,
+        note -> Text,
+        reviewed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    charter_review_notices (cohort_id, due_on) {
+        cohort_id -> Text,
+        due_on -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(charter_versions -> cohorts (cohort_id));
+diesel::joinable!(charter_comments -> charter_versions (version_id));
+diesel::joinable!(charter_endorsements -> charter_versions (version_id));
+diesel::joinable!(charter_acceptances -> charter_versions (version_id));
+diesel::joinable!(charter_reviews -> cohorts (cohort_id));
 diesel::joinable!(memberships -> cohorts (cohort_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(invitations -> cohorts (cohort_id));
@@ -184,4 +259,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     invitations,
     invite_links,
     personal_access_tokens,
+    charter_versions,
+    charter_comments,
+    charter_endorsements,
+    charter_acceptances,
+    charter_reviews,
+    charter_review_notices,
 );

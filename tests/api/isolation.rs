@@ -28,6 +28,8 @@ use Guard::*;
 
 const READ: &str = "cohorts:read";
 const WRITE: &str = "cohorts:write";
+const CHARTER_READ: &str = "charter:read";
+const CHARTER_WRITE: &str = "charter:write";
 
 /// Every route: method, path, guard, a valid body.
 fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
@@ -119,9 +121,92 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             "delete",
             "/api/v1/cohorts/{cohort_id}/invite-links/{link_id}",
             Cohort { min_role: "organizer", scope: WRITE },
-            none,
+            none.clone(),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter",
+            Cohort { min_role: "member", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter/versions",
+            Cohort { min_role: "member", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/versions",
+            Cohort { min_role: "member", scope: CHARTER_WRITE },
+            Some(json!({"mission": "M", "weekly_minutes": 60, "review_cadence": {"every": 1, "unit": "months"}})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}",
+            Cohort { min_role: "member", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "patch",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}",
+            Cohort { min_role: "member", scope: CHARTER_WRITE },
+            Some(json!({"mission": "Rewritten"})),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}/adopt",
+            Cohort { min_role: "facilitator", scope: CHARTER_WRITE },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}/endorsements",
+            Cohort { min_role: "member", scope: CHARTER_WRITE },
+            none.clone(),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}/comments",
+            Cohort { min_role: "member", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/versions/{version_id}/comments",
+            Cohort { min_role: "member", scope: CHARTER_WRITE },
+            Some(json!({"body": "Sneaky"})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter/diff?from={version_id}&to={version_id}",
+            Cohort { min_role: "member", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/charter/acceptances",
+            Cohort { min_role: "facilitator", scope: CHARTER_READ },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/acceptances",
+            Cohort { min_role: "member", scope: CHARTER_WRITE },
+            Some(json!({"version_id": "{version_id}"})),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/charter/reviews",
+            Cohort { min_role: "facilitator", scope: CHARTER_WRITE },
+            Some(json!({})),
         ),
     ]
+}
+
+/// The route of a table entry (without the query some entries carry).
+fn route_of(template: &str) -> &str {
+    template.split('?').next().unwrap_or(template)
 }
 
 /// Cohort A (organizer, member), cohort B (outsider), and one of everything in A.
@@ -141,7 +226,7 @@ async fn world() -> World {
     let member = app.member(&organizer.access_token, &cohort, "member@example.com").await;
     let outsider = app.user("outsider@example.com").await;
     app.cohort(&outsider.access_token, "B").await;
-    let outsider_token = app.personal_token(&outsider.access_token, &[READ, WRITE]).await;
+    let outsider_token = app.personal_token(&outsider.access_token, &[READ, WRITE, CHARTER_READ, CHARTER_WRITE]).await;
 
     let invitations = format!("/api/v1/cohorts/{cohort}/invitations");
     let sent: Value = app
@@ -155,6 +240,9 @@ async fn world() -> World {
     app.personal_token(&organizer.access_token, &[READ]).await;
     let tokens: Value = app.get_as("/api/v1/me/tokens", &organizer.access_token).await.json().await.unwrap();
     let sign_ins: Value = app.get_as("/api/v1/me/sign-ins", &organizer.access_token).await.json().await.unwrap();
+    let charter = format!("/api/v1/cohorts/{cohort}/charter/versions");
+    let version_body = json!({"mission": "M", "weekly_minutes": 60, "review_cadence": {"every": 1, "unit": "months"}});
+    let draft: Value = app.post_json_as(&charter, &organizer.access_token, &version_body).await.json().await.unwrap();
     let params = vec![
         ("cohort_id", cohort),
         ("user_id", organizer.id.clone()),
@@ -162,16 +250,19 @@ async fn world() -> World {
         ("link_id", link["id"].as_str().unwrap().to_string()),
         ("token_id", tokens["items"][0]["id"].as_str().unwrap().to_string()),
         ("sign_in_id", sign_ins["items"][0]["id"].as_str().unwrap().to_string()),
+        ("version_id", draft["id"].as_str().unwrap().to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }
 
 impl World {
+    /// Puts the world's ids in for `{name}` placeholders.
+    fn substitute(&self, text: &str) -> String {
+        self.params.iter().fold(text.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+    }
+
     fn fill(&self, template: &str) -> String {
-        let filled = self
-            .params
-            .iter()
-            .fold(template.to_string(), |path, (name, value)| path.replace(&format!("{{{name}}}"), value));
+        let filled = self.substitute(template);
         assert!(!filled.contains('{'), "no value for a parameter of {template}");
         filled
     }
@@ -185,7 +276,21 @@ impl World {
             one_time_tokens::table.count().get_result(conn).unwrap(),
             outbound_mail::table.count().get_result(conn).unwrap(),
             events::table.count().get_result(conn).unwrap(),
+            charter_comments::table.count().get_result(conn).unwrap(),
+            charter_endorsements::table.count().get_result(conn).unwrap(),
+            charter_acceptances::table.count().get_result(conn).unwrap(),
+            charter_reviews::table.count().get_result(conn).unwrap(),
         ];
+        let versions: Vec<(String, String, Option<i32>, String)> = charter_versions::table
+            .select((
+                charter_versions::id,
+                charter_versions::state,
+                charter_versions::number,
+                charter_versions::mission,
+            ))
+            .order(charter_versions::id)
+            .load(conn)
+            .unwrap();
         let users: Vec<(String, String, String)> = users::table
             .select((users::id, users::display_name, users::password_hash))
             .order(users::id)
@@ -216,7 +321,7 @@ impl World {
             .order(personal_access_tokens::id)
             .load(conn)
             .unwrap();
-        format!("{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}")
+        format!("{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}")
     }
 
     /// Calls the route as `who` and asserts the status, the problem code and that nothing changed.
@@ -251,22 +356,27 @@ async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
     }
     for (method, path) in &operations {
         assert!(
-            table.iter().any(|(m, p, _, _)| m == method && p == path),
+            table.iter().any(|(m, p, _, _)| m == method && route_of(p) == path),
             "{method} {path} is not in the isolation table: add it with its guard"
         );
     }
     assert_eq!(table.len(), operations.len(), "the table lists routes the server does not have");
 
-    let reader = w.app.personal_token(&w.organizer.access_token, &[READ]).await;
-    let writer = w.app.personal_token(&w.organizer.access_token, &[WRITE]).await;
-    let all_scopes = w.app.personal_token(&w.organizer.access_token, &[READ, WRITE]).await;
-    let lacking = |scope: &str| if scope == READ { writer.clone() } else { reader.clone() };
+    let every_scope = [READ, WRITE, CHARTER_READ, CHARTER_WRITE];
+    let all_scopes = w.app.personal_token(&w.organizer.access_token, &every_scope).await;
+    let mut lacking_tokens = Vec::new();
+    for scope in every_scope {
+        let others: Vec<&str> = every_scope.into_iter().filter(|s| *s != scope).collect();
+        lacking_tokens.push((scope, w.app.personal_token(&w.organizer.access_token, &others).await));
+    }
+    let lacking = |scope: &str| lacking_tokens.iter().find(|(s, _)| *s == scope).map(|(_, t)| t.clone()).unwrap();
     let mut checks = 0;
     for (method, template, guard, body) in &table {
+        let filled_body = body.as_ref().map(|b| serde_json::from_str::<Value>(&w.substitute(&b.to_string())).unwrap());
         let call = Call {
             method: Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
             path: w.fill(template),
-            body: body.as_ref(),
+            body: filled_body.as_ref(),
         };
         match *guard {
             Public => continue,

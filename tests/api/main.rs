@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod binary;
+mod charter;
 mod cohorts;
 mod errors;
 mod health;

@@ -1,0 +1,61 @@
+//! The periodic sweep's part for charters: one `charter.review_due` event per cohort and due
+//! date, recorded once however many replicas sweep (the notice row's key decides).
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{VersionRow, VersionState};
+use super::review::{is_due, next_review_after};
+use crate::db::AnyConnection;
+use crate::db::schema::{
+    charter_review_notices as notices, charter_reviews as reviews, charter_versions as versions, cohorts,
+};
+use crate::error::ApiResult;
+use crate::events::NewEvent;
+
+/// Records the reviews that have fallen due since the last sweep; returns how many.
+pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
+    let current: Vec<(String, VersionRow)> = versions::table
+        .inner_join(cohorts::table)
+        .filter(versions::state.eq(VersionState::Adopted.as_str()))
+        .filter(cohorts::archived_at.is_null())
+        .select((cohorts::time_zone, VersionRow::as_select()))
+        .load(conn)?;
+    let ids: Vec<&str> = current.iter().map(|(_, v)| v.id.as_str()).collect();
+    let last_reviews: HashMap<String, Option<NaiveDateTime>> = reviews::table
+        .filter(reviews::version_id.eq_any(&ids))
+        .group_by(reviews::version_id)
+        .select((reviews::version_id, diesel::dsl::max(reviews::reviewed_at)))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut recorded = 0;
+    for (zone, version) in current {
+        let (Ok(tz), Some(adopted_at)) = (zone.parse::<chrono_tz::Tz>(), version.adopted_at) else { continue };
+        let last = last_reviews.get(&version.id).copied().flatten().map(|t| t.and_utc());
+        let due_on = next_review_after(adopted_at.and_utc(), last, tz, version.cadence());
+        if !is_due(due_on, now, tz) {
+            continue;
+        }
+        let key = due_on.to_string();
+        let known: i64 = notices::table.find((&version.cohort_id, &key)).count().get_result(conn)?;
+        if known > 0 {
+            continue;
+        }
+        diesel::insert_into(notices::table)
+            .values((
+                notices::cohort_id.eq(&version.cohort_id),
+                notices::due_on.eq(&key),
+                notices::created_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+        NewEvent::new("charter.review_due", "charter_version", &version.id)
+            .in_cohort(&version.cohort_id)
+            .with(serde_json::json!({ "due_on": key }))
+            .record(conn, now)?;
+        recorded += 1;
+    }
+    Ok(recorded)
+}

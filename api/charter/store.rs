@@ -1,0 +1,273 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{DraftChanges, Tally, VersionRow, VersionState};
+use crate::cohorts::model::MemberState;
+use crate::db::schema::{
+    charter_acceptances as acc, charter_comments as comments, charter_endorsements as endorsements,
+    charter_reviews as reviews, charter_versions as versions, memberships, users,
+};
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::pagination::PageRequest;
+
+pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<()> {
+    diesel::insert_into(versions::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_version(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<VersionRow>> {
+    Ok(versions::table
+        .filter(versions::cohort_id.eq(cohort_id))
+        .filter(versions::id.eq(id))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The adopted version, if any.
+pub fn current(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<VersionRow>> {
+    Ok(versions::table
+        .filter(versions::cohort_id.eq(cohort_id))
+        .filter(versions::state.eq(VersionState::Adopted.as_str()))
+        .select(VersionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    state: Option<VersionState>,
+    page: &PageRequest,
+) -> ApiResult<Vec<VersionRow>> {
+    let mut query = versions::table
+        .filter(versions::cohort_id.eq(cohort_id))
+        .order((versions::created_at.asc(), versions::id.asc()))
+        .limit(page.fetch_limit())
+        .select(VersionRow::as_select())
+        .into_boxed();
+    if let Some(state) = state {
+        query = query.filter(versions::state.eq(state.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(
+            versions::created_at
+                .gt(after.created_at)
+                .or(versions::created_at.eq(after.created_at).and(versions::id.gt(&after.id))),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn update_draft(conn: &mut AnyConnection, id: &str, changes: &DraftChanges) -> ApiResult<()> {
+    diesel::update(versions::table.find(id).filter(versions::state.eq(VersionState::Draft.as_str())))
+        .set(changes)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn highest_number(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {
+    Ok(versions::table
+        .filter(versions::cohort_id.eq(cohort_id))
+        .select(diesel::dsl::max(versions::number))
+        .first(conn)?)
+}
+
+pub fn supersede(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+    diesel::update(versions::table.find(id))
+        .set(versions::state.eq(VersionState::Superseded.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes a draft the adopted version `number`; false when it is no longer a draft.
+pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let draft = versions::table.find(id).filter(versions::state.eq(VersionState::Draft.as_str()));
+    let changed = diesel::update(draft)
+        .set((
+            versions::state.eq(VersionState::Adopted.as_str()),
+            versions::number.eq(number),
+            versions::adopted_at.eq(now.naive_utc()),
+            versions::adopted_by.eq(by),
+        ))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+/// Endorsement and comment counts for a set of versions, in three queries whatever their number.
+pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, Tally>> {
+    let endorsed: Vec<(String, i64)> = endorsements::table
+        .filter(endorsements::version_id.eq_any(ids))
+        .group_by(endorsements::version_id)
+        .select((endorsements::version_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mine: Vec<String> = endorsements::table
+        .filter(endorsements::version_id.eq_any(ids))
+        .filter(endorsements::user_id.eq(user_id))
+        .select(endorsements::version_id)
+        .load(conn)?;
+    let commented: Vec<(String, i64)> = comments::table
+        .filter(comments::version_id.eq_any(ids))
+        .group_by(comments::version_id)
+        .select((comments::version_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    let mut tallies: HashMap<String, Tally> = HashMap::new();
+    for (id, n) in endorsed {
+        tallies.entry(id).or_default().endorsements = n;
+    }
+    for id in mine {
+        tallies.entry(id).or_default().endorsed_by_me = true;
+    }
+    for (id, n) in commented {
+        tallies.entry(id).or_default().comments = n;
+    }
+    Ok(tallies)
+}
+
+/// Records an endorsement; false when the user had already endorsed the version.
+pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let exists: i64 = endorsements::table.find((version_id, user_id)).count().get_result(conn)?;
+    if exists > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(endorsements::table)
+        .values((
+            endorsements::version_id.eq(version_id),
+            endorsements::user_id.eq(user_id),
+            endorsements::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn insert_comment(
+    conn: &mut AnyConnection,
+    version_id: &str,
+    author_id: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let id = new_id();
+    diesel::insert_into(comments::table)
+        .values((
+            comments::id.eq(&id),
+            comments::version_id.eq(version_id),
+            comments::author_id.eq(author_id),
+            comments::body.eq(body),
+            comments::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub type CommentRow = (String, Option<String>, Option<String>, String, NaiveDateTime);
+
+/// A page of a version's comments with their authors' names, oldest first, in one query.
+pub fn comments(conn: &mut AnyConnection, version_id: &str, page: &PageRequest) -> ApiResult<Vec<CommentRow>> {
+    let mut query = comments::table
+        .left_join(users::table.on(users::id.nullable().eq(comments::author_id)))
+        .filter(comments::version_id.eq(version_id))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(page.fetch_limit())
+        .select((
+            comments::id,
+            comments::author_id,
+            users::display_name.nullable(),
+            comments::body,
+            comments::created_at,
+        ))
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(
+            comments::created_at
+                .gt(after.created_at)
+                .or(comments::created_at.eq(after.created_at).and(comments::id.gt(&after.id))),
+        );
+    }
+    Ok(query.load(conn)?)
+}
+
+pub fn comment(conn: &mut AnyConnection, id: &str) -> ApiResult<CommentRow> {
+    Ok(comments::table
+        .left_join(users::table.on(users::id.nullable().eq(comments::author_id)))
+        .filter(comments::id.eq(id))
+        .select((
+            comments::id,
+            comments::author_id,
+            users::display_name.nullable(),
+            comments::body,
+            comments::created_at,
+        ))
+        .first(conn)?)
+}
+
+pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(acc::table.find((version_id, user_id)).select(acc::accepted_at).first(conn).optional()?)
+}
+
+pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    diesel::insert_into(acc::table)
+        .values((acc::version_id.eq(version_id), acc::user_id.eq(user_id), acc::accepted_at.eq(now.naive_utc())))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Active members with their names and, if they accepted the version, when: two queries.
+pub fn acceptance_report(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    version_id: &str,
+) -> ApiResult<Vec<(String, String, Option<NaiveDateTime>)>> {
+    let members: Vec<(String, String)> = memberships::table
+        .inner_join(users::table)
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .order((memberships::joined_at.asc(), memberships::user_id.asc()))
+        .select((users::id, users::display_name))
+        .load(conn)?;
+    let accepted: HashMap<String, NaiveDateTime> = acc::table
+        .filter(acc::version_id.eq(version_id))
+        .select((acc::user_id, acc::accepted_at))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    Ok(members
+        .into_iter()
+        .map(|(id, name)| {
+            let at = accepted.get(&id).copied();
+            (id, name, at)
+        })
+        .collect())
+}
+
+/// When the version was last reviewed, if ever.
+pub fn last_review(conn: &mut AnyConnection, version_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(reviews::table
+        .filter(reviews::version_id.eq(version_id))
+        .select(diesel::dsl::max(reviews::reviewed_at))
+        .first(conn)?)
+}
+
+pub fn insert_review(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    version_id: &str,
+    by: &str,
+    note: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    diesel::insert_into(reviews::table)
+        .values((
+            reviews::id.eq(new_id()),
+            reviews::cohort_id.eq(cohort_id),
+            reviews::version_id.eq(version_id),
+            reviews::reviewed_by.eq(by),
+            reviews::note.eq(note),
+            reviews::reviewed_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
