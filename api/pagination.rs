@@ -84,6 +84,19 @@ impl<T> Page<T> {
     }
 }
 
+/// Narrows a boxed query, ordered by (`$at`, `$id`), to the rows after the page's cursor.
+macro_rules! after_cursor {
+    ($query:expr, $page:expr, $at:expr, $id:expr) => {
+        match &$page.after {
+            Some(after) => {
+                $query.filter($at.gt(after.created_at).or($at.eq(after.created_at).and($id.gt(after.id.clone()))))
+            }
+            None => $query,
+        }
+    };
+}
+pub(crate) use after_cursor;
+
 const VERSION: &str = "v1";
 
 pub fn encode(cursor: &Cursor) -> String {

@@ -6,7 +6,7 @@ use super::model::{ProfileChanges, SignInRow, UserRow};
 use crate::db::AnyConnection;
 use crate::db::schema::{auth_sessions, users};
 use crate::error::{ApiError, ApiResult};
-use crate::pagination::PageRequest;
+use crate::pagination::{PageRequest, after_cursor};
 
 pub fn insert(conn: &mut AnyConnection, user: &UserRow) -> ApiResult<()> {
     diesel::insert_into(users::table).values(user).execute(conn).map_err(|e| match e {
@@ -61,12 +61,6 @@ pub fn sign_ins(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> 
         .order((auth_sessions::created_at.asc(), auth_sessions::id.asc()))
         .limit(page.fetch_limit())
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            auth_sessions::created_at
-                .gt(after.created_at)
-                .or(auth_sessions::created_at.eq(after.created_at).and(auth_sessions::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, auth_sessions::created_at, auth_sessions::id);
     Ok(query.load(conn)?)
 }

@@ -11,7 +11,7 @@ use crate::db::schema::{
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
+use crate::pagination::{PageRequest, after_cursor};
 
 pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<()> {
     diesel::insert_into(versions::table).values(row).execute(conn)?;
@@ -52,13 +52,7 @@ pub fn list(
     if let Some(state) = state {
         query = query.filter(versions::state.eq(state.as_str()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            versions::created_at
-                .gt(after.created_at)
-                .or(versions::created_at.eq(after.created_at).and(versions::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, versions::created_at, versions::id);
     Ok(query.load(conn)?)
 }
 
@@ -180,13 +174,7 @@ pub fn comments(conn: &mut AnyConnection, version_id: &str, page: &PageRequest) 
             comments::created_at,
         ))
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            comments::created_at
-                .gt(after.created_at)
-                .or(comments::created_at.eq(after.created_at).and(comments::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, comments::created_at, comments::id);
     Ok(query.load(conn)?)
 }
 

@@ -5,7 +5,7 @@ use super::model::{CohortChanges, CohortRow, MemberFilter, MemberState, Membersh
 use crate::db::AnyConnection;
 use crate::db::schema::{cohorts, memberships, users};
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
+use crate::pagination::{PageRequest, after_cursor};
 
 pub fn insert_cohort(conn: &mut AnyConnection, cohort: &CohortRow) -> ApiResult<()> {
     diesel::insert_into(cohorts::table).values(cohort).execute(conn)?;
@@ -54,13 +54,7 @@ pub fn my_cohorts(
         .limit(page.fetch_limit())
         .select((CohortRow::as_select(), MembershipRow::as_select()))
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            memberships::joined_at
-                .gt(after.created_at)
-                .or(memberships::joined_at.eq(after.created_at).and(memberships::cohort_id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, memberships::joined_at, memberships::cohort_id);
     let rows: Vec<(CohortRow, MembershipRow)> = query.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|(c, _)| c.id.as_str()).collect();
     let counts: Vec<(String, i64)> = memberships::table
@@ -175,12 +169,6 @@ pub fn members(
     if let Some(state) = filter.state {
         query = query.filter(memberships::state.eq(state.as_str()));
     }
-    if let Some(after) = &page.after {
-        query = query.filter(
-            memberships::joined_at
-                .gt(after.created_at)
-                .or(memberships::joined_at.eq(after.created_at).and(memberships::user_id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, memberships::joined_at, memberships::user_id);
     Ok(query.load(conn)?)
 }

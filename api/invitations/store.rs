@@ -6,7 +6,7 @@ use crate::cohorts::model::{MemberState, Role};
 use crate::db::schema::{invitations as inv, invite_links as link, memberships, users};
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
+use crate::pagination::{PageRequest, after_cursor};
 
 /// Addresses (by key) among `keys` that already belong to active or paused members.
 pub fn member_addresses(conn: &mut AnyConnection, cohort_id: &str, keys: &[String]) -> ApiResult<Vec<String>> {
@@ -138,11 +138,7 @@ pub fn list(
             query.filter(inv::accepted_at.is_null()).filter(inv::revoked_at.is_null()).filter(inv::expires_at.le(now))
         }
     };
-    if let Some(after) = &page.after {
-        query = query.filter(
-            inv::created_at.gt(after.created_at).or(inv::created_at.eq(after.created_at).and(inv::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, inv::created_at, inv::id);
     Ok(query.load(conn)?)
 }
 
@@ -181,11 +177,7 @@ pub fn list_links(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest)
         .limit(page.fetch_limit())
         .select(InviteLinkRow::as_select())
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            link::created_at.gt(after.created_at).or(link::created_at.eq(after.created_at).and(link::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, link::created_at, link::id);
     Ok(query.load(conn)?)
 }
 

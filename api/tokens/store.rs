@@ -8,7 +8,7 @@ use crate::auth::secrets::{self, Secret};
 use crate::db::schema::{personal_access_tokens as pat, users};
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
-use crate::pagination::PageRequest;
+use crate::pagination::{PageRequest, after_cursor};
 
 pub const PREFIX: &str = "rt_pat_";
 /// Characters of the secret kept visible in lists.
@@ -95,11 +95,7 @@ pub fn list(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiR
         .limit(page.fetch_limit())
         .select(TokenRow::as_select())
         .into_boxed();
-    if let Some(after) = &page.after {
-        query = query.filter(
-            pat::created_at.gt(after.created_at).or(pat::created_at.eq(after.created_at).and(pat::id.gt(&after.id))),
-        );
-    }
+    query = after_cursor!(query, page, pat::created_at, pat::id);
     Ok(query.load(conn)?)
 }
 
