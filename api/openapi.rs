@@ -32,6 +32,7 @@ use crate::error::{FieldError, Problem};
         (name = "members", description = "Who is in a cohort, with which role"),
         (name = "invitations", description = "Invitations by mail and invite links"),
         (name = "charter", description = "The living charter: versions, adoption, acceptance, review"),
+        (name = "sessions", description = "Series, sessions, agenda, RSVP, attendance, notes"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

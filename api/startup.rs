@@ -28,7 +28,7 @@ use crate::http::json::BodyLimit;
 use crate::http::request_id;
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, tokens};
+use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, sessions, tokens};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -42,7 +42,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(invitations::routes::routes)
             .configure(invitations::links::routes)
             .configure(charter::acceptance::routes)
-            .configure(charter::routes::routes),
+            .configure(charter::routes::routes)
+            .configure(sessions::series_routes::routes)
+            .configure(sessions::routes::routes),
     );
 }
 
@@ -147,7 +149,8 @@ impl Application {
 }
 
 /// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due, lets the
-/// throttles forget idle clients, and records charter reviews that fell due.
+/// throttles forget idle clients, stores upcoming sessions up to the horizon, and records charter
+/// reviews that fell due.
 async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let sweep_state = state.clone();
@@ -157,6 +160,9 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
             state.mailer.wake();
             state.throttle.forget_idle();
             let now = state.now();
+            if let Err(err) = sessions::materialize::extend_all(&state.db, now).await {
+                tracing::error!(error = %err, "storing upcoming sessions");
+            }
             if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
                 tracing::error!(error = %err, "recording due charter reviews");
             }

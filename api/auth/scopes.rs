@@ -15,10 +15,21 @@ pub enum Scope {
     CharterRead,
     #[serde(rename = "charter:write")]
     CharterWrite,
+    #[serde(rename = "sessions:read")]
+    SessionsRead,
+    #[serde(rename = "sessions:write")]
+    SessionsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 4] = [Scope::CohortsRead, Scope::CohortsWrite, Scope::CharterRead, Scope::CharterWrite];
+    pub const ALL: [Scope; 6] = [
+        Scope::CohortsRead,
+        Scope::CohortsWrite,
+        Scope::CharterRead,
+        Scope::CharterWrite,
+        Scope::SessionsRead,
+        Scope::SessionsWrite,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +37,8 @@ impl Scope {
             Self::CohortsWrite => "cohorts:write",
             Self::CharterRead => "charter:read",
             Self::CharterWrite => "charter:write",
+            Self::SessionsRead => "sessions:read",
+            Self::SessionsWrite => "sessions:write",
         }
     }
 

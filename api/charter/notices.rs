@@ -1,5 +1,6 @@
 //! The periodic sweep's part for charters: one `charter.review_due` event per cohort and due
-//! date, recorded once however many replicas sweep (the notice row's key decides).
+//! date, recorded once however many replicas sweep (the notice row's key decides), and a
+//! "charter check" on the agenda of the cohort's next session.
 
 use std::collections::HashMap;
 
@@ -14,6 +15,25 @@ use crate::db::schema::{
 };
 use crate::error::ApiResult;
 use crate::events::NewEvent;
+use crate::sessions::{
+    self,
+    agenda::{self, AgendaKind},
+};
+
+/// Adds a "charter check" to the agenda of the cohort's next session, once.
+fn put_charter_check_on_next_session(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    let Some(mut session) = sessions::store::next_session(conn, cohort_id, now.naive_utc())? else {
+        return Ok(()); // no session planned: GET .../charter still says review_due
+    };
+    let items = session.agenda();
+    if items.iter().any(|i| i.kind == AgendaKind::CharterCheck) {
+        return Ok(());
+    }
+    let with_check = agenda::insert_item(&items, agenda::charter_check(), session.duration_minutes());
+    session.agenda = serde_json::to_string(&with_check).map_err(|e| crate::error::ApiError::Internal(e.into()))?;
+    session.updated_at = now.naive_utc();
+    sessions::store::save_session(conn, &session)
+}
 
 /// Records the reviews that have fallen due since the last sweep; returns how many.
 pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
@@ -55,6 +75,7 @@ pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiRe
             .in_cohort(&version.cohort_id)
             .with(serde_json::json!({ "due_on": key }))
             .record(conn, now)?;
+        put_charter_check_on_next_session(conn, &version.cohort_id, now)?;
         recorded += 1;
     }
     Ok(recorded)

@@ -35,6 +35,11 @@ pub enum Action {
     ReadAcceptances,
     /// Record a review that changed nothing.
     ReviewCharter,
+    ReadSessions,
+    /// Answer for oneself whether one comes.
+    Rsvp,
+    /// Schedule, move and cancel sessions; keep agendas, attendance and notes.
+    RunSessions,
 }
 
 /// What an action needs.
@@ -46,7 +51,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 17] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -61,6 +66,9 @@ impl Action {
         Action::AdoptCharter,
         Action::ReadAcceptances,
         Action::ReviewCharter,
+        Action::ReadSessions,
+        Action::Rsvp,
+        Action::RunSessions,
     ];
 
     /// The policy, in one table.
@@ -77,6 +85,9 @@ impl Action {
             ProposeCharter | AcceptCharter => (Member, true, CharterWrite),
             ReadAcceptances => (Facilitator, false, CharterRead),
             AdoptCharter | ReviewCharter => (Facilitator, true, CharterWrite),
+            ReadSessions => (Member, false, SessionsRead),
+            Rsvp => (Member, true, SessionsWrite),
+            RunSessions => (Facilitator, true, SessionsWrite),
         };
         Rule { min_role, writes, scope }
     }
@@ -102,11 +113,13 @@ pub enum OwnAction {
     CreateCohort,
     ListMyCohorts,
     JoinCohort,
+    ListMySessions,
 }
 
 pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
     caller.require_scope(match action {
         OwnAction::ListMyCohorts => Scope::CohortsRead,
+        OwnAction::ListMySessions => Scope::SessionsRead,
         OwnAction::CreateCohort | OwnAction::JoinCohort => Scope::CohortsWrite,
     })
 }
@@ -149,7 +162,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 14] = Action::ALL;
+    const ACTIONS: [Action; 17] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -72,6 +72,15 @@ pub fn my_cohorts(
         .collect())
 }
 
+pub fn agenda_template(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<String>> {
+    Ok(cohorts::table.find(cohort_id).select(cohorts::agenda_template).first(conn).optional()?.flatten())
+}
+
+pub fn set_agenda_template(conn: &mut AnyConnection, cohort_id: &str, template: &str) -> ApiResult<()> {
+    diesel::update(cohorts::table.find(cohort_id)).set(cohorts::agenda_template.eq(template)).execute(conn)?;
+    Ok(())
+}
+
 pub fn update_cohort(conn: &mut AnyConnection, cohort_id: &str, changes: &CohortChanges) -> ApiResult<()> {
     diesel::update(cohorts::table.find(cohort_id)).set(changes).execute(conn)?;
     Ok(())

@@ -100,6 +100,7 @@ diesel::table! {
         archived_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        agenda_template -> Nullable<Text>,
     }
 }
 
@@ -232,7 +233,82 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    session_series (id) {
+        id -> Text,
+        cohort_id -> Text,
+        title -> Text,
+        rrule -> Text,
+        starts_on -> Text,
+        local_time -> Text,
+        duration_minutes -> Integer,
+        location -> Text,
+        ends_before -> Nullable<Text>,
+        materialized_until -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Text,
+        cohort_id -> Text,
+        series_id -> Nullable<Text>,
+        occurrence_key -> Nullable<Text>,
+        title -> Text,
+        location -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        status -> Text,
+        cancel_reason -> Nullable<Text>,
+        agenda -> Text,
+        notes -> Text,
+        notes_published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_rsvps (session_id, user_id) {
+        session_id -> Text,
+        user_id -> Text,
+        response -> Text,
+        note -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_attendance (session_id, user_id) {
+        session_id -> Text,
+        user_id -> Text,
+        status -> Text,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    session_action_items (id) {
+        id -> Text,
+        session_id -> Text,
+        position -> Integer,
+        text -> Text,
+        owner_id -> Nullable<Text>,
+        due_on -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(session_series -> cohorts (cohort_id));
+diesel::joinable!(sessions -> cohorts (cohort_id));
+diesel::joinable!(session_rsvps -> sessions (session_id));
+diesel::joinable!(session_attendance -> sessions (session_id));
+diesel::joinable!(session_action_items -> sessions (session_id));
 diesel::joinable!(charter_versions -> cohorts (cohort_id));
 diesel::joinable!(charter_comments -> charter_versions (version_id));
 diesel::joinable!(charter_endorsements -> charter_versions (version_id));
@@ -265,4 +341,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     charter_acceptances,
     charter_reviews,
     charter_review_notices,
+    session_series,
+    sessions,
+    session_rsvps,
+    session_attendance,
+    session_action_items,
 );

@@ -1,0 +1,282 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{
+    ActionItem, AttendanceStatus, MyRsvp, RsvpCounts, RsvpResponse, SeriesRow, SessionFilter, SessionRow,
+};
+use crate::cohorts::model::MemberState;
+use crate::db::schema::{
+    cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
+    session_series as series, sessions,
+};
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::pagination::{PageRequest, after_cursor};
+
+pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()> {
+    diesel::insert_into(series::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_series(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<SeriesRow>> {
+    Ok(series::table
+        .filter(series::cohort_id.eq(cohort_id))
+        .filter(series::id.eq(id))
+        .select(SeriesRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list_series(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<SeriesRow>> {
+    let mut query = series::table
+        .filter(series::cohort_id.eq(cohort_id))
+        .order((series::created_at.asc(), series::id.asc()))
+        .limit(page.fetch_limit())
+        .select(SeriesRow::as_select())
+        .into_boxed();
+    query = after_cursor!(query, page, series::created_at, series::id);
+    Ok(query.load(conn)?)
+}
+
+/// Every series of a cohort that is not archived, with the cohort's zone and agenda template.
+pub fn active_series(conn: &mut AnyConnection) -> ApiResult<Vec<(SeriesRow, String, Option<String>)>> {
+    Ok(series::table
+        .inner_join(cohorts::table)
+        .filter(cohorts::archived_at.is_null())
+        .select((SeriesRow::as_select(), cohorts::time_zone, cohorts::agenda_template))
+        .load(conn)?)
+}
+
+pub fn set_series_end(conn: &mut AnyConnection, id: &str, ends_before: &str) -> ApiResult<()> {
+    diesel::update(series::table.find(id)).set(series::ends_before.eq(ends_before)).execute(conn)?;
+    Ok(())
+}
+
+pub fn set_materialized(conn: &mut AnyConnection, id: &str, until: &str) -> ApiResult<()> {
+    diesel::update(series::table.find(id)).set(series::materialized_until.eq(until)).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<()> {
+    diesel::insert_into(sessions::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_session(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<SessionRow>> {
+    Ok(sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional()?)
+}
+
+/// The cohort's next session that is not cancelled.
+pub fn next_session(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTime) -> ApiResult<Option<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(sessions::starts_at.gt(now))
+        .filter(sessions::status.ne(super::model::SessionStatus::Cancelled.as_str()))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The occurrence keys a series already has in `[from, to]`.
+pub fn keys_between(conn: &mut AnyConnection, series_id: &str, from: &str, to: &str) -> ApiResult<Vec<String>> {
+    Ok(sessions::table
+        .filter(sessions::series_id.eq(series_id))
+        .filter(sessions::occurrence_key.ge(from))
+        .filter(sessions::occurrence_key.le(to))
+        .select(sessions::occurrence_key.assume_not_null())
+        .load(conn)?)
+}
+
+/// A series' sessions from `key` on, any status.
+pub fn from_key(conn: &mut AnyConnection, series_id: &str, key: &str) -> ApiResult<Vec<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::series_id.eq(series_id))
+        .filter(sessions::occurrence_key.ge(key))
+        .order(sessions::occurrence_key.asc())
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
+/// Replaces a session row's stored fields (the id stays).
+pub fn save_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<()> {
+    diesel::update(sessions::table.find(&row.id))
+        .set((
+            sessions::series_id.eq(&row.series_id),
+            sessions::occurrence_key.eq(&row.occurrence_key),
+            sessions::title.eq(&row.title),
+            sessions::location.eq(&row.location),
+            sessions::starts_at.eq(row.starts_at),
+            sessions::ends_at.eq(row.ends_at),
+            sessions::status.eq(&row.status),
+            sessions::cancel_reason.eq(&row.cancel_reason),
+            sessions::agenda.eq(&row.agenda),
+            sessions::notes.eq(&row.notes),
+            sessions::notes_published_at.eq(row.notes_published_at),
+            sessions::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    filter: &SessionFilter,
+    page: &PageRequest,
+) -> ApiResult<Vec<SessionRow>> {
+    let mut query = sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .limit(page.fetch_limit())
+        .select(SessionRow::as_select())
+        .into_boxed();
+    if let Some(from) = filter.from {
+        query = query.filter(sessions::starts_at.ge(from.naive_utc()));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(sessions::starts_at.lt(to.naive_utc()));
+    }
+    query = after_cursor!(query, page, sessions::starts_at, sessions::id);
+    Ok(query.load(conn)?)
+}
+
+/// The user's answers for these sessions, in one query.
+pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, MyRsvp>> {
+    let rows: Vec<(String, String, String)> = rsvps::table
+        .filter(rsvps::session_id.eq_any(ids))
+        .filter(rsvps::user_id.eq(user_id))
+        .select((rsvps::session_id, rsvps::response, rsvps::note))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, response, note)| (id, MyRsvp { response: RsvpResponse::from_stored(&response), note }))
+        .collect())
+}
+
+pub fn set_rsvp(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    user_id: &str,
+    response: RsvpResponse,
+    note: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let updated = diesel::update(rsvps::table.find((session_id, user_id)))
+        .set((rsvps::response.eq(response.as_str()), rsvps::note.eq(note), rsvps::updated_at.eq(now.naive_utc())))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(rsvps::table)
+            .values((
+                rsvps::session_id.eq(session_id),
+                rsvps::user_id.eq(user_id),
+                rsvps::response.eq(response.as_str()),
+                rsvps::note.eq(note),
+                rsvps::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<RsvpCounts> {
+    let rows: Vec<(String, i64)> = rsvps::table
+        .filter(rsvps::session_id.eq(session_id))
+        .group_by(rsvps::response)
+        .select((rsvps::response, diesel::dsl::count_star()))
+        .load(conn)?;
+    let count = |r: RsvpResponse| rows.iter().find(|(s, _)| s == r.as_str()).map_or(0, |(_, n)| *n);
+    Ok(RsvpCounts { yes: count(RsvpResponse::Yes), no: count(RsvpResponse::No), maybe: count(RsvpResponse::Maybe) })
+}
+
+pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<(String, String)>> {
+    Ok(attendance::table
+        .filter(attendance::session_id.eq(session_id))
+        .order(attendance::user_id.asc())
+        .select((attendance::user_id, attendance::status))
+        .load(conn)?)
+}
+
+pub fn record_attendance(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    user_id: &str,
+    status: AttendanceStatus,
+    by: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    diesel::delete(attendance::table.find((session_id, user_id))).execute(conn)?;
+    diesel::insert_into(attendance::table)
+        .values((
+            attendance::session_id.eq(session_id),
+            attendance::user_id.eq(user_id),
+            attendance::status.eq(status.as_str()),
+            attendance::recorded_by.eq(by),
+            attendance::recorded_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItem>> {
+    let rows: Vec<(String, Option<String>, Option<String>)> = items::table
+        .filter(items::session_id.eq(session_id))
+        .order(items::position.asc())
+        .select((items::text, items::owner_id, items::due_on))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(text, owner_id, due_on)| ActionItem { text, owner_id, due_on: due_on.and_then(|d| d.parse().ok()) })
+        .collect())
+}
+
+pub fn replace_action_items(
+    conn: &mut AnyConnection,
+    session_id: &str,
+    list: &[ActionItem],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    diesel::delete(items::table.filter(items::session_id.eq(session_id))).execute(conn)?;
+    for (position, item) in list.iter().enumerate() {
+        diesel::insert_into(items::table)
+            .values((
+                items::id.eq(new_id()),
+                items::session_id.eq(session_id),
+                items::position.eq(position as i32),
+                items::text.eq(&item.text),
+                items::owner_id.eq(&item.owner_id),
+                items::due_on.eq(item.due_on.map(|d| d.to_string())),
+                items::created_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub type MySessionRow = (SessionRow, String, Option<String>, Option<String>);
+
+/// The user's sessions from `now` on across their cohorts (not left), with the cohort's zone
+/// and their answer: one query per page.
+pub fn my_sessions(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    now: NaiveDateTime,
+    page: &PageRequest,
+) -> ApiResult<Vec<MySessionRow>> {
+    let mut query = sessions::table
+        .inner_join(cohorts::table)
+        .inner_join(
+            memberships::table.on(memberships::cohort_id.eq(sessions::cohort_id).and(memberships::user_id.eq(user_id))),
+        )
+        .left_join(rsvps::table.on(rsvps::session_id.eq(sessions::id).and(rsvps::user_id.eq(user_id))))
+        .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .filter(sessions::ends_at.gt(now))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .limit(page.fetch_limit())
+        .select((SessionRow::as_select(), cohorts::time_zone, rsvps::response.nullable(), rsvps::note.nullable()))
+        .into_boxed();
+    query = after_cursor!(query, page, sessions::starts_at, sessions::id);
+    Ok(query.load(conn)?)
+}
