@@ -96,7 +96,7 @@ pub fn session_for(
     }
 }
 
-/// Stores the series' occurrences up to `until` that are not stored yet; returns how many.
+/// Stores the series' upcoming occurrences up to `until` that are not stored yet; returns how many.
 pub fn materialize(
     conn: &mut AnyConnection,
     series: &SeriesRow,
@@ -105,7 +105,9 @@ pub fn materialize(
     until: NaiveDateTime,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let from = parse_key(&series.materialized_until).unwrap_or(NaiveDateTime::MIN);
+    // Never into the past: a series that starts on an earlier date begins now.
+    let stored_until = parse_key(&series.materialized_until).unwrap_or(NaiveDateTime::MIN);
+    let from = stored_until.max(now.with_timezone(&tz).naive_local());
     if until <= from {
         return Ok(0);
     }

@@ -30,6 +30,9 @@ const READ: &str = "cohorts:read";
 const WRITE: &str = "cohorts:write";
 const CHARTER_READ: &str = "charter:read";
 const CHARTER_WRITE: &str = "charter:write";
+const SESSIONS_READ: &str = "sessions:read";
+const SESSIONS_WRITE: &str = "sessions:write";
+const EVERY_SCOPE: [&str; 6] = [READ, WRITE, CHARTER_READ, CHARTER_WRITE, SESSIONS_READ, SESSIONS_WRITE];
 
 /// Every route: method, path, guard, a valid body.
 fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
@@ -201,6 +204,78 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "facilitator", scope: CHARTER_WRITE },
             Some(json!({})),
         ),
+        ("get", "/api/v1/me/sessions", Scoped { scope: SESSIONS_READ }, None),
+        ("get", "/api/v1/cohorts/{cohort_id}/series", Cohort { min_role: "member", scope: SESSIONS_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/series",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(
+                json!({"rrule": "FREQ=WEEKLY", "starts_on": "2030-01-07", "local_time": "18:00", "duration_minutes": 60}),
+            ),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/series/{series_id}",
+            Cohort { min_role: "member", scope: SESSIONS_READ },
+            None,
+        ),
+        (
+            "patch",
+            "/api/v1/cohorts/{cohort_id}/series/{series_id}",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"from_session_id": "{session_id}", "title": "Renamed"})),
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/sessions", Cohort { min_role: "member", scope: SESSIONS_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/sessions",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"local_start": "2030-02-01T10:00", "duration_minutes": 60})),
+        ),
+        ("get", "/api/v1/sessions/{session_id}", Cohort { min_role: "member", scope: SESSIONS_READ }, None),
+        (
+            "patch",
+            "/api/v1/sessions/{session_id}",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"title": "Hijacked"})),
+        ),
+        (
+            "put",
+            "/api/v1/sessions/{session_id}/rsvp",
+            Cohort { min_role: "member", scope: SESSIONS_WRITE },
+            Some(json!({"response": "no"})),
+        ),
+        (
+            "put",
+            "/api/v1/sessions/{session_id}/agenda",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"items": []})),
+        ),
+        (
+            "put",
+            "/api/v1/sessions/{session_id}/attendance",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"records": [{"user_id": "{user_id}", "status": "absent"}]})),
+        ),
+        (
+            "put",
+            "/api/v1/sessions/{session_id}/notes",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"notes": "x"})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/agenda-template",
+            Cohort { min_role: "member", scope: SESSIONS_READ },
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/cohorts/{cohort_id}/agenda-template",
+            Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
+            Some(json!({"items": []})),
+        ),
     ]
 }
 
@@ -226,7 +301,7 @@ async fn world() -> World {
     let member = app.member(&organizer.access_token, &cohort, "member@example.com").await;
     let outsider = app.user("outsider@example.com").await;
     app.cohort(&outsider.access_token, "B").await;
-    let outsider_token = app.personal_token(&outsider.access_token, &[READ, WRITE, CHARTER_READ, CHARTER_WRITE]).await;
+    let outsider_token = app.personal_token(&outsider.access_token, &EVERY_SCOPE).await;
 
     let invitations = format!("/api/v1/cohorts/{cohort}/invitations");
     let sent: Value = app
@@ -243,6 +318,21 @@ async fn world() -> World {
     let charter = format!("/api/v1/cohorts/{cohort}/charter/versions");
     let version_body = json!({"mission": "M", "weekly_minutes": 60, "review_cadence": {"every": 1, "unit": "months"}});
     let draft: Value = app.post_json_as(&charter, &organizer.access_token, &version_body).await.json().await.unwrap();
+    let in_a_week = (app.clock_now() + chrono::Duration::days(7)).date_naive().to_string();
+    let series_body =
+        json!({"rrule": "FREQ=WEEKLY", "starts_on": in_a_week, "local_time": "18:00", "duration_minutes": 90});
+    let series: Value = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/series"), &organizer.access_token, &series_body)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let sessions: Value = app
+        .get_as(&format!("/api/v1/cohorts/{cohort}/sessions?limit=1"), &organizer.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     let params = vec![
         ("cohort_id", cohort),
         ("user_id", organizer.id.clone()),
@@ -251,6 +341,8 @@ async fn world() -> World {
         ("token_id", tokens["items"][0]["id"].as_str().unwrap().to_string()),
         ("sign_in_id", sign_ins["items"][0]["id"].as_str().unwrap().to_string()),
         ("version_id", draft["id"].as_str().unwrap().to_string()),
+        ("series_id", series["id"].as_str().unwrap().to_string()),
+        ("session_id", sessions["items"][0]["id"].as_str().unwrap().to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }
@@ -280,7 +372,23 @@ impl World {
             charter_endorsements::table.count().get_result(conn).unwrap(),
             charter_acceptances::table.count().get_result(conn).unwrap(),
             charter_reviews::table.count().get_result(conn).unwrap(),
+            session_series::table.count().get_result(conn).unwrap(),
+            session_rsvps::table.count().get_result(conn).unwrap(),
+            session_attendance::table.count().get_result(conn).unwrap(),
+            session_action_items::table.count().get_result(conn).unwrap(),
         ];
+        let sessions: Vec<(String, String, String, chrono::NaiveDateTime, String, String)> = sessions::table
+            .select((
+                sessions::id,
+                sessions::title,
+                sessions::status,
+                sessions::starts_at,
+                sessions::agenda,
+                sessions::notes,
+            ))
+            .order(sessions::id)
+            .load(conn)
+            .unwrap();
         let versions: Vec<(String, String, Option<i32>, String)> = charter_versions::table
             .select((
                 charter_versions::id,
@@ -321,7 +429,9 @@ impl World {
             .order(personal_access_tokens::id)
             .load(conn)
             .unwrap();
-        format!("{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}")
+        format!(
+            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}"
+        )
     }
 
     /// Calls the route as `who` and asserts the status, the problem code and that nothing changed.
@@ -362,7 +472,7 @@ async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
     }
     assert_eq!(table.len(), operations.len(), "the table lists routes the server does not have");
 
-    let every_scope = [READ, WRITE, CHARTER_READ, CHARTER_WRITE];
+    let every_scope = EVERY_SCOPE;
     let all_scopes = w.app.personal_token(&w.organizer.access_token, &every_scope).await;
     let mut lacking_tokens = Vec::new();
     for scope in every_scope {
