@@ -17,4 +17,5 @@ mod mail_delivery;
 mod members;
 mod openapi;
 mod personal_tokens;
+mod sessions;
 mod tokens;
