@@ -3,7 +3,7 @@
 //! `/api/v1/me/sessions` (the phone's home screen) and the cohort's agenda template.
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
-use chrono::{Duration, NaiveDateTime};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -81,6 +81,32 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
     let mut view = Session::new(session, zone(access), my);
     view.details = Some(details);
     Ok(view)
+}
+
+/// Applies `change` to a session in one transaction, if the caller may do `action` there, and
+/// answers the session's full view.
+async fn update_session<F>(
+    state: &AppState,
+    caller: Caller,
+    session_id: String,
+    action: Action,
+    change: F,
+) -> ApiResult<web::Json<Session>>
+where
+    F: FnOnce(&mut AnyConnection, &Caller, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
+{
+    let now = state.now();
+    let session = state
+        .db
+        .write(move |conn| {
+            let (access, mut session) = session_access(conn, &caller, &session_id, action)?;
+            change(conn, &caller, &mut session, now)?;
+            session.updated_at = now.naive_utc();
+            store::save_session(conn, &session)?;
+            detailed(conn, &access, session, caller.user_id())
+        })
+        .await?;
+    Ok(web::Json(session))
 }
 
 /// A cohort's sessions in time order; `from` and `to` narrow the range (e.g. `from=now` for the
@@ -241,54 +267,47 @@ pub async fn change_session(
         checks.fail("status", Invalid::new("invalid_value", "move a session by giving starts_at"));
     }
     checks.finish()?;
-    let (session_id, now) = (path.into_inner(), state.now());
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, mut session) = session_access(conn, &caller, &session_id, Action::RunSessions)?;
-            started(session.starts_at.and_utc(), now)?;
-            let mut kinds = Vec::new();
-            if body.starts_at.is_some() || minutes.is_some() {
-                let start = body.starts_at.map_or(session.starts_at, |t| t.naive_utc());
-                let length = minutes.map_or(session.ends_at - session.starts_at, |m| Duration::minutes(i64::from(m)));
-                started(start.and_utc(), now)?;
-                session.starts_at = start;
-                session.ends_at = start + length;
-                if session.status() != SessionStatus::Cancelled {
-                    session.status = SessionStatus::Moved.as_str().to_string();
-                }
-                kinds.push("session.moved");
+    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
+        started(session.starts_at.and_utc(), now)?;
+        let mut kinds = Vec::new();
+        if body.starts_at.is_some() || minutes.is_some() {
+            let start = body.starts_at.map_or(session.starts_at, |t| t.naive_utc());
+            let length = minutes.map_or(session.ends_at - session.starts_at, |m| Duration::minutes(i64::from(m)));
+            started(start.and_utc(), now)?;
+            session.starts_at = start;
+            session.ends_at = start + length;
+            if session.status() != SessionStatus::Cancelled {
+                session.status = SessionStatus::Moved.as_str().to_string();
             }
-            match body.status {
-                Some(SessionStatus::Cancelled) => {
-                    session.status = SessionStatus::Cancelled.as_str().to_string();
-                    session.cancel_reason = reason;
-                    kinds.push("session.cancelled");
-                }
-                Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
-                    let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
-                    session.status =
-                        if moved { SessionStatus::Moved } else { SessionStatus::Scheduled }.as_str().to_string();
-                    session.cancel_reason = None;
-                    kinds.push("session.reinstated");
-                }
-                _ => {}
+            kinds.push("session.moved");
+        }
+        match body.status {
+            Some(SessionStatus::Cancelled) => {
+                session.status = SessionStatus::Cancelled.as_str().to_string();
+                session.cancel_reason = reason;
+                kinds.push("session.cancelled");
             }
-            if let Some(title) = title {
-                session.title = title;
+            Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
+                let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
+                session.status =
+                    if moved { SessionStatus::Moved } else { SessionStatus::Scheduled }.as_str().to_string();
+                session.cancel_reason = None;
+                kinds.push("session.reinstated");
             }
-            if let Some(location) = location {
-                session.location = location;
-            }
-            session.updated_at = now.naive_utc();
-            store::save_session(conn, &session)?;
-            for kind in kinds {
-                session_event(kind, &caller, &session).record(conn, now)?;
-            }
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
-    Ok(web::Json(session))
+            _ => {}
+        }
+        if let Some(title) = title {
+            session.title = title;
+        }
+        if let Some(location) = location {
+            session.location = location;
+        }
+        for kind in kinds {
+            session_event(kind, caller, session).record(conn, now)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Say whether you come: `yes`, `no` (counts as an absence for the rota) or `maybe`, with a note.
@@ -314,20 +333,12 @@ pub async fn rsvp(
     let Some(response) = response else {
         return Err(ApiError::invalid("response", "required", "is required"));
     };
-    let (session_id, now) = (path.into_inner(), state.now());
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, session) = session_access(conn, &caller, &session_id, Action::Rsvp)?;
-            started(session.starts_at.and_utc(), now)?;
-            store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
-            session_event("session.rsvp_changed", &caller, &session)
-                .with(json!({ "response": response }))
-                .record(conn, now)?;
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
-    Ok(web::Json(session))
+    update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, session, now| {
+        started(session.starts_at.and_utc(), now)?;
+        store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
+        session_event("session.rsvp_changed", caller, session).with(json!({ "response": response })).record(conn, now)
+    })
+    .await
 }
 
 /// 422 naming the first box that ends after the session.
@@ -381,20 +392,12 @@ pub async fn set_agenda(
     let raw = checks.require("items", body.0.items, |items: Vec<AgendaItem>| Ok(items));
     let items = agenda_items(raw, &mut checks);
     checks.finish()?;
-    let (session_id, now) = (path.into_inner(), state.now());
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, mut session) = session_access(conn, &caller, &session_id, Action::RunSessions)?;
-            check_fits(&items, session.duration_minutes())?;
-            session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
-            session.updated_at = now.naive_utc();
-            store::save_session(conn, &session)?;
-            session_event("session.agenda_changed", &caller, &session).record(conn, now)?;
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
-    Ok(web::Json(session))
+    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
+        check_fits(&items, session.duration_minutes())?;
+        session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
+        session_event("session.agenda_changed", caller, session).record(conn, now)
+    })
+    .await
 }
 
 /// Record who was present, late or absent (facilitators and organizers).
@@ -415,29 +418,21 @@ pub async fn record_attendance(
     let mut checks = Checks::new();
     let records = checks.require("records", body.0.records, |r: Vec<_>| Ok(r));
     checks.finish()?;
-    let (session_id, now) = (path.into_inner(), state.now());
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, session) = session_access(conn, &caller, &session_id, Action::RunSessions)?;
-            let mut unknown = Checks::new();
-            for (i, record) in records.iter().enumerate() {
-                if cohorts::membership(conn, &session.cohort_id, &record.user_id)?.is_none() {
-                    unknown.fail(
-                        &format!("records[{i}].user_id"),
-                        Invalid::new("not_a_member", "is not a member of this cohort"),
-                    );
-                }
+    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
+        let mut unknown = Checks::new();
+        for (i, record) in records.iter().enumerate() {
+            if cohorts::membership(conn, &session.cohort_id, &record.user_id)?.is_none() {
+                let invalid = Invalid::new("not_a_member", "is not a member of this cohort");
+                unknown.fail(&format!("records[{i}].user_id"), invalid);
             }
-            unknown.finish()?;
-            for record in &records {
-                store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
-            }
-            session_event("session.attendance_recorded", &caller, &session).record(conn, now)?;
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
-    Ok(web::Json(session))
+        }
+        unknown.finish()?;
+        for record in &records {
+            store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
+        }
+        session_event("session.attendance_recorded", caller, session).record(conn, now)
+    })
+    .await
 }
 
 /// Write the notes (Markdown) and action items (facilitators and organizers); `publish` shares
@@ -467,30 +462,20 @@ pub async fn write_notes(
         }
     }
     checks.finish()?;
-    let (session_id, now) = (path.into_inner(), state.now());
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, mut session) = session_access(conn, &caller, &session_id, Action::RunSessions)?;
-            if let Some(notes) = notes {
-                session.notes = notes;
-            }
-            if let Some(items) = &body.action_items {
-                store::replace_action_items(conn, &session.id, items, now)?;
-            }
-            let publishing = body.publish == Some(true) && session.notes_published_at.is_none();
-            if publishing {
-                session.notes_published_at = Some(now.naive_utc());
-            }
-            session.updated_at = now.naive_utc();
-            store::save_session(conn, &session)?;
-            if publishing {
-                session_event("session.notes_published", &caller, &session).record(conn, now)?;
-            }
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
-    Ok(web::Json(session))
+    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
+        if let Some(notes) = notes {
+            session.notes = notes;
+        }
+        if let Some(items) = &body.action_items {
+            store::replace_action_items(conn, &session.id, items, now)?;
+        }
+        if body.publish == Some(true) && session.notes_published_at.is_none() {
+            session.notes_published_at = Some(now.naive_utc());
+            session_event("session.notes_published", caller, session).record(conn, now)?;
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// Your next sessions across all your cohorts, with your RSVP: the phone's home screen in one
