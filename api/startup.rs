@@ -149,8 +149,8 @@ impl Application {
 }
 
 /// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due, lets the
-/// throttles forget idle clients, stores upcoming sessions up to the horizon, and records charter
-/// reviews that fell due.
+/// throttles forget idle clients and records charter reviews that fell due; and a job that keeps
+/// sessions stored 26 weeks ahead.
 async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let sweep_state = state.clone();
@@ -160,9 +160,6 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
             state.mailer.wake();
             state.throttle.forget_idle();
             let now = state.now();
-            if let Err(err) = sessions::materialize::extend_all(&state.db, now).await {
-                tracing::error!(error = %err, "storing upcoming sessions");
-            }
             if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
                 tracing::error!(error = %err, "recording due charter reviews");
             }
@@ -170,8 +167,25 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
     })
     .context("creating the sweep job")?;
     scheduler.add(sweep).await.context("adding the sweep job")?;
+    // Sessions are stored 26 weeks ahead; moving that horizon on a few times a day is plenty.
+    let horizon_state = state.clone();
+    let horizon = Job::new_repeated_async(Duration::from_secs(6 * 3600), move |_, _| {
+        let state = horizon_state.clone();
+        Box::pin(async move { extend_sessions(&state).await })
+    })
+    .context("creating the session horizon job")?;
+    scheduler.add(horizon).await.context("adding the session horizon job")?;
+    let at_start = state.clone();
+    tokio::spawn(async move { extend_sessions(&at_start).await });
     scheduler.start().await.context("starting the scheduler")?;
     Ok(scheduler)
+}
+
+async fn extend_sessions(state: &AppState) {
+    match sessions::materialize::extend_all(&state.db, state.now()).await {
+        Ok(added) => tracing::info!(added, "stored upcoming sessions"),
+        Err(err) => tracing::error!(error = %err, "storing upcoming sessions"),
+    }
 }
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";

@@ -19,6 +19,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::charter::markdown::to_safe_html;
 use crate::cohorts::access::{self, Access, Action};
+use crate::cohorts::model::Role;
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
@@ -67,16 +68,18 @@ fn session_access(
 fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user_id: &str) -> ApiResult<Session> {
     let id = session.id.clone();
     let my = store::my_rsvps(conn, std::slice::from_ref(&id), user_id)?.remove(&id);
+    // Notes are the facilitators' draft until they publish them.
+    let notes_visible = session.notes_published_at.is_some() || access.role() >= Role::Facilitator;
     let details = SessionDetails {
         rsvp_counts: store::rsvp_counts(conn, &id)?,
         attendance: store::attendance(conn, &id)?
             .into_iter()
             .map(|(user_id, status)| Attendance { user_id, status: AttendanceStatus::from_stored(&status) })
             .collect(),
-        notes_html: to_safe_html(&session.notes),
-        notes: session.notes.clone(),
+        notes_html: if notes_visible { to_safe_html(&session.notes) } else { String::new() },
+        notes: if notes_visible { session.notes.clone() } else { String::new() },
         notes_published_at: session.notes_published_at.map(|t| t.and_utc()),
-        action_items: store::action_items(conn, &id)?,
+        action_items: if notes_visible { store::action_items(conn, &id)? } else { Vec::new() },
     };
     let mut view = Session::new(session, zone(access), my);
     view.details = Some(details);

@@ -428,3 +428,49 @@ async fn a_due_charter_review_puts_a_charter_check_on_the_next_session() {
         home["items"][1]["agenda"].as_array().unwrap().iter().map(|i| i["kind"].as_str().unwrap()).collect();
     assert!(!after.contains(&"charter_check"), "only the next session");
 }
+
+#[tokio::test]
+async fn notes_stay_with_facilitators_until_published() {
+    let app = spawn_app().await;
+    let c = cohort(&app, "UTC").await;
+    let local = format!("{}T10:00", in_days(&app, 1));
+    let session: Value = app
+        .post_json_as(
+            &format!("/api/v1/cohorts/{}/sessions", c.id),
+            &c.organizer.access_token,
+            &json!({"local_start": local, "duration_minutes": 60}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = session["id"].as_str().unwrap();
+    let draft = json!({"notes": "Draft thoughts", "action_items": [{"text": "Follow up"}]});
+    app.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/sessions/{id}/notes"),
+        Some(&c.organizer.access_token),
+        Some(&draft),
+    )
+    .await;
+    let hidden: Value =
+        app.get_as(&format!("/api/v1/sessions/{id}"), &c.member.access_token).await.json().await.unwrap();
+    assert_eq!(
+        (hidden["details"]["notes"].as_str(), hidden["details"]["action_items"].as_array().map(Vec::len)),
+        (Some(""), Some(0))
+    );
+    let own: Value =
+        app.get_as(&format!("/api/v1/sessions/{id}"), &c.organizer.access_token).await.json().await.unwrap();
+    assert_eq!(own["details"]["notes"], "Draft thoughts");
+    app.send(
+        reqwest::Method::PUT,
+        &format!("/api/v1/sessions/{id}/notes"),
+        Some(&c.organizer.access_token),
+        Some(&json!({"publish": true})),
+    )
+    .await;
+    let shown: Value =
+        app.get_as(&format!("/api/v1/sessions/{id}"), &c.member.access_token).await.json().await.unwrap();
+    assert_eq!(shown["details"]["notes"], "Draft thoughts");
+    assert_eq!(shown["details"]["action_items"][0]["text"], "Follow up");
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load numbers for the README: requests/s and latency of GET /healthz, POST /api/v1/auth/login,
-# GET /api/v1/me, GET /api/v1/cohorts/{id} and a 50-member page of a 500-member cohort, with wrk,
-# against the release binary on SQLite and on PostgreSQL. The server is seeded through its API.
+# GET /api/v1/me, GET /api/v1/cohorts/{id}, a 50-member page of a 500-member cohort and the home
+# screen of a user in 20 cohorts, with wrk, against the release binary on SQLite and PostgreSQL
+# (seeded through the API); then the session-materialising benchmark on both.
 # Only loopback addresses are targeted; every run is bounded by DURATION.
 # Usage: tests/load/run.sh [DURATION_SECONDS]   (default 10)
 set -euo pipefail
@@ -39,7 +40,7 @@ measure() {  # $1 = backend, $2 = label, rest = wrk arguments
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
   socket=$(awk '/Socket errors:/ {print $0}' <<<"$out" | sed 's/^ *Socket errors: *//')
-  printf '| %-8s | %-24s | %8s | %8s | %8s | %s%s |\n' "$backend" "$label" "$rps" "$p50" "$p99" "${errors:-0}" "${socket:+ (socket: $socket)}"
+  printf '| %-8s | %-28s | %8s | %8s | %8s | %s%s |\n' "$backend" "$label" "$rps" "$p50" "$p99" "${errors:-0}" "${socket:+ (socket: $socket)}"
 }
 
 run_backend() {  # $1 = backend name, $2 = DATABASE_URL
@@ -49,13 +50,18 @@ run_backend() {  # $1 = backend name, $2 = DATABASE_URL
   measure "$1" "GET /api/v1/me" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me"
   measure "$1" "GET /api/v1/cohorts/{id}" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT"
   measure "$1" "GET .../members?limit=50" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT/members?limit=50"
+  measure "$1" "GET /me/sessions (20 cohorts)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me/sessions?limit=20"
   stop_server
 }
 
 echo "wrk -t2 -c$CONNECTIONS -d${DURATION}s, release build, $(nproc) cores, load generator on the same machine"
 echo
-echo '| backend  | request                  |    req/s |      p50 |      p99 | non-2xx |'
-echo '|----------|--------------------------|----------|----------|----------|---------|'
+echo '| backend  | request                      |    req/s |      p50 |      p99 | non-2xx |'
+echo '|----------|------------------------------|----------|----------|----------|---------|'
 run_backend sqlite "sqlite://$WORK/load.db"
 pg_start
 run_backend postgres "$(pg_create_db roundtable_load)"
+
+echo
+echo "Storing 5 years of weekly sessions for 1,000 series (tests/bench/materialize.rs):"
+ROUNDTABLE_BENCH_PG_URL="$(pg_create_db roundtable_bench)" cargo bench -q --bench materialize 2>/dev/null

@@ -2,7 +2,9 @@
 """Seeds a running server for the load runs, through its public API only.
 
 Creates the load user (load@example.com), a cohort it organizes, and MEMBERS-1 more members who
-join through an invite link. Prints shell assignments: TOKEN, COHORT.
+join through an invite link; then 19 more cohorts of the load user, each (and the first) with a
+weekly series, so that the user's home screen (/me/sessions) draws on 20 cohorts.
+Prints shell assignments: TOKEN, COHORT.
 Usage: seed.py BASE_URL [MEMBERS]
 """
 import json
@@ -41,6 +43,11 @@ def join(i):
 
 with ThreadPoolExecutor(max_workers=4) as pool:
     list(pool.map(join, range(1, MEMBERS)))
+
+weekly = {"rrule": "FREQ=WEEKLY", "local_time": "18:00", "duration_minutes": 90}
+for i in range(20):
+    target = cohort if i == 0 else call("POST", "/api/v1/cohorts", {"name": f"Cohort {i}", "time_zone": "Europe/Berlin"}, token)["id"]
+    call("POST", f"/api/v1/cohorts/{target}/series", {**weekly, "starts_on": "2027-01-0%d" % (1 + i % 7)}, token)
 
 count = call("GET", f"/api/v1/cohorts/{cohort}", token=token)["member_count"]
 assert count == MEMBERS, f"expected {MEMBERS} members, found {count}"
