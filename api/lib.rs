@@ -15,6 +15,7 @@ pub mod invitations;
 pub mod mail;
 pub mod openapi;
 pub mod pagination;
+pub mod rota;
 pub mod sessions;
 pub mod startup;
 pub mod state;
