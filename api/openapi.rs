@@ -33,6 +33,7 @@ use crate::error::{FieldError, Problem};
         (name = "invitations", description = "Invitations by mail and invite links"),
         (name = "charter", description = "The living charter: versions, adoption, acceptance, review"),
         (name = "sessions", description = "Series, sessions, agenda, RSVP, attendance, notes"),
+        (name = "rota", description = "Duty roles, absences, the rota, swaps and cover, fairness, coaching pairs"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

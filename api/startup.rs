@@ -28,7 +28,7 @@ use crate::http::json::BodyLimit;
 use crate::http::request_id;
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, sessions, tokens};
+use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, rota, sessions, tokens};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -44,7 +44,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(charter::acceptance::routes)
             .configure(charter::routes::routes)
             .configure(sessions::series_routes::routes)
-            .configure(sessions::routes::routes),
+            .configure(sessions::routes::routes)
+            .configure(rota::routes::routes)
+            .configure(rota::swaps::routes),
     );
 }
 

@@ -19,16 +19,22 @@ pub enum Scope {
     SessionsRead,
     #[serde(rename = "sessions:write")]
     SessionsWrite,
+    #[serde(rename = "rota:read")]
+    RotaRead,
+    #[serde(rename = "rota:write")]
+    RotaWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 8] = [
         Scope::CohortsRead,
         Scope::CohortsWrite,
         Scope::CharterRead,
         Scope::CharterWrite,
         Scope::SessionsRead,
         Scope::SessionsWrite,
+        Scope::RotaRead,
+        Scope::RotaWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -39,6 +45,8 @@ impl Scope {
             Self::CharterWrite => "charter:write",
             Self::SessionsRead => "sessions:read",
             Self::SessionsWrite => "sessions:write",
+            Self::RotaRead => "rota:read",
+            Self::RotaWrite => "rota:write",
         }
     }
 

@@ -40,6 +40,13 @@ pub enum Action {
     Rsvp,
     /// Schedule, move and cancel sessions; keep agendas, attendance and notes.
     RunSessions,
+    ReadRota,
+    /// Confirm one's duty, mark one's absences, ask for and answer swaps and cover.
+    ActOnDuty,
+    /// Plan the rota, override duties, form coaching pairs.
+    RunRota,
+    /// Add, rename and retire duty roles.
+    ManageRoles,
 }
 
 /// What an action needs.
@@ -51,7 +58,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 21] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -69,6 +76,10 @@ impl Action {
         Action::ReadSessions,
         Action::Rsvp,
         Action::RunSessions,
+        Action::ReadRota,
+        Action::ActOnDuty,
+        Action::RunRota,
+        Action::ManageRoles,
     ];
 
     /// The policy, in one table.
@@ -88,6 +99,10 @@ impl Action {
             ReadSessions => (Member, false, SessionsRead),
             Rsvp => (Member, true, SessionsWrite),
             RunSessions => (Facilitator, true, SessionsWrite),
+            ReadRota => (Member, false, RotaRead),
+            ActOnDuty => (Member, true, RotaWrite),
+            RunRota => (Facilitator, true, RotaWrite),
+            ManageRoles => (Organizer, true, RotaWrite),
         };
         Rule { min_role, writes, scope }
     }
@@ -162,7 +177,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 17] = Action::ALL;
+    const ACTIONS: [Action; 21] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -66,6 +66,9 @@ pub fn admit(
         .in_cohort(cohort_id)
         .with(json!({ "role": role, "via": via }))
         .record(conn, now)?;
+    if let Some(cohort) = store::find_cohort(conn, cohort_id)? {
+        crate::rota::engine::replan_if_planned(conn, cohort_id, &cohort.time_zone, now)?;
+    }
     Ok(admission)
 }
 
@@ -158,6 +161,14 @@ fn change_membership(
             .in_cohort(cohort_id)
             .with(json!({"from": from.1, "to": to.1}))
             .record(conn, now)?;
+        if to.1 != MemberState::Active {
+            // Their upcoming duties go back to the rota.
+            let upcoming =
+                crate::rota::store::assignments_between(conn, cohort_id, now.naive_utc(), chrono::NaiveDateTime::MAX)?;
+            let sessions: Vec<String> = upcoming.into_iter().map(|(a, _)| a.session_id).collect();
+            crate::rota::store::release_duties(conn, cohort_id, user_id, &sessions)?;
+        }
+        crate::rota::engine::replan_if_planned(conn, cohort_id, &access.cohort.time_zone, now)?;
     }
     Ok(access)
 }

@@ -74,6 +74,7 @@ pub async fn create_cohort(
         .write(move |conn| {
             store::insert_cohort(conn, &cohort)?;
             store::insert_membership(conn, &membership)?;
+            crate::rota::store::add_default_roles(conn, &cohort.id, now)?;
             cohort_event("cohort.created", &caller, &cohort.id).record(conn, now)?;
             Ok(Cohort::new(cohort, &membership, 1))
         })

@@ -303,7 +303,79 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    duty_roles (id) {
+        id -> Text,
+        cohort_id -> Text,
+        name -> Text,
+        position -> Integer,
+        min_attended -> Integer,
+        facilitation -> Bool,
+        retired_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    absences (id) {
+        id -> Text,
+        cohort_id -> Text,
+        user_id -> Text,
+        session_id -> Nullable<Text>,
+        from_on -> Nullable<Text>,
+        to_on -> Nullable<Text>,
+        note -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    assignments (id) {
+        id -> Text,
+        cohort_id -> Text,
+        session_id -> Text,
+        role_id -> Text,
+        user_id -> Nullable<Text>,
+        locked -> Bool,
+        confirmed_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    swap_requests (id) {
+        id -> Text,
+        cohort_id -> Text,
+        assignment_id -> Text,
+        kind -> Text,
+        requester_id -> Text,
+        peer_id -> Nullable<Text>,
+        peer_assignment_id -> Nullable<Text>,
+        state -> Text,
+        expires_at -> Timestamp,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    coaching_pairs (id) {
+        id -> Text,
+        cohort_id -> Text,
+        cycle -> Integer,
+        coach_id -> Text,
+        coachee_id -> Text,
+        third_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(duty_roles -> cohorts (cohort_id));
+diesel::joinable!(assignments -> sessions (session_id));
+diesel::joinable!(assignments -> duty_roles (role_id));
 diesel::joinable!(session_series -> cohorts (cohort_id));
 diesel::joinable!(sessions -> cohorts (cohort_id));
 diesel::joinable!(session_rsvps -> sessions (session_id));
@@ -346,4 +418,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     session_rsvps,
     session_attendance,
     session_action_items,
+    duty_roles,
+    absences,
+    assignments,
+    swap_requests,
+    coaching_pairs,
 );

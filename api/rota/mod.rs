@@ -1,3 +1,10 @@
-//! The rota: duty roles, absences, fair assignment of duties, swaps and cover, coaching pairs.
+//! The rota: duty roles, absences, fair assignment of duties (plan.rs, pure), swaps and cover,
+//! a fairness report, and peer-coaching pairs (pairs.rs, pure).
 
+pub mod engine;
+pub mod model;
+pub mod pairs;
 pub mod plan;
+pub mod routes;
+pub mod store;
+pub mod swaps;

@@ -7,7 +7,7 @@
 //! 3. least-recently-served for the role first, then fewest turns overall, then a stable order;
 //! 4. no back-to-back facilitation where avoidable;
 //! 5. a role's experience requirement (sessions attended before);
-//! 6. newcomers (no session attended yet) are not thrown in first.
+//! 6. newcomers (no session attended yet, while others have) are not thrown in first.
 //!
 //! When a duty cannot be filled under all of them, the lowest rules are relaxed one by one
 //! (6, then 5, then 4, then 1) and the plan says which and why. Each session is filled as one
@@ -144,7 +144,9 @@ pub fn plan(input: &Input<'_>) -> Plan {
             }
         }
         let open: Vec<&Role> = input.roles.iter().filter(|r| !fixed.iter().any(|f| f.role_id == r.id)).collect();
-        let context = Context { tally: &tally, attended: &attended, previous: last_session.as_deref() };
+        let anyone_attended = present_attended(&attended);
+        let context =
+            Context { anyone_attended, tally: &tally, attended: &attended, previous: last_session.as_deref() };
         let present: Vec<&Member> =
             input.members.iter().filter(|m| m.available && !session.absent.contains(&m.id)).collect();
         let chosen = assign(&context, &open, &present, &busy);
@@ -169,7 +171,13 @@ pub fn plan(input: &Input<'_>) -> Plan {
     plan
 }
 
+fn present_attended(attended: &BTreeMap<&str, u32>) -> bool {
+    attended.values().any(|n| *n > 0)
+}
+
 struct Context<'a> {
+    /// In a cohort where nobody has attended a session yet, nobody is a newcomer.
+    anyone_attended: bool,
     tally: &'a Tally,
     attended: &'a BTreeMap<&'a str, u32>,
     previous: Option<&'a str>,
@@ -199,7 +207,7 @@ impl Context<'_> {
         if self.attended(member) < role.min_attended {
             return Some((Relaxed::Experience, "nobody free had attended enough sessions", INEXPERIENCED));
         }
-        if self.attended(member) == 0 {
+        if self.attended(member) == 0 && self.anyone_attended {
             return Some((Relaxed::NewcomerFirst, "only newcomers were free", NEWCOMER));
         }
         None

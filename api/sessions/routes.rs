@@ -10,8 +10,8 @@ use serde_json::json;
 use super::agenda::{self, AgendaItem};
 use super::materialize;
 use super::model::{
-    AgendaRequest, Attendance, AttendanceRequest, AttendanceStatus, NewSession, NotesRequest, RsvpRequest, Session,
-    SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
+    AgendaRequest, Attendance, AttendanceRequest, AttendanceStatus, NewSession, NotesRequest, RsvpRequest,
+    RsvpResponse, Session, SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
 };
 use super::recurrence;
 use super::series_routes::{duration, started};
@@ -305,8 +305,15 @@ pub async fn change_session(
         if let Some(location) = location {
             session.location = location;
         }
+        let reschedules = !kinds.is_empty();
         for kind in kinds {
             session_event(kind, caller, session).record(conn, now)?;
+        }
+        if reschedules {
+            // Saved first, so the re-plan sees the session as it now is.
+            store::save_session(conn, session)?;
+            let zone = cohorts::find_cohort(conn, &session.cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+            crate::rota::engine::replan_if_planned(conn, &session.cohort_id, &zone, now)?;
         }
         Ok(())
     })
@@ -339,7 +346,17 @@ pub async fn rsvp(
     update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, session, now| {
         started(session.starts_at.and_utc(), now)?;
         store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
-        session_event("session.rsvp_changed", caller, session).with(json!({ "response": response })).record(conn, now)
+        session_event("session.rsvp_changed", caller, session)
+            .with(json!({ "response": response }))
+            .record(conn, now)?;
+        if response == RsvpResponse::No {
+            // A "no" is an absence: the duty they held there goes back to the rota.
+            let cohort_id = session.cohort_id.clone();
+            crate::rota::store::release_duties(conn, &cohort_id, caller.user_id(), std::slice::from_ref(&session.id))?;
+            let zone = cohorts::find_cohort(conn, &cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+            crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
+        }
+        Ok(())
     })
     .await
 }

@@ -240,6 +240,7 @@ pub async fn change_series(
             series_event("series.changed", &caller, &cohort_id, &old.id)
                 .with(json!({ "continued_by": new.id }))
                 .record(conn, now)?;
+            crate::rota::engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
             Ok(Series::new(new, &access.cohort.time_zone))
         })
         .await?;

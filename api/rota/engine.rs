@@ -1,0 +1,176 @@
+//! Re-planning a cohort's rota: gathers what the planner needs from the database, runs it, and
+//! writes the result back, keeping past, locked and confirmed duties and the ids of the rest.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use super::model::{AssignmentRow, Duty, PlanResult, RoleRow};
+use super::plan::{self, Input, Member, Relaxed, Role, Served, Session};
+use super::store;
+use crate::cohorts::model::MemberState;
+use crate::db::schema::{memberships, session_rsvps as rsvps, sessions};
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::events::NewEvent;
+use crate::sessions::model::SessionStatus;
+
+pub const DEFAULT_WEEKS: i64 = 12;
+
+fn duty(row: &AssignmentRow, roles: &[RoleRow]) -> Duty {
+    Duty {
+        id: row.id.clone(),
+        session_id: row.session_id.clone(),
+        role_id: row.role_id.clone(),
+        role: roles.iter().find(|r| r.id == row.role_id).map(|r| r.name.clone()).unwrap_or_default(),
+        user_id: row.user_id.clone(),
+        locked: row.locked,
+        confirmed: row.confirmed_at.is_some(),
+    }
+}
+
+pub fn duties(rows: &[AssignmentRow], roles: &[RoleRow]) -> Vec<Duty> {
+    rows.iter().map(|r| duty(r, roles)).collect()
+}
+
+/// Plans the duties of the cohort's sessions in the next `weeks`.
+pub fn replan(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    tz: Tz,
+    weeks: i64,
+    now: DateTime<Utc>,
+) -> ApiResult<PlanResult> {
+    let roles = store::roles(conn, cohort_id, false)?;
+    let horizon = (now + Duration::weeks(weeks)).naive_utc();
+    let upcoming: Vec<(String, NaiveDateTime)> = sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(sessions::starts_at.gt(now.naive_utc()))
+        .filter(sessions::starts_at.lt(horizon))
+        .filter(sessions::status.ne(SessionStatus::Cancelled.as_str()))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select((sessions::id, sessions::starts_at))
+        .load(conn)?;
+    let members: Vec<(String, String)> = memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .order((memberships::joined_at.asc(), memberships::user_id.asc()))
+        .select((memberships::user_id, memberships::state))
+        .load(conn)?;
+    let attended: HashMap<String, i64> = store::attended_counts(conn, cohort_id)?.into_iter().collect();
+    let ids: Vec<String> = upcoming.iter().map(|(id, _)| id.clone()).collect();
+    let declined: Vec<(String, String)> = rsvps::table
+        .filter(rsvps::session_id.eq_any(&ids))
+        .filter(rsvps::response.eq("no"))
+        .select((rsvps::session_id, rsvps::user_id))
+        .load(conn)?;
+    let absences = store::absences(conn, cohort_id)?;
+    let plan_sessions: Vec<Session> = upcoming
+        .iter()
+        .map(|(id, starts_at)| {
+            let local_date = starts_at.and_utc().with_timezone(&tz).date_naive();
+            let mut absent: HashSet<String> =
+                declined.iter().filter(|(s, _)| s == id).map(|(_, u)| u.clone()).collect();
+            absent.extend(absences.iter().filter(|a| a.covers(id, local_date)).map(|a| a.user_id.clone()));
+            Session { id: id.clone(), starts_at: starts_at.and_utc(), absent }
+        })
+        .collect();
+    let existing = store::assignments_between(conn, cohort_id, NaiveDateTime::MIN, horizon)?;
+    let (past, future): (Vec<_>, Vec<_>) = existing.into_iter().partition(|(_, at)| *at <= now.naive_utc());
+    let served = |(row, at): &(AssignmentRow, NaiveDateTime)| Served {
+        session_id: row.session_id.clone(),
+        starts_at: at.and_utc(),
+        role_id: row.role_id.clone(),
+        member_id: row.user_id.clone(),
+    };
+    let history: Vec<Served> = past.iter().map(served).collect();
+    let fixed: Vec<Served> =
+        future.iter().filter(|(row, _)| row.locked || row.confirmed_at.is_some()).map(served).collect();
+    let plan_members: Vec<Member> = members
+        .iter()
+        .map(|(id, state)| Member {
+            id: id.clone(),
+            attended: attended.get(id).copied().unwrap_or(0) as u32,
+            available: state == MemberState::Active.as_str(),
+        })
+        .collect();
+    let plan_roles: Vec<Role> = roles
+        .iter()
+        .map(|r| Role { id: r.id.clone(), min_attended: r.min_attended.max(0) as u32, facilitation: r.facilitation })
+        .collect();
+    let input = Input {
+        members: &plan_members,
+        roles: &plan_roles,
+        history: &history,
+        sessions: &plan_sessions,
+        fixed: &fixed,
+    };
+    let planned = plan::plan(&input);
+
+    let mut result = Vec::new();
+    for p in &planned.assignments {
+        let current =
+            future.iter().map(|(row, _)| row).find(|row| row.session_id == p.session_id && row.role_id == p.role_id);
+        let row = match current {
+            Some(row) if row.user_id == p.member_id => row.clone(),
+            Some(row) => {
+                let changed =
+                    AssignmentRow { user_id: p.member_id.clone(), updated_at: now.naive_utc(), ..row.clone() };
+                store::save_assignment(conn, &changed)?;
+                announce(conn, cohort_id, &changed, now)?;
+                changed
+            }
+            None => {
+                let row = AssignmentRow {
+                    id: new_id(),
+                    cohort_id: cohort_id.to_string(),
+                    session_id: p.session_id.clone(),
+                    role_id: p.role_id.clone(),
+                    user_id: p.member_id.clone(),
+                    locked: false,
+                    confirmed_at: None,
+                    created_at: now.naive_utc(),
+                    updated_at: now.naive_utc(),
+                };
+                store::insert_assignment(conn, &row)?;
+                announce(conn, cohort_id, &row, now)?;
+                row
+            }
+        };
+        result.push(row);
+    }
+    for note in planned.notes.iter().filter(|n| n.relaxed == Relaxed::Gap) {
+        NewEvent::new("duty.gap", "session", &note.session_id)
+            .in_cohort(cohort_id)
+            .with(serde_json::json!({ "role_id": note.role_id }))
+            .record(conn, now)?;
+    }
+    let fixed_rows: Vec<AssignmentRow> =
+        future.into_iter().map(|(row, _)| row).filter(|row| row.locked || row.confirmed_at.is_some()).collect();
+    result.extend(fixed_rows);
+    Ok(PlanResult { sessions: plan_sessions.len(), duties: duties(&result, &roles), notes: planned.notes })
+}
+
+fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now: DateTime<Utc>) -> ApiResult<()> {
+    NewEvent::new("duty.assigned", "assignment", &row.id)
+        .in_cohort(cohort_id)
+        .with(serde_json::json!({ "user_id": row.user_id, "session_id": row.session_id, "role_id": row.role_id }))
+        .record(conn, now)
+}
+
+/// Re-plans after something the rota depends on changed (an absence, a member, a session), if
+/// the cohort uses the rota at all.
+pub fn replan_if_planned(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    time_zone: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    if store::has_future_duties(conn, cohort_id, now.naive_utc())? {
+        let tz: Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
+        replan(conn, cohort_id, tz, DEFAULT_WEEKS, now)?;
+    }
+    Ok(())
+}

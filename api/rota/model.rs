@@ -1,0 +1,327 @@
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::pairs::Pairing;
+use super::plan::Note;
+use crate::db::schema::{absences, assignments, duty_roles, swap_requests};
+use crate::db::stored_as_text;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = duty_roles)]
+pub struct RoleRow {
+    pub id: String,
+    pub cohort_id: String,
+    pub name: String,
+    pub position: i32,
+    pub min_attended: i32,
+    pub facilitation: bool,
+    pub retired_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// A duty the rota fills in every session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DutyRole {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+    pub position: i32,
+    /// Sessions a member must have attended before taking it.
+    pub min_attended: i32,
+    /// Not given to the same person two sessions running, where avoidable.
+    pub facilitation: bool,
+    pub retired: bool,
+}
+
+impl From<RoleRow> for DutyRole {
+    fn from(row: RoleRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            position: row.position,
+            min_attended: row.min_attended,
+            facilitation: row.facilitation,
+            retired: row.retired_at.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(example = json!({"name": "Host", "min_attended": 2}))]
+pub struct RoleFields {
+    /// 1 to 120 characters (required for a new role).
+    pub name: Option<String>,
+    /// 0 to 100.
+    pub min_attended: Option<i32>,
+    pub facilitation: Option<bool>,
+    /// Retire (true) or bring back (false) a role.
+    pub retired: Option<bool>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = absences)]
+pub struct AbsenceRow {
+    pub id: String,
+    pub cohort_id: String,
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub from_on: Option<String>,
+    pub to_on: Option<String>,
+    pub note: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl AbsenceRow {
+    /// Whether the absence covers a session on this local date.
+    pub fn covers(&self, session_id: &str, local_date: NaiveDate) -> bool {
+        if self.session_id.as_deref() == Some(session_id) {
+            return true;
+        }
+        let day = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<NaiveDate>().ok());
+        matches!((day(&self.from_on), day(&self.to_on)), (Some(from), Some(to)) if from <= local_date && local_date <= to)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Absence {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub session_id: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub note: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<AbsenceRow> for Absence {
+    fn from(row: AbsenceRow) -> Self {
+        Self {
+            id: row.id,
+            user_id: row.user_id,
+            session_id: row.session_id,
+            from: row.from_on.and_then(|d| d.parse().ok()),
+            to: row.to_on.and_then(|d| d.parse().ok()),
+            note: row.note,
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+/// A session you cannot make, or a range of dates (cohort-local, inclusive).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(example = json!({"from": "2027-07-01", "to": "2027-07-21", "note": "Holiday"}))]
+pub struct NewAbsence {
+    pub session_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = assignments)]
+pub struct AssignmentRow {
+    pub id: String,
+    pub cohort_id: String,
+    pub session_id: String,
+    pub role_id: String,
+    pub user_id: Option<String>,
+    pub locked: bool,
+    pub confirmed_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// One duty in one session.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Duty {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub session_id: String,
+    #[schema(format = Uuid)]
+    pub role_id: String,
+    pub role: String,
+    /// Null: a gap nobody could take.
+    pub user_id: Option<String>,
+    /// Set by a facilitator or by an accepted swap: re-planning leaves it alone.
+    pub locked: bool,
+    pub confirmed: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RotaSession {
+    #[schema(format = Uuid)]
+    pub session_id: String,
+    pub title: String,
+    pub starts_at: DateTime<Utc>,
+    pub local_start: String,
+    pub duties: Vec<Duty>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanResult {
+    pub sessions: usize,
+    pub duties: Vec<Duty>,
+    /// Where a rule had to give way, and why.
+    pub notes: Vec<Note>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct PlanRequest {
+    /// How far ahead to plan, 1 to 26 weeks (default 12).
+    pub weeks: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct DutyOverride {
+    /// Who takes the duty; null leaves it empty.
+    pub user_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SwapKind {
+    /// Exchange duties with a named peer (`peer_assignment_id`).
+    Swap,
+    /// Hand the duty to a named peer, or to anyone (`peer_id` absent).
+    Cover,
+}
+stored_as_text!(SwapKind, fallback = Cover, { Swap = "swap", Cover = "cover" });
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SwapState {
+    Open,
+    Accepted,
+    Declined,
+    Cancelled,
+    /// Nobody answered in time; the duty stayed where it was.
+    Expired,
+}
+stored_as_text!(SwapState, fallback = Cancelled, {
+    Open = "open", Accepted = "accepted", Declined = "declined", Cancelled = "cancelled", Expired = "expired"
+});
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = swap_requests)]
+pub struct SwapRow {
+    pub id: String,
+    pub cohort_id: String,
+    pub assignment_id: String,
+    pub kind: String,
+    pub requester_id: String,
+    pub peer_id: Option<String>,
+    pub peer_assignment_id: Option<String>,
+    pub state: String,
+    pub expires_at: NaiveDateTime,
+    pub created_at: NaiveDateTime,
+}
+
+impl SwapRow {
+    pub fn state(&self, now: DateTime<Utc>) -> SwapState {
+        match SwapState::from_stored(&self.state) {
+            SwapState::Open if self.expires_at <= now.naive_utc() => SwapState::Expired,
+            state => state,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SwapRequest {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub assignment_id: String,
+    pub kind: SwapKind,
+    pub requester_id: String,
+    pub peer_id: Option<String>,
+    pub peer_assignment_id: Option<String>,
+    pub state: SwapState,
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl SwapRequest {
+    pub fn new(row: SwapRow, now: DateTime<Utc>) -> Self {
+        Self {
+            state: row.state(now),
+            kind: SwapKind::from_stored(&row.kind),
+            id: row.id,
+            assignment_id: row.assignment_id,
+            requester_id: row.requester_id,
+            peer_id: row.peer_id,
+            peer_assignment_id: row.peer_assignment_id,
+            expires_at: row.expires_at.and_utc(),
+            created_at: row.created_at.and_utc(),
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+#[schema(example = json!({"kind": "cover"}))]
+pub struct NewSwapRequest {
+    #[schema(value_type = SwapKind, required = true)]
+    pub kind: Option<SwapKind>,
+    /// The peer asked; for `cover`, absent means anyone.
+    pub peer_id: Option<String>,
+    /// For `swap`: the peer's duty to exchange with.
+    pub peer_assignment_id: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SwapFilter {
+    pub state: Option<SwapState>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RoleTurns {
+    #[schema(format = Uuid)]
+    pub role_id: String,
+    pub turns: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberLoad {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub display_name: String,
+    /// Duties served in the window, per role.
+    pub turns: Vec<RoleTurns>,
+    pub total: i64,
+    /// Duties planned from now on.
+    pub upcoming: i64,
+    /// Roles (not retired) this member has never held.
+    pub never_held: Vec<String>,
+    /// More upcoming duties than the cohort's average plus one.
+    pub overloaded: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Fairness {
+    pub from: DateTime<Utc>,
+    pub members: Vec<MemberLoad>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FairnessParams {
+    /// The window, in weeks back from now (default 26).
+    pub weeks: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PairCycle {
+    pub cycle: i32,
+    pub pairs: Vec<Pairing>,
+}

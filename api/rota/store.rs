@@ -1,0 +1,274 @@
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::model::{AbsenceRow, AssignmentRow, RoleRow, SwapRow};
+use super::pairs::{Pairing, PastPairing};
+use crate::db::schema::{
+    absences, assignments, coaching_pairs as pairs, duty_roles as roles, session_attendance as attendance, sessions,
+    swap_requests as swaps,
+};
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::pagination::{PageRequest, after_cursor};
+
+/// The default duties of a new cohort.
+pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    for (position, (name, facilitation)) in
+        [("Facilitator", true), ("Note-taker", false), ("Timekeeper", false)].into_iter().enumerate()
+    {
+        insert_role(
+            conn,
+            &RoleRow {
+                id: new_id(),
+                cohort_id: cohort_id.to_string(),
+                name: name.to_string(),
+                position: position as i32,
+                min_attended: 0,
+                facilitation,
+                retired_at: None,
+                created_at: now.naive_utc(),
+            },
+        )?;
+    }
+    Ok(())
+}
+
+pub fn insert_role(conn: &mut AnyConnection, row: &RoleRow) -> ApiResult<()> {
+    diesel::insert_into(roles::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn roles(conn: &mut AnyConnection, cohort_id: &str, include_retired: bool) -> ApiResult<Vec<RoleRow>> {
+    let mut query = roles::table
+        .filter(roles::cohort_id.eq(cohort_id))
+        .order((roles::position.asc(), roles::id.asc()))
+        .into_boxed();
+    if !include_retired {
+        query = query.filter(roles::retired_at.is_null());
+    }
+    Ok(query.select(RoleRow::as_select()).load(conn)?)
+}
+
+pub fn find_role(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<RoleRow>> {
+    Ok(roles::table
+        .filter(roles::cohort_id.eq(cohort_id))
+        .filter(roles::id.eq(id))
+        .select(RoleRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn save_role(conn: &mut AnyConnection, row: &RoleRow) -> ApiResult<()> {
+    diesel::update(roles::table.find(&row.id))
+        .set((
+            roles::name.eq(&row.name),
+            roles::min_attended.eq(row.min_attended),
+            roles::facilitation.eq(row.facilitation),
+            roles::retired_at.eq(row.retired_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_absence(conn: &mut AnyConnection, row: &AbsenceRow) -> ApiResult<()> {
+    diesel::insert_into(absences::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn absences(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<AbsenceRow>> {
+    Ok(absences::table.filter(absences::cohort_id.eq(cohort_id)).select(AbsenceRow::as_select()).load(conn)?)
+}
+
+pub fn list_absences(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<AbsenceRow>> {
+    let mut query = absences::table
+        .filter(absences::cohort_id.eq(cohort_id))
+        .order((absences::created_at.asc(), absences::id.asc()))
+        .limit(page.fetch_limit())
+        .select(AbsenceRow::as_select())
+        .into_boxed();
+    query = after_cursor!(query, page, absences::created_at, absences::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn find_absence(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<AbsenceRow>> {
+    Ok(absences::table
+        .filter(absences::cohort_id.eq(cohort_id))
+        .filter(absences::id.eq(id))
+        .select(AbsenceRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn delete_absence(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+    diesel::delete(absences::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// Sessions attended per member: present or late where attendance was taken.
+pub fn attended_counts(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<(String, i64)>> {
+    Ok(attendance::table
+        .inner_join(sessions::table)
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(attendance::status.ne("absent"))
+        .group_by(attendance::user_id)
+        .select((attendance::user_id, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
+/// Assignments of the cohort with their session's start, in time and role order.
+pub fn assignments_between(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    from: NaiveDateTime,
+    to: NaiveDateTime,
+) -> ApiResult<Vec<(AssignmentRow, NaiveDateTime)>> {
+    Ok(assignments::table
+        .inner_join(sessions::table)
+        .filter(assignments::cohort_id.eq(cohort_id))
+        .filter(sessions::starts_at.ge(from))
+        .filter(sessions::starts_at.lt(to))
+        .order((sessions::starts_at.asc(), sessions::id.asc()))
+        .select((AssignmentRow::as_select(), sessions::starts_at))
+        .load(conn)?)
+}
+
+pub fn find_assignment(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<AssignmentRow>> {
+    Ok(assignments::table.find(id).select(AssignmentRow::as_select()).first(conn).optional()?)
+}
+
+pub fn assignment_for(conn: &mut AnyConnection, session_id: &str, role_id: &str) -> ApiResult<Option<AssignmentRow>> {
+    Ok(assignments::table
+        .filter(assignments::session_id.eq(session_id))
+        .filter(assignments::role_id.eq(role_id))
+        .select(AssignmentRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn insert_assignment(conn: &mut AnyConnection, row: &AssignmentRow) -> ApiResult<()> {
+    diesel::insert_into(assignments::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn save_assignment(conn: &mut AnyConnection, row: &AssignmentRow) -> ApiResult<()> {
+    diesel::update(assignments::table.find(&row.id))
+        .set((
+            assignments::user_id.eq(&row.user_id),
+            assignments::locked.eq(row.locked),
+            assignments::confirmed_at.eq(row.confirmed_at),
+            assignments::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Unlocks and unconfirms the member's duties in sessions from `from` on, so re-planning may
+/// move them (they became absent, paused or left).
+pub fn release_duties(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    user_id: &str,
+    session_ids: &[String],
+) -> ApiResult<()> {
+    diesel::update(
+        assignments::table
+            .filter(assignments::cohort_id.eq(cohort_id))
+            .filter(assignments::user_id.eq(user_id))
+            .filter(assignments::session_id.eq_any(session_ids)),
+    )
+    .set((assignments::locked.eq(false), assignments::confirmed_at.eq(None::<NaiveDateTime>)))
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn has_future_duties(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+    let count: i64 = assignments::table
+        .inner_join(sessions::table)
+        .filter(assignments::cohort_id.eq(cohort_id))
+        .filter(sessions::starts_at.gt(now))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+pub fn insert_swap(
+    conn: &mut AnyConnection,
+    values: (&str, &str, &str, &str, Option<&str>, Option<&str>, NaiveDateTime, NaiveDateTime),
+) -> ApiResult<String> {
+    let (cohort_id, assignment_id, kind, requester, peer, peer_assignment, expires_at, now) = values;
+    let id = new_id();
+    diesel::insert_into(swaps::table)
+        .values((
+            swaps::id.eq(&id),
+            swaps::cohort_id.eq(cohort_id),
+            swaps::assignment_id.eq(assignment_id),
+            swaps::kind.eq(kind),
+            swaps::requester_id.eq(requester),
+            swaps::peer_id.eq(peer),
+            swaps::peer_assignment_id.eq(peer_assignment),
+            swaps::state.eq("open"),
+            swaps::expires_at.eq(expires_at),
+            swaps::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn find_swap(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<SwapRow>> {
+    Ok(swaps::table.find(id).select(SwapRow::as_select()).first(conn).optional()?)
+}
+
+/// Closes an open, unexpired request; false when someone else closed it first.
+pub fn decide_swap(conn: &mut AnyConnection, id: &str, state: &str, by: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let open = swaps::table.find(id).filter(swaps::state.eq("open")).filter(swaps::expires_at.gt(now.naive_utc()));
+    let changed = diesel::update(open)
+        .set((swaps::state.eq(state), swaps::decided_by.eq(by), swaps::decided_at.eq(now.naive_utc())))
+        .execute(conn)?;
+    Ok(changed == 1)
+}
+
+pub fn list_swaps(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<SwapRow>> {
+    let mut query = swaps::table
+        .filter(swaps::cohort_id.eq(cohort_id))
+        .order((swaps::created_at.asc(), swaps::id.asc()))
+        .limit(page.fetch_limit())
+        .select(SwapRow::as_select())
+        .into_boxed();
+    query = after_cursor!(query, page, swaps::created_at, swaps::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn pair_history(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<PastPairing>> {
+    let rows: Vec<(i32, String, String, Option<String>)> = pairs::table
+        .filter(pairs::cohort_id.eq(cohort_id))
+        .order((pairs::cycle.asc(), pairs::id.asc()))
+        .select((pairs::cycle, pairs::coach_id, pairs::coachee_id, pairs::third_id))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(cycle, coach, coachee, third)| PastPairing { cycle, pairing: Pairing { coach, coachee, third } })
+        .collect())
+}
+
+pub fn insert_pairs(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    cycle: i32,
+    list: &[Pairing],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    for p in list {
+        diesel::insert_into(pairs::table)
+            .values((
+                pairs::id.eq(new_id()),
+                pairs::cohort_id.eq(cohort_id),
+                pairs::cycle.eq(cycle),
+                pairs::coach_id.eq(&p.coach),
+                pairs::coachee_id.eq(&p.coachee),
+                pairs::third_id.eq(&p.third),
+                pairs::created_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
