@@ -32,7 +32,10 @@ const CHARTER_READ: &str = "charter:read";
 const CHARTER_WRITE: &str = "charter:write";
 const SESSIONS_READ: &str = "sessions:read";
 const SESSIONS_WRITE: &str = "sessions:write";
-const EVERY_SCOPE: [&str; 6] = [READ, WRITE, CHARTER_READ, CHARTER_WRITE, SESSIONS_READ, SESSIONS_WRITE];
+const ROTA_READ: &str = "rota:read";
+const ROTA_WRITE: &str = "rota:write";
+const EVERY_SCOPE: [&str; 8] =
+    [READ, WRITE, CHARTER_READ, CHARTER_WRITE, SESSIONS_READ, SESSIONS_WRITE, ROTA_READ, ROTA_WRITE];
 
 /// Every route: method, path, guard, a valid body.
 fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
@@ -276,6 +279,69 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },
             Some(json!({"items": []})),
         ),
+        ("get", "/api/v1/cohorts/{cohort_id}/roles", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/roles",
+            Cohort { min_role: "organizer", scope: ROTA_WRITE },
+            Some(json!({"name": "Host"})),
+        ),
+        (
+            "patch",
+            "/api/v1/cohorts/{cohort_id}/roles/{role_id}",
+            Cohort { min_role: "organizer", scope: ROTA_WRITE },
+            Some(json!({"name": "Boss"})),
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/absences", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/absences",
+            Cohort { min_role: "member", scope: ROTA_WRITE },
+            Some(json!({"session_id": "{session_id}"})),
+        ),
+        // The absence belongs to the organizer: another member needs the facilitator's right.
+        (
+            "delete",
+            "/api/v1/cohorts/{cohort_id}/absences/{absence_id}",
+            Cohort { min_role: "facilitator", scope: ROTA_WRITE },
+            None,
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/rota", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/rota/plan",
+            Cohort { min_role: "facilitator", scope: ROTA_WRITE },
+            Some(json!({})),
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/rota/fairness", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "put",
+            "/api/v1/assignments/{assignment_id}",
+            Cohort { min_role: "facilitator", scope: ROTA_WRITE },
+            Some(json!({"user_id": null})),
+        ),
+        ("post", "/api/v1/assignments/{assignment_id}/confirm", Cohort { min_role: "member", scope: ROTA_WRITE }, None),
+        (
+            "post",
+            "/api/v1/assignments/{assignment_id}/swap-requests",
+            Cohort { min_role: "member", scope: ROTA_WRITE },
+            Some(json!({"kind": "cover"})),
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/swap-requests", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "post",
+            "/api/v1/swap-requests/{swap_request_id}/accept",
+            Cohort { min_role: "member", scope: ROTA_WRITE },
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/swap-requests/{swap_request_id}/decline",
+            Cohort { min_role: "member", scope: ROTA_WRITE },
+            None,
+        ),
+        ("get", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        ("post", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "facilitator", scope: ROTA_WRITE }, None),
     ]
 }
 
@@ -333,6 +399,30 @@ async fn world() -> World {
         .json()
         .await
         .unwrap();
+    let roles: Value =
+        app.get_as(&format!("/api/v1/cohorts/{cohort}/roles"), &organizer.access_token).await.json().await.unwrap();
+    let first_session = sessions["items"][0]["id"].as_str().unwrap().to_string();
+    let absence: Value = app
+        .post_json_as(
+            &format!("/api/v1/cohorts/{cohort}/absences"),
+            &organizer.access_token,
+            &json!({"session_id": first_session}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let plan: Value = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/rota/plan"), &organizer.access_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let duties = plan["duties"].as_array().unwrap();
+    let members_duty = duties.iter().find(|d| d["user_id"] == member.id.as_str()).expect("member on duty").clone();
+    let ask = json!({"kind": "cover", "peer_id": organizer.id});
+    let asks = format!("/api/v1/assignments/{}/swap-requests", members_duty["id"].as_str().unwrap());
+    let swap: Value = app.post_json_as(&asks, &member.access_token, &ask).await.json().await.unwrap();
     let params = vec![
         ("cohort_id", cohort),
         ("user_id", organizer.id.clone()),
@@ -342,7 +432,11 @@ async fn world() -> World {
         ("sign_in_id", sign_ins["items"][0]["id"].as_str().unwrap().to_string()),
         ("version_id", draft["id"].as_str().unwrap().to_string()),
         ("series_id", series["id"].as_str().unwrap().to_string()),
-        ("session_id", sessions["items"][0]["id"].as_str().unwrap().to_string()),
+        ("session_id", first_session),
+        ("role_id", roles[0]["id"].as_str().unwrap().to_string()),
+        ("absence_id", absence["id"].as_str().unwrap().to_string()),
+        ("assignment_id", members_duty["id"].as_str().unwrap().to_string()),
+        ("swap_request_id", swap["id"].as_str().unwrap().to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }
@@ -376,7 +470,25 @@ impl World {
             session_rsvps::table.count().get_result(conn).unwrap(),
             session_attendance::table.count().get_result(conn).unwrap(),
             session_action_items::table.count().get_result(conn).unwrap(),
+            duty_roles::table.count().get_result(conn).unwrap(),
+            absences::table.count().get_result(conn).unwrap(),
+            coaching_pairs::table.count().get_result(conn).unwrap(),
         ];
+        let duties: Vec<(String, Option<String>, bool, Option<chrono::NaiveDateTime>)> = assignments::table
+            .select((assignments::id, assignments::user_id, assignments::locked, assignments::confirmed_at))
+            .order(assignments::id)
+            .load(conn)
+            .unwrap();
+        let swaps: Vec<(String, String)> = swap_requests::table
+            .select((swap_requests::id, swap_requests::state))
+            .order(swap_requests::id)
+            .load(conn)
+            .unwrap();
+        let role_names: Vec<(String, String, Option<chrono::NaiveDateTime>)> = duty_roles::table
+            .select((duty_roles::id, duty_roles::name, duty_roles::retired_at))
+            .order(duty_roles::id)
+            .load(conn)
+            .unwrap();
         let sessions: Vec<(String, String, String, chrono::NaiveDateTime, String, String)> = sessions::table
             .select((
                 sessions::id,
