@@ -163,8 +163,12 @@ fn change_membership(
             .record(conn, now)?;
         if to.1 != MemberState::Active {
             // Their upcoming duties go back to the rota.
-            let upcoming =
-                crate::rota::store::assignments_between(conn, cohort_id, now.naive_utc(), chrono::NaiveDateTime::MAX)?;
+            let upcoming = crate::rota::store::assignments_between(
+                conn,
+                cohort_id,
+                now.naive_utc(),
+                crate::rota::store::end_of_time(),
+            )?;
             let sessions: Vec<String> = upcoming.into_iter().map(|(a, _)| a.session_id).collect();
             crate::rota::store::release_duties(conn, cohort_id, user_id, &sessions)?;
         }

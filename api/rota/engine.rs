@@ -77,7 +77,7 @@ pub fn replan(
             Session { id: id.clone(), starts_at: starts_at.and_utc(), absent }
         })
         .collect();
-    let existing = store::assignments_between(conn, cohort_id, NaiveDateTime::MIN, horizon)?;
+    let existing = store::assignments_between(conn, cohort_id, store::beginning(), horizon)?;
     let (past, future): (Vec<_>, Vec<_>) = existing.into_iter().partition(|(_, at)| *at <= now.naive_utc());
     let served = |(row, at): &(AssignmentRow, NaiveDateTime)| Served {
         session_id: row.session_id.clone(),

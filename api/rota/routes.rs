@@ -403,6 +403,11 @@ pub async fn plan(
     Ok(web::Json(result))
 }
 
+/// The instants that bracket exactly the session starting at `starts_at`.
+fn session_bounds(starts_at: DateTime<Utc>) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
+    (starts_at.naive_utc(), (starts_at + Duration::seconds(1)).naive_utc())
+}
+
 fn duty_of(
     conn: &mut AnyConnection,
     caller: &Caller,
@@ -445,6 +450,17 @@ pub async fn override_duty(
                         "user_id",
                         "not_an_active_member",
                         "is not an active member of this cohort",
+                    ));
+                }
+                let starts = session_bounds(starts_at);
+                let busy =
+                    store::assignments_between(conn, &row.cohort_id, starts.0, starts.1)?.into_iter().any(|(a, _)| {
+                        a.session_id == row.session_id && a.id != row.id && a.user_id.as_deref() == Some(user.as_str())
+                    });
+                if busy {
+                    return Err(ApiError::conflict(
+                        "already_on_duty",
+                        "That member already holds a duty in this session.",
                     ));
                 }
             }
@@ -534,7 +550,7 @@ pub async fn fairness(
                 (now + Duration::weeks(52)).naive_utc(),
             )?;
             let everyone_ever: Vec<String> =
-                store::assignments_between(conn, &cohort_id, chrono::NaiveDateTime::MIN, now.naive_utc())?
+                store::assignments_between(conn, &cohort_id, store::beginning(), now.naive_utc())?
                     .into_iter()
                     .filter_map(|(d, _)| d.user_id.map(|u| format!("{u}/{}", d.role_id)))
                     .collect();

@@ -115,6 +115,15 @@ pub fn attended_counts(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<V
         .load(conn)?)
 }
 
+/// Bounds for "any time" that both backends can store (PostgreSQL's timestamps stop at 294276 AD).
+pub fn beginning() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
+}
+
+pub fn end_of_time() -> NaiveDateTime {
+    chrono::NaiveDate::from_ymd_opt(9999, 12, 31).and_then(|d| d.and_hms_opt(0, 0, 0)).unwrap_or_default()
+}
+
 /// Assignments of the cohort with their session's start, in time and role order.
 pub fn assignments_between(
     conn: &mut AnyConnection,

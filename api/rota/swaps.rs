@@ -151,18 +151,22 @@ pub async fn accept(
             if mine.user_id.as_deref() != Some(swap.requester_id.as_str()) {
                 return Err(ApiError::conflict("request_closed", "The duty has changed hands since the request."));
             }
-            let busy = store::assignments_between(
-                conn,
-                &swap.cohort_id,
-                chrono::NaiveDateTime::MIN,
-                chrono::NaiveDateTime::MAX,
-            )?
-            .into_iter()
-            .any(|(a, _)| {
-                a.session_id == mine.session_id
-                    && a.user_id.as_deref() == Some(caller.user_id())
-                    && Some(&a.id) != swap.peer_assignment_id.as_ref()
-            });
+            let duties = store::assignments_between(conn, &swap.cohort_id, store::beginning(), store::end_of_time())?;
+            let on_duty = |user: &str, session: &str, except: Option<&String>| {
+                duties.iter().any(|(a, _)| {
+                    a.session_id == session && a.user_id.as_deref() == Some(user) && Some(&a.id) != except
+                })
+            };
+            // Nobody ends up with two duties in one session.
+            let mut busy = on_duty(caller.user_id(), &mine.session_id, swap.peer_assignment_id.as_ref());
+            if let Some(other_id) = &swap.peer_assignment_id {
+                let other_session = duties
+                    .iter()
+                    .find(|(a, _)| &a.id == other_id)
+                    .map(|(a, _)| a.session_id.clone())
+                    .unwrap_or_default();
+                busy |= on_duty(&swap.requester_id, &other_session, Some(&mine.id));
+            }
             if busy {
                 return Err(ApiError::conflict("already_on_duty", "You already hold a duty in that session."));
             }

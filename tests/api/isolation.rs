@@ -542,7 +542,7 @@ impl World {
             .load(conn)
             .unwrap();
         format!(
-            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}"
+            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}"
         )
     }
 

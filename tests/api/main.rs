@@ -17,5 +17,6 @@ mod mail_delivery;
 mod members;
 mod openapi;
 mod personal_tokens;
+mod rota;
 mod sessions;
 mod tokens;
