@@ -65,3 +65,6 @@ run_backend postgres "$(pg_create_db roundtable_load)"
 echo
 echo "Storing 5 years of weekly sessions for 1,000 series (tests/bench/materialize.rs):"
 ROUNDTABLE_BENCH_PG_URL="$(pg_create_db roundtable_bench)" cargo bench -q --bench materialize 2>/dev/null
+echo
+echo "Planning the rota (tests/bench/rota.rs):"
+cargo bench -q --bench rota 2>/dev/null
