@@ -40,6 +40,9 @@ pub enum Action {
     Rsvp,
     /// Schedule, move and cancel sessions; keep agendas, attendance and notes.
     RunSessions,
+    /// Keep one session's attendance and notes: facilitators, or a member on duty in it (the
+    /// handler checks the duty; see `on_duty_or_facilitator`).
+    KeepSessionRecord,
     ReadRota,
     /// Confirm one's duty, mark one's absences, ask for and answer swaps and cover.
     ActOnDuty,
@@ -58,7 +61,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 22] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -76,6 +79,7 @@ impl Action {
         Action::ReadSessions,
         Action::Rsvp,
         Action::RunSessions,
+        Action::KeepSessionRecord,
         Action::ReadRota,
         Action::ActOnDuty,
         Action::RunRota,
@@ -99,6 +103,7 @@ impl Action {
             ReadSessions => (Member, false, SessionsRead),
             Rsvp => (Member, true, SessionsWrite),
             RunSessions => (Facilitator, true, SessionsWrite),
+            KeepSessionRecord => (Member, true, SessionsWrite),
             ReadRota => (Member, false, RotaRead),
             ActOnDuty => (Member, true, RotaWrite),
             RunRota => (Facilitator, true, RotaWrite),
@@ -139,6 +144,19 @@ pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
     })
 }
 
+/// After `KeepSessionRecord`: facilitators and organizers may, and so may a member on duty in
+/// the session (note-taker, timekeeper, ...).
+pub fn on_duty_or_facilitator(access: &Access, on_duty: bool) -> ApiResult<()> {
+    if access.role() >= Role::Facilitator || on_duty {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            code: "forbidden",
+            detail: "This needs the facilitator role, or a duty in this session.".to_string(),
+        })
+    }
+}
+
 /// The decision on the facts, without I/O.
 pub fn decide(action: Action, role: Role, state: MemberState, archived: bool) -> ApiResult<()> {
     let rule = action.rule();
@@ -177,7 +195,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 21] = Action::ALL;
+    const ACTIONS: [Action; 22] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -190,6 +190,16 @@ pub fn release_duties(
     Ok(())
 }
 
+/// Whether the user holds any duty in the session.
+pub fn holds_duty(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<bool> {
+    let count: i64 = assignments::table
+        .filter(assignments::session_id.eq(session_id))
+        .filter(assignments::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
 pub fn has_future_duties(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTime) -> ApiResult<bool> {
     let count: i64 = assignments::table
         .inner_join(sessions::table)

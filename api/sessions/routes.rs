@@ -68,8 +68,10 @@ fn session_access(
 fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user_id: &str) -> ApiResult<Session> {
     let id = session.id.clone();
     let my = store::my_rsvps(conn, std::slice::from_ref(&id), user_id)?.remove(&id);
-    // Notes are the facilitators' draft until they publish them.
-    let notes_visible = session.notes_published_at.is_some() || access.role() >= Role::Facilitator;
+    // Notes are a draft of the facilitators and those on duty until they publish them.
+    let notes_visible = session.notes_published_at.is_some()
+        || access.role() >= Role::Facilitator
+        || crate::rota::store::holds_duty(conn, &session.id, user_id)?;
     let details = SessionDetails {
         rsvp_counts: store::rsvp_counts(conn, &id)?,
         attendance: store::attendance(conn, &id)?
@@ -96,14 +98,14 @@ async fn update_session<F>(
     change: F,
 ) -> ApiResult<web::Json<Session>>
 where
-    F: FnOnce(&mut AnyConnection, &Caller, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
+    F: FnOnce(&mut AnyConnection, &Caller, &Access, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
 {
     let now = state.now();
     let session = state
         .db
         .write(move |conn| {
             let (access, mut session) = session_access(conn, &caller, &session_id, action)?;
-            change(conn, &caller, &mut session, now)?;
+            change(conn, &caller, &access, &mut session, now)?;
             session.updated_at = now.naive_utc();
             store::save_session(conn, &session)?;
             detailed(conn, &access, session, caller.user_id())
@@ -270,53 +272,59 @@ pub async fn change_session(
         checks.fail("status", Invalid::new("invalid_value", "move a session by giving starts_at"));
     }
     checks.finish()?;
-    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
-        started(session.starts_at.and_utc(), now)?;
-        let mut kinds = Vec::new();
-        if body.starts_at.is_some() || minutes.is_some() {
-            let start = body.starts_at.map_or(session.starts_at, |t| t.naive_utc());
-            let length = minutes.map_or(session.ends_at - session.starts_at, |m| Duration::minutes(i64::from(m)));
-            started(start.and_utc(), now)?;
-            session.starts_at = start;
-            session.ends_at = start + length;
-            if session.status() != SessionStatus::Cancelled {
-                session.status = SessionStatus::Moved.as_str().to_string();
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::RunSessions,
+        move |conn, caller, _access, session, now| {
+            started(session.starts_at.and_utc(), now)?;
+            let mut kinds = Vec::new();
+            if body.starts_at.is_some() || minutes.is_some() {
+                let start = body.starts_at.map_or(session.starts_at, |t| t.naive_utc());
+                let length = minutes.map_or(session.ends_at - session.starts_at, |m| Duration::minutes(i64::from(m)));
+                started(start.and_utc(), now)?;
+                session.starts_at = start;
+                session.ends_at = start + length;
+                if session.status() != SessionStatus::Cancelled {
+                    session.status = SessionStatus::Moved.as_str().to_string();
+                }
+                kinds.push("session.moved");
             }
-            kinds.push("session.moved");
-        }
-        match body.status {
-            Some(SessionStatus::Cancelled) => {
-                session.status = SessionStatus::Cancelled.as_str().to_string();
-                session.cancel_reason = reason;
-                kinds.push("session.cancelled");
+            match body.status {
+                Some(SessionStatus::Cancelled) => {
+                    session.status = SessionStatus::Cancelled.as_str().to_string();
+                    session.cancel_reason = reason;
+                    kinds.push("session.cancelled");
+                }
+                Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
+                    let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
+                    session.status =
+                        if moved { SessionStatus::Moved } else { SessionStatus::Scheduled }.as_str().to_string();
+                    session.cancel_reason = None;
+                    kinds.push("session.reinstated");
+                }
+                _ => {}
             }
-            Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
-                let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
-                session.status =
-                    if moved { SessionStatus::Moved } else { SessionStatus::Scheduled }.as_str().to_string();
-                session.cancel_reason = None;
-                kinds.push("session.reinstated");
+            if let Some(title) = title {
+                session.title = title;
             }
-            _ => {}
-        }
-        if let Some(title) = title {
-            session.title = title;
-        }
-        if let Some(location) = location {
-            session.location = location;
-        }
-        let reschedules = !kinds.is_empty();
-        for kind in kinds {
-            session_event(kind, caller, session).record(conn, now)?;
-        }
-        if reschedules {
-            // Saved first, so the re-plan sees the session as it now is.
-            store::save_session(conn, session)?;
-            let zone = cohorts::find_cohort(conn, &session.cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
-            crate::rota::engine::replan_if_planned(conn, &session.cohort_id, &zone, now)?;
-        }
-        Ok(())
-    })
+            if let Some(location) = location {
+                session.location = location;
+            }
+            let reschedules = !kinds.is_empty();
+            for kind in kinds {
+                session_event(kind, caller, session).record(conn, now)?;
+            }
+            if reschedules {
+                // Saved first, so the re-plan sees the session as it now is.
+                store::save_session(conn, session)?;
+                let zone = cohorts::find_cohort(conn, &session.cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+                crate::rota::engine::replan_if_planned(conn, &session.cohort_id, &zone, now)?;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 
@@ -343,7 +351,7 @@ pub async fn rsvp(
     let Some(response) = response else {
         return Err(ApiError::invalid("response", "required", "is required"));
     };
-    update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, session, now| {
+    update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, _access, session, now| {
         started(session.starts_at.and_utc(), now)?;
         store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
         session_event("session.rsvp_changed", caller, session)
@@ -412,15 +420,22 @@ pub async fn set_agenda(
     let raw = checks.require("items", body.0.items, |items: Vec<AgendaItem>| Ok(items));
     let items = agenda_items(raw, &mut checks);
     checks.finish()?;
-    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
-        check_fits(&items, session.duration_minutes())?;
-        session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
-        session_event("session.agenda_changed", caller, session).record(conn, now)
-    })
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::RunSessions,
+        move |conn, caller, _access, session, now| {
+            check_fits(&items, session.duration_minutes())?;
+            session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
+            session_event("session.agenda_changed", caller, session).record(conn, now)
+        },
+    )
     .await
 }
 
-/// Record who was present, late or absent (facilitators and organizers).
+/// Record who was present, late or absent (facilitators and organizers, or whoever is on duty in
+/// the session, e.g. the note-taker).
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
@@ -438,25 +453,33 @@ pub async fn record_attendance(
     let mut checks = Checks::new();
     let records = checks.require("records", body.0.records, |r: Vec<_>| Ok(r));
     checks.finish()?;
-    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
-        let mut unknown = Checks::new();
-        for (i, record) in records.iter().enumerate() {
-            if cohorts::membership(conn, &session.cohort_id, &record.user_id)?.is_none() {
-                let invalid = Invalid::new("not_a_member", "is not a member of this cohort");
-                unknown.fail(&format!("records[{i}].user_id"), invalid);
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::KeepSessionRecord,
+        move |conn, caller, access, session, now| {
+            let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
+            access::on_duty_or_facilitator(access, on_duty)?;
+            let mut unknown = Checks::new();
+            for (i, record) in records.iter().enumerate() {
+                if cohorts::membership(conn, &session.cohort_id, &record.user_id)?.is_none() {
+                    let invalid = Invalid::new("not_a_member", "is not a member of this cohort");
+                    unknown.fail(&format!("records[{i}].user_id"), invalid);
+                }
             }
-        }
-        unknown.finish()?;
-        for record in &records {
-            store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
-        }
-        session_event("session.attendance_recorded", caller, session).record(conn, now)
-    })
+            unknown.finish()?;
+            for record in &records {
+                store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
+            }
+            session_event("session.attendance_recorded", caller, session).record(conn, now)
+        },
+    )
     .await
 }
 
-/// Write the notes (Markdown) and action items (facilitators and organizers); `publish` shares
-/// them with the members.
+/// Write the notes (Markdown) and action items (facilitators and organizers, or whoever is on duty
+/// in the session, e.g. the note-taker); `publish` shares them with the members.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
@@ -482,19 +505,27 @@ pub async fn write_notes(
         }
     }
     checks.finish()?;
-    update_session(&state, caller, path.into_inner(), Action::RunSessions, move |conn, caller, session, now| {
-        if let Some(notes) = notes {
-            session.notes = notes;
-        }
-        if let Some(items) = &body.action_items {
-            store::replace_action_items(conn, &session.id, items, now)?;
-        }
-        if body.publish == Some(true) && session.notes_published_at.is_none() {
-            session.notes_published_at = Some(now.naive_utc());
-            session_event("session.notes_published", caller, session).record(conn, now)?;
-        }
-        Ok(())
-    })
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::KeepSessionRecord,
+        move |conn, caller, access, session, now| {
+            let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
+            access::on_duty_or_facilitator(access, on_duty)?;
+            if let Some(notes) = notes {
+                session.notes = notes;
+            }
+            if let Some(items) = &body.action_items {
+                store::replace_action_items(conn, &session.id, items, now)?;
+            }
+            if body.publish == Some(true) && session.notes_published_at.is_none() {
+                session.notes_published_at = Some(now.naive_utc());
+                session_event("session.notes_published", caller, session).record(conn, now)?;
+            }
+            Ok(())
+        },
+    )
     .await
 }
 

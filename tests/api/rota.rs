@@ -391,3 +391,32 @@ async fn a_member_who_pauses_hands_their_duties_back() {
         assert!(!holders(session).contains(&Some(pausing.id.clone())));
     }
 }
+
+#[tokio::test]
+async fn whoever_is_on_duty_keeps_the_session_record() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 4).await;
+    plan(&app, &c, 1).await;
+    let session = rota(&app, &c).await[0].clone();
+    let session_id = session["session_id"].as_str().unwrap();
+    let on_duty = holders(&session)[1].clone().unwrap();
+    // Five people, three duties: at least one member is off duty.
+    let off_duty =
+        c.members.iter().map(|m| m.id.as_str()).find(|u| !holders(&session).contains(&Some(u.to_string()))).unwrap();
+    let notes = json!({"notes": "Taken by the note-taker", "publish": true});
+    let path = format!("/api/v1/sessions/{session_id}/notes");
+    let refused = app.send(reqwest::Method::PUT, &path, Some(c.token_of(off_duty)), Some(&notes)).await;
+    assert_problem(refused, 403, "forbidden").await;
+    let written = app.send(reqwest::Method::PUT, &path, Some(c.token_of(&on_duty)), Some(&notes)).await;
+    assert_eq!(written.status(), 200);
+    let attendance = json!({"records": [{"user_id": off_duty, "status": "absent"}]});
+    let recorded = app
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/sessions/{session_id}/attendance"),
+            Some(c.token_of(&on_duty)),
+            Some(&attendance),
+        )
+        .await;
+    assert_eq!(recorded.status(), 200);
+}
