@@ -190,6 +190,22 @@ pub fn release_duties(
     Ok(())
 }
 
+/// The user's duties in these sessions, with role names: (session, assignment, role, confirmed).
+pub fn duties_of(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    session_ids: &[String],
+) -> ApiResult<Vec<(String, String, String, bool)>> {
+    let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = assignments::table
+        .inner_join(roles::table)
+        .filter(assignments::user_id.eq(user_id))
+        .filter(assignments::session_id.eq_any(session_ids))
+        .order(roles::position.asc())
+        .select((assignments::session_id, assignments::id, roles::name, assignments::confirmed_at))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(s, a, r, c)| (s, a, r, c.is_some())).collect())
+}
+
 /// Whether the user holds any duty in the session.
 pub fn holds_duty(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<bool> {
     let count: i64 = assignments::table

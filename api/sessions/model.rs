@@ -177,6 +177,14 @@ pub struct MyRsvp {
     pub note: String,
 }
 
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MyDuty {
+    #[schema(format = Uuid)]
+    pub assignment_id: String,
+    pub role: String,
+    pub confirmed: bool,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Attendance {
     #[schema(format = Uuid)]
@@ -213,6 +221,8 @@ pub struct Session {
     pub agenda: Vec<AgendaItem>,
     /// The caller's answer, if any.
     pub my_rsvp: Option<MyRsvp>,
+    /// The caller's duties in this session (from the rota).
+    pub my_duties: Vec<MyDuty>,
     /// Filled in on single-session reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<SessionDetails>,
@@ -247,6 +257,7 @@ impl Session {
             ends_at: row.ends_at.and_utc(),
             cancel_reason: row.cancel_reason,
             my_rsvp,
+            my_duties: Vec::new(),
             details: None,
         }
     }

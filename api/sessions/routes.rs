@@ -10,8 +10,8 @@ use serde_json::json;
 use super::agenda::{self, AgendaItem};
 use super::materialize;
 use super::model::{
-    AgendaRequest, Attendance, AttendanceRequest, AttendanceStatus, NewSession, NotesRequest, RsvpRequest,
-    RsvpResponse, Session, SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
+    AgendaRequest, Attendance, AttendanceRequest, AttendanceStatus, MyDuty, MyRsvp, NewSession, NotesRequest,
+    RsvpRequest, RsvpResponse, Session, SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
 };
 use super::recurrence;
 use super::series_routes::{duration, started};
@@ -52,6 +52,24 @@ fn session_event<'a>(kind: &'a str, caller: &'a Caller, session: &'a SessionRow)
     NewEvent::new(kind, "session", &session.id).by(caller.user_id()).in_cohort(&session.cohort_id)
 }
 
+/// Fills in the caller's duties for a page of sessions, in one query.
+fn with_duties(conn: &mut AnyConnection, mut items: Vec<Session>, user_id: &str) -> ApiResult<Vec<Session>> {
+    let ids: Vec<String> = items.iter().map(|s| s.id.clone()).collect();
+    let duties = crate::rota::store::duties_of(conn, user_id, &ids)?;
+    for session in &mut items {
+        session.my_duties = duties
+            .iter()
+            .filter(|(s, _, _, _)| *s == session.id)
+            .map(|(_, assignment_id, role, confirmed)| MyDuty {
+                assignment_id: assignment_id.clone(),
+                role: role.clone(),
+                confirmed: *confirmed,
+            })
+            .collect();
+    }
+    Ok(items)
+}
+
 /// A session reached by its own id, checked against the caller's membership of its cohort.
 fn session_access(
     conn: &mut AnyConnection,
@@ -85,7 +103,7 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
     };
     let mut view = Session::new(session, zone(access), my);
     view.details = Some(details);
-    Ok(view)
+    Ok(with_duties(conn, vec![view], user_id)?.remove(0))
 }
 
 /// Applies `change` to a session in one transaction, if the caller may do `action` there, and
@@ -131,25 +149,29 @@ pub async fn list_sessions(
     query: web::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Session>>> {
     let page = query.into_inner().validate()?;
-    let (cohort_id, filter, request) = (path.into_inner(), filter.into_inner(), page.clone());
-    let (rows, mut mine, tz) = state
+    let (cohort_id, filter) = (path.into_inner(), filter.into_inner());
+    let result = state
         .db
         .read(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::ReadSessions)?;
-            let rows = store::list(conn, &cohort_id, &filter, &request)?;
+            let rows = store::list(conn, &cohort_id, &filter, &page)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            Ok((rows, store::my_rsvps(conn, &ids, caller.user_id())?, zone(&access)))
+            let mut mine = store::my_rsvps(conn, &ids, caller.user_id())?;
+            let tz = zone(&access);
+            let mut result = Page::from_rows(
+                rows,
+                &page,
+                |row: &SessionRow| Cursor { created_at: row.starts_at, id: row.id.clone() },
+                |row| {
+                    let my = mine.remove(&row.id);
+                    Session::new(row, tz, my)
+                },
+            );
+            result.items = with_duties(conn, result.items, caller.user_id())?;
+            Ok(result)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        &page,
-        |row: &SessionRow| Cursor { created_at: row.starts_at, id: row.id.clone() },
-        |row| {
-            let my = mine.remove(&row.id);
-            Session::new(row, tz, my)
-        },
-    )))
+    Ok(web::Json(result))
 }
 
 /// Parses `YYYY-MM-DDTHH:MM` (seconds optional).
@@ -529,8 +551,8 @@ pub async fn write_notes(
     .await
 }
 
-/// Your next sessions across all your cohorts, with your RSVP: the phone's home screen in one
-/// request. (Your duty in each arrives with the rota.)
+/// Your next sessions across all your cohorts, with your RSVP and your duties: the phone's home
+/// screen in one request (two queries).
 #[utoipa::path(
     tag = "me",
     security(("bearer" = []), ("personal_token" = ["sessions:read"])),
@@ -545,21 +567,27 @@ pub async fn my_sessions(
 ) -> ApiResult<web::Json<Page<Session>>> {
     access::authorize_own(&caller, access::OwnAction::ListMySessions)?;
     let page = query.into_inner().validate()?;
-    let (user_id, request, now) = (caller.user.id, page.clone(), state.now().naive_utc());
-    let rows = state.db.read(move |conn| store::my_sessions(conn, &user_id, now, &request)).await?;
-    Ok(web::Json(Page::from_rows(
-        rows,
-        &page,
-        |(row, _, _, _)| Cursor { created_at: row.starts_at, id: row.id.clone() },
-        |(row, zone, response, note)| {
-            let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-            let my = response.map(|r| super::model::MyRsvp {
-                response: super::model::RsvpResponse::from_stored(&r),
-                note: note.unwrap_or_default(),
-            });
-            Session::new(row, tz, my)
-        },
-    )))
+    let (user_id, now) = (caller.user.id, state.now().naive_utc());
+    let result = state
+        .db
+        .read(move |conn| {
+            let rows = store::my_sessions(conn, &user_id, now, &page)?;
+            let mut result = Page::from_rows(
+                rows,
+                &page,
+                |(row, _, _, _)| Cursor { created_at: row.starts_at, id: row.id.clone() },
+                |(row, zone, response, note)| {
+                    let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+                    let my = response
+                        .map(|r| MyRsvp { response: RsvpResponse::from_stored(&r), note: note.unwrap_or_default() });
+                    Session::new(row, tz, my)
+                },
+            );
+            result.items = with_duties(conn, result.items, &user_id)?;
+            Ok(result)
+        })
+        .await?;
+    Ok(web::Json(result))
 }
 
 /// The phases new sessions of this cohort start with.

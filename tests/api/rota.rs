@@ -420,3 +420,18 @@ async fn whoever_is_on_duty_keeps_the_session_record() {
         .await;
     assert_eq!(recorded.status(), 200);
 }
+
+#[tokio::test]
+async fn the_home_screen_shows_my_duties() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 2).await;
+    let result = plan(&app, &c, 1).await;
+    let mine =
+        result["duties"].as_array().unwrap().iter().find(|d| d["user_id"] == c.members[0].id.as_str()).unwrap().clone();
+    let home: Value = app.get_as("/api/v1/me/sessions?limit=1", &c.members[0].access_token).await.json().await.unwrap();
+    let duties = home["items"][0]["my_duties"].as_array().unwrap();
+    assert_eq!(duties.len(), 1);
+    assert_eq!(duties[0]["assignment_id"], mine["id"]);
+    assert_eq!(duties[0]["role"], mine["role"]);
+    assert_eq!(duties[0]["confirmed"], false);
+}
