@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod experiments;
 pub mod health;
 pub mod http;
 pub mod invitations;

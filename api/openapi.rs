@@ -34,6 +34,7 @@ use crate::error::{FieldError, Problem};
         (name = "charter", description = "The living charter: versions, adoption, acceptance, review"),
         (name = "sessions", description = "Series, sessions, agenda, RSVP, attendance, notes"),
         (name = "rota", description = "Duty roles, absences, the rota, swaps and cover, fairness, coaching pairs"),
+        (name = "experiments", description = "Experiments between sessions: check-ins, outcomes, peers"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -25,10 +25,10 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::fallback::{self, KnownRoutes};
 use crate::http::json::BodyLimit;
-use crate::http::request_id;
+use crate::http::{idempotency, request_id};
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, charter, cohorts, health, invitations, openapi, rota, sessions, tokens};
+use crate::{accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, tokens};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -46,7 +46,9 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(sessions::series_routes::routes)
             .configure(sessions::routes::routes)
             .configure(rota::routes::routes)
-            .configure(rota::swaps::routes),
+            .configure(rota::swaps::routes)
+            .configure(experiments::routes::routes)
+            .configure(experiments::peers::routes),
     );
 }
 
@@ -90,6 +92,7 @@ impl Application {
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
+                .wrap(from_fn(idempotency::middleware))
                 .wrap(from_fn(request_id::middleware))
                 .app_data(app_state.clone())
                 .app_data(known.clone())
@@ -162,6 +165,9 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
             state.mailer.wake();
             state.throttle.forget_idle();
             let now = state.now();
+            if let Err(err) = state.db.write(move |conn| idempotency::forget_old(conn, now)).await {
+                tracing::error!(error = %err, "forgetting old idempotency keys");
+            }
             if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
                 tracing::error!(error = %err, "recording due charter reviews");
             }

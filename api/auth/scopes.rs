@@ -23,10 +23,14 @@ pub enum Scope {
     RotaRead,
     #[serde(rename = "rota:write")]
     RotaWrite,
+    #[serde(rename = "experiments:read")]
+    ExperimentsRead,
+    #[serde(rename = "experiments:write")]
+    ExperimentsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Scope::CohortsRead,
         Scope::CohortsWrite,
         Scope::CharterRead,
@@ -35,6 +39,8 @@ impl Scope {
         Scope::SessionsWrite,
         Scope::RotaRead,
         Scope::RotaWrite,
+        Scope::ExperimentsRead,
+        Scope::ExperimentsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +53,8 @@ impl Scope {
             Self::SessionsWrite => "sessions:write",
             Self::RotaRead => "rota:read",
             Self::RotaWrite => "rota:write",
+            Self::ExperimentsRead => "experiments:read",
+            Self::ExperimentsWrite => "experiments:write",
         }
     }
 

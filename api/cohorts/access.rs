@@ -50,6 +50,12 @@ pub enum Action {
     RunRota,
     /// Add, rename and retire duty roles.
     ManageRoles,
+    /// Read the experiments visible to the caller.
+    ReadExperiments,
+    /// Run one's own experiments; comment, offer help and celebrate on others' (visibility applies).
+    WorkOnExperiments,
+    /// See which experiments are overdue or stuck.
+    ReviewExperiments,
 }
 
 /// What an action needs.
@@ -61,7 +67,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 25] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -84,6 +90,9 @@ impl Action {
         Action::ActOnDuty,
         Action::RunRota,
         Action::ManageRoles,
+        Action::ReadExperiments,
+        Action::WorkOnExperiments,
+        Action::ReviewExperiments,
     ];
 
     /// The policy, in one table.
@@ -108,6 +117,9 @@ impl Action {
             ActOnDuty => (Member, true, RotaWrite),
             RunRota => (Facilitator, true, RotaWrite),
             ManageRoles => (Organizer, true, RotaWrite),
+            ReadExperiments => (Member, false, ExperimentsRead),
+            WorkOnExperiments => (Member, true, ExperimentsWrite),
+            ReviewExperiments => (Facilitator, false, ExperimentsRead),
         };
         Rule { min_role, writes, scope }
     }
@@ -134,12 +146,14 @@ pub enum OwnAction {
     ListMyCohorts,
     JoinCohort,
     ListMySessions,
+    ListMyExperiments,
 }
 
 pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
     caller.require_scope(match action {
         OwnAction::ListMyCohorts => Scope::CohortsRead,
         OwnAction::ListMySessions => Scope::SessionsRead,
+        OwnAction::ListMyExperiments => Scope::ExperimentsRead,
         OwnAction::CreateCohort | OwnAction::JoinCohort => Scope::CohortsWrite,
     })
 }
@@ -195,7 +209,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 22] = Action::ALL;
+    const ACTIONS: [Action; 25] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -372,7 +372,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    experiments (id) {
+        id -> Text,
+        cohort_id -> Text,
+        owner_id -> Text,
+        title -> Text,
+        success_signal -> Text,
+        due_session_id -> Nullable<Text>,
+        due_on -> Nullable<Text>,
+        metric_name -> Nullable<Text>,
+        metric_unit -> Nullable<Text>,
+        metric_target -> Nullable<Double>,
+        visibility -> Text,
+        buddy_id -> Nullable<Text>,
+        state -> Text,
+        drop_reason -> Nullable<Text>,
+        outcome_result -> Nullable<Text>,
+        outcome_learned -> Nullable<Text>,
+        outcome_next_step -> Nullable<Text>,
+        seeded_from_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    experiment_check_ins (id) {
+        id -> Text,
+        experiment_id -> Text,
+        done -> Text,
+        next -> Text,
+        blockers -> Text,
+        value -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    experiment_comments (id) {
+        id -> Text,
+        experiment_id -> Text,
+        author_id -> Nullable<Text>,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    experiment_help_offers (id) {
+        id -> Text,
+        experiment_id -> Text,
+        helper_id -> Text,
+        message -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    experiment_celebrations (experiment_id, user_id) {
+        experiment_id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_records (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
 diesel::joinable!(duty_roles -> cohorts (cohort_id));
 diesel::joinable!(assignments -> sessions (session_id));
 diesel::joinable!(assignments -> duty_roles (role_id));
@@ -423,4 +502,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     swap_requests,
     coaching_pairs,
+    experiments,
+    experiment_check_ins,
+    experiment_comments,
+    experiment_help_offers,
+    experiment_celebrations,
+    idempotency_records,
 );

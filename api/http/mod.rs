@@ -2,6 +2,7 @@
 //! that answers unknown routes (404) and wrong methods (405) as problem+json.
 
 pub mod fallback;
+pub mod idempotency;
 pub mod json;
 pub mod request_id;
 

@@ -1,0 +1,293 @@
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+use super::lifecycle::Visibility;
+use super::model::{ExperimentFilter, ExperimentRow};
+use crate::db::schema::{
+    coaching_pairs as pairs, experiment_celebrations as celebrations, experiment_check_ins as check_ins,
+    experiment_comments as comments, experiment_help_offers as offers, experiments as exp,
+};
+use crate::db::{AnyConnection, new_id};
+use crate::error::ApiResult;
+use crate::pagination::{PageRequest, after_cursor};
+
+pub fn insert(conn: &mut AnyConnection, row: &ExperimentRow) -> ApiResult<()> {
+    diesel::insert_into(exp::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<ExperimentRow>> {
+    Ok(exp::table.find(id).select(ExperimentRow::as_select()).first(conn).optional()?)
+}
+
+pub fn save(conn: &mut AnyConnection, row: &ExperimentRow) -> ApiResult<()> {
+    diesel::update(exp::table.find(&row.id))
+        .set((
+            exp::title.eq(&row.title),
+            exp::success_signal.eq(&row.success_signal),
+            exp::due_session_id.eq(&row.due_session_id),
+            exp::due_on.eq(&row.due_on),
+            exp::visibility.eq(&row.visibility),
+            exp::buddy_id.eq(&row.buddy_id),
+            exp::state.eq(&row.state),
+            exp::drop_reason.eq(&row.drop_reason),
+            exp::outcome_result.eq(&row.outcome_result),
+            exp::outcome_learned.eq(&row.outcome_learned),
+            exp::outcome_next_step.eq(&row.outcome_next_step),
+            exp::updated_at.eq(row.updated_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The members the user is paired with in the cohort's latest coaching cycle.
+pub fn coaching_partners(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<Vec<String>> {
+    let latest: Option<i32> =
+        pairs::table.filter(pairs::cohort_id.eq(cohort_id)).select(diesel::dsl::max(pairs::cycle)).first(conn)?;
+    let Some(cycle) = latest else { return Ok(Vec::new()) };
+    let groups: Vec<(String, String, Option<String>)> = pairs::table
+        .filter(pairs::cohort_id.eq(cohort_id))
+        .filter(pairs::cycle.eq(cycle))
+        .select((pairs::coach_id, pairs::coachee_id, pairs::third_id))
+        .load(conn)?;
+    let mut partners = Vec::new();
+    for (coach, coachee, third) in groups {
+        let group: Vec<String> = [Some(coach), Some(coachee), third].into_iter().flatten().collect();
+        if group.iter().any(|m| m == user_id) {
+            partners.extend(group.into_iter().filter(|m| m != user_id));
+        }
+    }
+    Ok(partners)
+}
+
+/// One page of a cohort's experiments that `viewer` may see, newest last; visibility is part of
+/// the query, so nothing hidden ever leaves the database.
+pub fn list(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    viewer: &str,
+    partners: &[String],
+    filter: &ExperimentFilter,
+    page: &PageRequest,
+) -> ApiResult<Vec<ExperimentRow>> {
+    let mut query =
+        exp::table
+            .filter(exp::cohort_id.eq(cohort_id))
+            .filter(exp::owner_id.eq(viewer).or(exp::visibility.eq(Visibility::Cohort.as_str())).or(
+                exp::visibility.eq(Visibility::Buddy.as_str()).and(
+                    exp::buddy_id.eq(viewer).or(exp::buddy_id.is_null().and(exp::owner_id.eq_any(partners.to_vec()))),
+                ),
+            ))
+            .order((exp::created_at.asc(), exp::id.asc()))
+            .limit(page.fetch_limit())
+            .select(ExperimentRow::as_select())
+            .into_boxed();
+    if let Some(state) = filter.state {
+        query = query.filter(exp::state.eq(state.as_str()));
+    }
+    if let Some(owner) = &filter.owner_id {
+        query = query.filter(exp::owner_id.eq(owner.clone()));
+    }
+    if let Some(session) = &filter.due_session_id {
+        query = query.filter(exp::due_session_id.eq(session.clone()));
+    }
+    query = after_cursor!(query, page, exp::created_at, exp::id);
+    Ok(query.load(conn)?)
+}
+
+/// The user's own experiments across cohorts.
+pub fn mine(conn: &mut AnyConnection, owner: &str, page: &PageRequest) -> ApiResult<Vec<ExperimentRow>> {
+    let mut query = exp::table
+        .filter(exp::owner_id.eq(owner))
+        .order((exp::created_at.asc(), exp::id.asc()))
+        .limit(page.fetch_limit())
+        .select(ExperimentRow::as_select())
+        .into_boxed();
+    query = after_cursor!(query, page, exp::created_at, exp::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn add_check_in(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    fields: (&str, &str, &str, Option<f64>),
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let id = new_id();
+    let (done, next, blockers, value) = fields;
+    diesel::insert_into(check_ins::table)
+        .values((
+            check_ins::id.eq(&id),
+            check_ins::experiment_id.eq(experiment_id),
+            check_ins::done.eq(done),
+            check_ins::next.eq(next),
+            check_ins::blockers.eq(blockers),
+            check_ins::value.eq(value),
+            check_ins::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub type CheckInRow = (String, String, String, String, Option<f64>, NaiveDateTime);
+
+pub fn check_ins(conn: &mut AnyConnection, experiment_id: &str, page: &PageRequest) -> ApiResult<Vec<CheckInRow>> {
+    let mut query = check_ins::table
+        .filter(check_ins::experiment_id.eq(experiment_id))
+        .order((check_ins::created_at.asc(), check_ins::id.asc()))
+        .limit(page.fetch_limit())
+        .select((
+            check_ins::id,
+            check_ins::done,
+            check_ins::next,
+            check_ins::blockers,
+            check_ins::value,
+            check_ins::created_at,
+        ))
+        .into_boxed();
+    query = after_cursor!(query, page, check_ins::created_at, check_ins::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn find_check_in(conn: &mut AnyConnection, id: &str) -> ApiResult<CheckInRow> {
+    Ok(check_ins::table
+        .find(id)
+        .select((
+            check_ins::id,
+            check_ins::done,
+            check_ins::next,
+            check_ins::blockers,
+            check_ins::value,
+            check_ins::created_at,
+        ))
+        .first(conn)?)
+}
+
+/// Every check-in of these experiments (when, blockers), for the stuck rule: one query.
+pub fn check_in_times(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> ApiResult<HashMap<String, Vec<(DateTime<Utc>, String)>>> {
+    let rows: Vec<(String, NaiveDateTime, String)> = check_ins::table
+        .filter(check_ins::experiment_id.eq_any(ids))
+        .select((check_ins::experiment_id, check_ins::created_at, check_ins::blockers))
+        .load(conn)?;
+    let mut by_experiment: HashMap<String, Vec<(DateTime<Utc>, String)>> = HashMap::new();
+    for (id, at, blockers) in rows {
+        by_experiment.entry(id).or_default().push((at.and_utc(), blockers));
+    }
+    Ok(by_experiment)
+}
+
+pub fn celebration_counts(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = celebrations::table
+        .filter(celebrations::experiment_id.eq_any(ids))
+        .group_by(celebrations::experiment_id)
+        .select((celebrations::experiment_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Records a celebration; false when this peer had celebrated already.
+pub fn celebrate(conn: &mut AnyConnection, experiment_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let known: i64 = celebrations::table.find((experiment_id, user_id)).count().get_result(conn)?;
+    if known > 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(celebrations::table)
+        .values((
+            celebrations::experiment_id.eq(experiment_id),
+            celebrations::user_id.eq(user_id),
+            celebrations::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(true)
+}
+
+pub fn add_comment(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    author: &str,
+    body: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let id = new_id();
+    diesel::insert_into(comments::table)
+        .values((
+            comments::id.eq(&id),
+            comments::experiment_id.eq(experiment_id),
+            comments::author_id.eq(author),
+            comments::body.eq(body),
+            comments::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub type CommentRow = (String, Option<String>, String, NaiveDateTime);
+
+pub fn comments(conn: &mut AnyConnection, experiment_id: &str, page: &PageRequest) -> ApiResult<Vec<CommentRow>> {
+    let mut query = comments::table
+        .filter(comments::experiment_id.eq(experiment_id))
+        .order((comments::created_at.asc(), comments::id.asc()))
+        .limit(page.fetch_limit())
+        .select((comments::id, comments::author_id, comments::body, comments::created_at))
+        .into_boxed();
+    query = after_cursor!(query, page, comments::created_at, comments::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn find_comment(conn: &mut AnyConnection, id: &str) -> ApiResult<CommentRow> {
+    Ok(comments::table
+        .find(id)
+        .select((comments::id, comments::author_id, comments::body, comments::created_at))
+        .first(conn)?)
+}
+
+pub type OfferRow = (String, String, String, String, String, NaiveDateTime);
+
+pub fn add_offer(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    helper: &str,
+    message: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let id = new_id();
+    diesel::insert_into(offers::table)
+        .values((
+            offers::id.eq(&id),
+            offers::experiment_id.eq(experiment_id),
+            offers::helper_id.eq(helper),
+            offers::message.eq(message),
+            offers::state.eq("offered"),
+            offers::created_at.eq(now.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn find_offer(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OfferRow>> {
+    Ok(offers::table
+        .find(id)
+        .select((
+            offers::id,
+            offers::experiment_id,
+            offers::helper_id,
+            offers::message,
+            offers::state,
+            offers::created_at,
+        ))
+        .first(conn)
+        .optional()?)
+}
+
+/// Answers an offer still open; false when it was answered already.
+pub fn answer_offer(conn: &mut AnyConnection, id: &str, state: &str) -> ApiResult<bool> {
+    Ok(diesel::update(offers::table.find(id).filter(offers::state.eq("offered")))
+        .set(offers::state.eq(state))
+        .execute(conn)?
+        == 1)
+}

@@ -1,0 +1,115 @@
+//! Turning experiment rows into what callers see, and finding one the caller may see.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+
+use super::lifecycle::{OutcomeResult, can_see, is_overdue};
+use super::model::{Experiment, ExperimentRow, Metric, Outcome};
+use super::store;
+use crate::auth::Caller;
+use crate::cohorts::access::{self, Access, Action};
+use crate::db::AnyConnection;
+use crate::db::schema::{cohorts, sessions};
+use crate::error::{ApiError, ApiResult};
+use crate::sessions::recurrence::instant;
+
+/// An experiment reached by its id: 404 unless the caller is a member who may see it.
+pub fn find_visible(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+    action: Action,
+) -> ApiResult<(Access, ExperimentRow)> {
+    let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    let access = access::authorize(conn, caller, &row.cohort_id, action)?;
+    let partners = store::coaching_partners(conn, &row.cohort_id, caller.user_id())?;
+    if !can_see(&row.owner_id, row.visibility(), row.buddy_id.as_deref(), caller.user_id(), &partners) {
+        return Err(ApiError::NotFound);
+    }
+    Ok((access, row))
+}
+
+/// Only the owner changes an experiment and checks in.
+pub fn owner_only(row: &ExperimentRow, caller: &Caller) -> ApiResult<()> {
+    if row.owner_id == caller.user_id() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden { code: "not_owner", detail: "Only the experiment's owner does this.".to_string() })
+    }
+}
+
+/// The end of a cohort-local day, as an instant.
+fn end_of(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
+    day.checked_add_days(Days::new(1)).and_then(|next| next.and_hms_opt(0, 0, 0)).map(|midnight| instant(midnight, tz))
+}
+
+/// Views of experiment rows, with due moments, counts and flags: four queries, whatever the count.
+pub fn views(conn: &mut AnyConnection, rows: Vec<ExperimentRow>, now: DateTime<Utc>) -> ApiResult<Vec<Experiment>> {
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let session_ids: Vec<String> = rows.iter().filter_map(|r| r.due_session_id.clone()).collect();
+    let cohort_ids: Vec<String> = rows.iter().map(|r| r.cohort_id.clone()).collect();
+    let starts: HashMap<String, chrono::NaiveDateTime> = sessions::table
+        .filter(sessions::id.eq_any(&session_ids))
+        .select((sessions::id, sessions::starts_at))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let zones: HashMap<String, String> = cohorts::table
+        .filter(cohorts::id.eq_any(&cohort_ids))
+        .select((cohorts::id, cohorts::time_zone))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut check_ins = store::check_in_times(conn, &ids)?;
+    let celebrations = store::celebration_counts(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let tz: Tz = zones.get(&row.cohort_id).and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
+            let due_on: Option<NaiveDate> = row.due_on.as_deref().and_then(|d| d.parse().ok());
+            let due_at = match &row.due_session_id {
+                Some(session) => starts.get(session).map(|t| t.and_utc()),
+                None => due_on.and_then(|d| end_of(d, tz)),
+            };
+            let times = check_ins.remove(&row.id).unwrap_or_default();
+            let state = row.state();
+            Experiment {
+                overdue: is_overdue(state, due_at, now),
+                check_in_count: times.len() as i64,
+                last_check_in_at: times.iter().map(|(at, _)| *at).max(),
+                celebrations: celebrations.get(&row.id).copied().unwrap_or(0),
+                metric: row.metric_name.clone().map(|name| Metric {
+                    name,
+                    unit: row.metric_unit.clone(),
+                    target: row.metric_target,
+                }),
+                outcome: row.outcome_result.as_deref().map(|r| Outcome {
+                    result: OutcomeResult::from_stored(r),
+                    learned: row.outcome_learned.clone(),
+                    next_step: row.outcome_next_step.clone(),
+                }),
+                visibility: row.visibility(),
+                state,
+                due_on,
+                due_at,
+                id: row.id,
+                cohort_id: row.cohort_id,
+                owner_id: row.owner_id,
+                title: row.title,
+                success_signal: row.success_signal,
+                due_session_id: row.due_session_id,
+                buddy_id: row.buddy_id,
+                drop_reason: row.drop_reason,
+                seeded_from_id: row.seeded_from_id,
+                created_at: row.created_at.and_utc(),
+            }
+        })
+        .collect())
+}
+
+pub fn view(conn: &mut AnyConnection, row: ExperimentRow, now: DateTime<Utc>) -> ApiResult<Experiment> {
+    Ok(views(conn, vec![row], now)?.remove(0))
+}
