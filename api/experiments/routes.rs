@@ -59,12 +59,12 @@ fn check_links(
 ) -> ApiResult<()> {
     let mut checks = Checks::new();
     if let Some(session) = due_session
-        && !crate::sessions::store::find_session(conn, session)?.is_some_and(|s| s.cohort_id == cohort_id)
+        && crate::sessions::store::find_session(conn, session)?.is_none_or(|s| s.cohort_id != cohort_id)
     {
         checks.fail("due_session_id", Invalid::new("not_found", "is not a session of this cohort"));
     }
     if let Some(buddy) = buddy
-        && !cohorts::membership(conn, cohort_id, buddy)?.is_some_and(|m| m.state() == MemberState::Active)
+        && cohorts::membership(conn, cohort_id, buddy)?.is_none_or(|m| m.state() != MemberState::Active)
     {
         checks.fail("buddy_id", Invalid::new("not_a_member", "is not an active member of this cohort"));
     }

@@ -165,11 +165,11 @@ pub fn find_check_in(conn: &mut AnyConnection, id: &str) -> ApiResult<CheckInRow
         .first(conn)?)
 }
 
+/// When each check-in was made, with its blockers.
+pub type CheckInTimes = HashMap<String, Vec<(DateTime<Utc>, String)>>;
+
 /// Every check-in of these experiments (when, blockers), for the stuck rule: one query.
-pub fn check_in_times(
-    conn: &mut AnyConnection,
-    ids: &[String],
-) -> ApiResult<HashMap<String, Vec<(DateTime<Utc>, String)>>> {
+pub fn check_in_times(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<CheckInTimes> {
     let rows: Vec<(String, NaiveDateTime, String)> = check_ins::table
         .filter(check_ins::experiment_id.eq_any(ids))
         .select((check_ins::experiment_id, check_ins::created_at, check_ins::blockers))

@@ -23,6 +23,9 @@ enum Guard {
     Scoped { scope: &'static str },
     /// Inside cohort A: members only (404 to others), at least `min_role`, tokens need `scope`.
     Cohort { min_role: &'static str, scope: &'static str },
+    /// An object in cohort A that only its owner (the organizer) may change: other members get
+    /// 403 `not_owner`.
+    Owned { scope: &'static str },
 }
 use Guard::*;
 
@@ -34,8 +37,20 @@ const SESSIONS_READ: &str = "sessions:read";
 const SESSIONS_WRITE: &str = "sessions:write";
 const ROTA_READ: &str = "rota:read";
 const ROTA_WRITE: &str = "rota:write";
-const EVERY_SCOPE: [&str; 8] =
-    [READ, WRITE, CHARTER_READ, CHARTER_WRITE, SESSIONS_READ, SESSIONS_WRITE, ROTA_READ, ROTA_WRITE];
+const EXP_READ: &str = "experiments:read";
+const EXP_WRITE: &str = "experiments:write";
+const EVERY_SCOPE: [&str; 10] = [
+    READ,
+    WRITE,
+    CHARTER_READ,
+    CHARTER_WRITE,
+    SESSIONS_READ,
+    SESSIONS_WRITE,
+    ROTA_READ,
+    ROTA_WRITE,
+    EXP_READ,
+    EXP_WRITE,
+];
 
 /// Every route: method, path, guard, a valid body.
 fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
@@ -342,6 +357,56 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ),
         ("get", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "member", scope: ROTA_READ }, None),
         ("post", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "facilitator", scope: ROTA_WRITE }, None),
+        ("get", "/api/v1/me/experiments", Scoped { scope: EXP_READ }, None),
+        ("get", "/api/v1/cohorts/{cohort_id}/experiments", Cohort { min_role: "member", scope: EXP_READ }, None),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/experiments",
+            Cohort { min_role: "member", scope: EXP_WRITE },
+            Some(json!({"title": "t", "success_signal": "s"})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/experiments/attention",
+            Cohort { min_role: "facilitator", scope: EXP_READ },
+            None,
+        ),
+        ("get", "/api/v1/experiments/{experiment_id}", Cohort { min_role: "member", scope: EXP_READ }, None),
+        ("patch", "/api/v1/experiments/{experiment_id}", Owned { scope: EXP_WRITE }, Some(json!({"title": "Taken"}))),
+        ("post", "/api/v1/experiments/{experiment_id}/seed-next", Owned { scope: EXP_WRITE }, None),
+        ("get", "/api/v1/experiments/{experiment_id}/check-ins", Cohort { min_role: "member", scope: EXP_READ }, None),
+        (
+            "post",
+            "/api/v1/experiments/{experiment_id}/check-ins",
+            Owned { scope: EXP_WRITE },
+            Some(json!({"done": "x"})),
+        ),
+        ("get", "/api/v1/experiments/{experiment_id}/metric", Cohort { min_role: "member", scope: EXP_READ }, None),
+        ("get", "/api/v1/experiments/{experiment_id}/comments", Cohort { min_role: "member", scope: EXP_READ }, None),
+        (
+            "post",
+            "/api/v1/experiments/{experiment_id}/comments",
+            Cohort { min_role: "member", scope: EXP_WRITE },
+            Some(json!({"body": "b"})),
+        ),
+        (
+            "post",
+            "/api/v1/experiments/{experiment_id}/help-offers",
+            Cohort { min_role: "member", scope: EXP_WRITE },
+            Some(json!({"message": "m"})),
+        ),
+        (
+            "put",
+            "/api/v1/experiments/{experiment_id}/help-offers/{offer_id}",
+            Owned { scope: EXP_WRITE },
+            Some(json!({"state": "accepted"})),
+        ),
+        (
+            "post",
+            "/api/v1/experiments/{experiment_id}/celebrations",
+            Cohort { min_role: "member", scope: EXP_WRITE },
+            None,
+        ),
     ]
 }
 
@@ -432,6 +497,27 @@ async fn world() -> World {
     let ask = json!({"kind": "cover", "peer_id": organizer.id});
     let asks = format!("/api/v1/assignments/{}/swap-requests", members_duty["id"].as_str().unwrap());
     let swap: Value = app.post_json_as(&asks, &member.access_token, &ask).await.json().await.unwrap();
+    let experiment: Value = app
+        .post_json_as(
+            &format!("/api/v1/cohorts/{cohort}/experiments"),
+            &organizer.access_token,
+            &json!({"title": "T", "success_signal": "S"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let experiment_id = experiment["id"].as_str().unwrap().to_string();
+    let offer: Value = app
+        .post_json_as(
+            &format!("/api/v1/experiments/{experiment_id}/help-offers"),
+            &member.access_token,
+            &json!({"message": "m"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let params = vec![
         ("cohort_id", cohort),
         ("user_id", organizer.id.clone()),
@@ -448,6 +534,8 @@ async fn world() -> World {
         ("absence_id", absence["id"].as_str().unwrap().to_string()),
         ("assignment_id", members_duty["id"].as_str().unwrap().to_string()),
         ("swap_request_id", swap["id"].as_str().unwrap().to_string()),
+        ("experiment_id", experiment_id),
+        ("offer_id", offer["id"].as_str().unwrap().to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }
@@ -484,7 +572,21 @@ impl World {
             duty_roles::table.count().get_result(conn).unwrap(),
             absences::table.count().get_result(conn).unwrap(),
             coaching_pairs::table.count().get_result(conn).unwrap(),
+            experiments::table.count().get_result(conn).unwrap(),
+            experiment_check_ins::table.count().get_result(conn).unwrap(),
+            experiment_comments::table.count().get_result(conn).unwrap(),
+            experiment_help_offers::table
+                .filter(experiment_help_offers::state.eq("offered"))
+                .count()
+                .get_result(conn)
+                .unwrap(),
+            experiment_celebrations::table.count().get_result(conn).unwrap(),
         ];
+        let experiment_rows: Vec<(String, String, String)> = experiments::table
+            .select((experiments::id, experiments::title, experiments::state))
+            .order(experiments::id)
+            .load(conn)
+            .unwrap();
         let duties: Vec<(String, Option<String>, bool, Option<chrono::NaiveDateTime>)> = assignments::table
             .select((assignments::id, assignments::user_id, assignments::locked, assignments::confirmed_at))
             .order(assignments::id)
@@ -553,7 +655,7 @@ impl World {
             .load(conn)
             .unwrap();
         format!(
-            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}"
+            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}{experiment_rows:?}"
         )
     }
 
@@ -629,6 +731,13 @@ async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
                 w.denied(&call, "nobody", None, 401, "missing_token").await;
                 w.denied(&call, "a token without the scope", Some(&lacking(scope)), 403, "insufficient_scope").await;
                 checks += 1;
+            }
+            Owned { scope } => {
+                w.denied(&call, "nobody", None, 401, "missing_token").await;
+                w.denied(&call, "another cohort's member", Some(&w.outsider.access_token), 404, "not_found").await;
+                w.denied(&call, "a token without the scope", Some(&lacking(scope)), 403, "insufficient_scope").await;
+                w.denied(&call, "a member who is not the owner", Some(&w.member.access_token), 403, "not_owner").await;
+                checks += 3;
             }
             Cohort { min_role, scope } => {
                 w.denied(&call, "nobody", None, 401, "missing_token").await;

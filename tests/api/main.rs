@@ -8,6 +8,7 @@ mod binary;
 mod charter;
 mod cohorts;
 mod errors;
+mod experiments;
 mod health;
 mod invitations;
 mod invite_links;
