@@ -154,8 +154,8 @@ impl Application {
 }
 
 /// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due, lets the
-/// throttles forget idle clients and records charter reviews that fell due; and a job that keeps
-/// sessions stored 26 weeks ahead.
+/// throttles forget idle clients, records charter reviews that fell due and forms coaching cycles
+/// that are due; and a job that keeps sessions stored 26 weeks ahead.
 async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let sweep_state = state.clone();
@@ -170,6 +170,9 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
             }
             if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
                 tracing::error!(error = %err, "recording due charter reviews");
+            }
+            if let Err(err) = state.db.write(move |conn| rota::cycles::form_due(conn, now)).await {
+                tracing::error!(error = %err, "forming coaching cycles");
             }
         })
     })

@@ -101,6 +101,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         agenda_template -> Nullable<Text>,
+        pair_every_sessions -> Nullable<Integer>,
     }
 }
 

@@ -10,7 +10,7 @@ use super::model::{
     Absence, AbsenceRow, AssignmentRow, Duty, DutyOverride, DutyRole, Fairness, FairnessParams, MemberLoad, NewAbsence,
     PairCycle, PlanRequest, PlanResult, RoleFields, RoleRow, RoleTurns, RotaSession,
 };
-use super::{pairs, store};
+use super::{cycles, store};
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::{MemberFilter, MemberState};
@@ -38,7 +38,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(confirm_duty)
         .service(fairness)
         .service(list_pairs)
-        .service(next_pairs);
+        .service(next_pairs)
+        .service(pair_settings)
+        .service(set_pair_settings);
 }
 
 fn zone(access: &Access) -> Tz {
@@ -652,26 +654,75 @@ pub async fn next_pairs(
         .write(move |conn| {
             cohorts::lock_cohort(conn, &cohort_id)?;
             access::authorize(conn, &caller, &cohort_id, Action::RunRota)?;
-            let history = store::pair_history(conn, &cohort_id)?;
-            let filter = MemberFilter { role: None, state: Some(MemberState::Active) };
-            let everyone = PageRequest { limit: 10_000, after: None };
-            let members: Vec<String> = cohorts::members(conn, &cohort_id, &filter, &everyone)?
-                .into_iter()
-                .map(|(m, _, _)| m.user_id)
-                .collect();
-            if members.len() < 2 {
-                return Err(ApiError::conflict("too_few_members", "Pairs need at least two active members."));
-            }
-            let cycle = history.iter().map(|p| p.cycle + 1).max().unwrap_or(1);
-            let pairs = pairs::pair(&members, &history);
-            store::insert_pairs(conn, &cohort_id, cycle, &pairs, now)?;
-            NewEvent::new("pairs.formed", "cohort", &cohort_id)
-                .by(caller.user_id())
-                .in_cohort(&cohort_id)
-                .with(json!({ "cycle": cycle }))
-                .record(conn, now)?;
-            Ok(PairCycle { cycle, pairs })
+            cycles::form_next(conn, &cohort_id, Some(caller.user_id()), now)
         })
         .await?;
     Ok(HttpResponse::Created().json(cycle))
+}
+
+/// How coaching cycles start: `every_sessions` N makes a new cycle after every N sessions (null:
+/// a facilitator starts each one).
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct PairSettings {
+    /// 1 to 52, or null.
+    pub every_sessions: Option<i32>,
+}
+
+/// How this cohort's coaching cycles start.
+#[utoipa::path(
+    tag = "rota",
+    security(("bearer" = []), ("personal_token" = ["rota:read"])),
+    params(("cohort_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = PairSettings), (status = 404, response = NotFound))
+)]
+#[get("/cohorts/{cohort_id}/pairs/settings")]
+pub async fn pair_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<PairSettings>> {
+    let cohort_id = path.into_inner();
+    let every = state
+        .db
+        .read(move |conn| {
+            access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
+            cycles::every_sessions(conn, &cohort_id)
+        })
+        .await?;
+    Ok(web::Json(PairSettings { every_sessions: every }))
+}
+
+/// Make coaching cycles start by themselves every N sessions, or (null) only when a facilitator
+/// starts one (facilitators and organizers). The first cycle forms at the next sweep.
+#[utoipa::path(
+    tag = "rota",
+    security(("bearer" = []), ("personal_token" = ["rota:write"])),
+    params(("cohort_id" = String, Path, format = Uuid)),
+    request_body = PairSettings,
+    responses((status = 200, body = PairSettings), (status = 404, response = NotFound), (status = 409, response = Conflict))
+)]
+#[put("/cohorts/{cohort_id}/pairs/settings")]
+pub async fn set_pair_settings(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<PairSettings>,
+) -> ApiResult<web::Json<PairSettings>> {
+    let every = body.0.every_sessions;
+    if every.is_some_and(|n| !(1..=52).contains(&n)) {
+        return Err(ApiError::invalid("every_sessions", "out_of_range", "must be between 1 and 52, or null"));
+    }
+    let (cohort_id, now) = (path.into_inner(), state.now());
+    state
+        .db
+        .write(move |conn| {
+            access::authorize(conn, &caller, &cohort_id, Action::RunRota)?;
+            cycles::set_every_sessions(conn, &cohort_id, every)?;
+            NewEvent::new("pairs.settings_changed", "cohort", &cohort_id)
+                .by(caller.user_id())
+                .in_cohort(&cohort_id)
+                .record(conn, now)
+        })
+        .await?;
+    Ok(web::Json(PairSettings { every_sessions: every }))
 }

@@ -407,6 +407,13 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "member", scope: EXP_WRITE },
             None,
         ),
+        ("get", "/api/v1/cohorts/{cohort_id}/pairs/settings", Cohort { min_role: "member", scope: ROTA_READ }, None),
+        (
+            "put",
+            "/api/v1/cohorts/{cohort_id}/pairs/settings",
+            Cohort { min_role: "facilitator", scope: ROTA_WRITE },
+            Some(json!({"every_sessions": 3})),
+        ),
     ]
 }
 
@@ -629,8 +636,8 @@ impl World {
             .order(users::id)
             .load(conn)
             .unwrap();
-        let cohorts: Vec<(String, String, Option<chrono::NaiveDateTime>)> = cohorts::table
-            .select((cohorts::id, cohorts::name, cohorts::archived_at))
+        let cohorts: Vec<(String, String, Option<chrono::NaiveDateTime>, Option<i32>)> = cohorts::table
+            .select((cohorts::id, cohorts::name, cohorts::archived_at, cohorts::pair_every_sessions))
             .order(cohorts::id)
             .load(conn)
             .unwrap();

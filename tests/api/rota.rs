@@ -435,3 +435,38 @@ async fn the_home_screen_shows_my_duties() {
     assert_eq!(duties[0]["role"], mine["role"]);
     assert_eq!(duties[0]["confirmed"], false);
 }
+
+#[tokio::test]
+async fn coaching_cycles_can_start_by_themselves_every_n_sessions() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 3).await;
+    let settings = c.path("/pairs/settings");
+    let by_member = app
+        .send(reqwest::Method::PUT, &settings, Some(&c.members[0].access_token), Some(&json!({"every_sessions": 2})))
+        .await;
+    assert_problem(by_member, 403, "forbidden").await;
+    let zero = app
+        .send(reqwest::Method::PUT, &settings, Some(&c.organizer.access_token), Some(&json!({"every_sessions": 0})))
+        .await;
+    assert_problem(zero, 422, "validation_failed").await;
+    let set = app
+        .send(reqwest::Method::PUT, &settings, Some(&c.organizer.access_token), Some(&json!({"every_sessions": 2})))
+        .await;
+    assert_eq!(set.status(), 200);
+    let read: Value = app.get_as(&settings, &c.members[0].access_token).await.json().await.unwrap();
+    assert_eq!(read["every_sessions"], 2);
+
+    let sweep = |app: &TestApp| {
+        let (db, now) = (app.state.db.clone(), app.clock_now());
+        async move { db.write(move |conn| roundtable::rota::cycles::form_due(conn, now)).await.unwrap() }
+    };
+    assert_eq!(sweep(&app).await, 1, "the first cycle starts at once");
+    assert_eq!(sweep(&app).await, 0);
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(sweep(&app).await, 0, "one session held since");
+    app.clock.advance(chrono::Duration::days(7));
+    assert_eq!(sweep(&app).await, 1, "two sessions held since");
+    let token = app.sign_in("m0@example.com").await;
+    let cycles: Value = app.get_as(&c.path("/pairs"), &token).await.json().await.unwrap();
+    assert_eq!(cycles.as_array().unwrap().len(), 2);
+}
