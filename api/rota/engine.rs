@@ -100,12 +100,15 @@ pub fn replan(
         .iter()
         .map(|r| Role { id: r.id.clone(), min_attended: r.min_attended.max(0) as u32, facilitation: r.facilitation })
         .collect();
+    let earlier: Vec<Served> =
+        future.iter().filter(|(row, _)| !row.locked && row.confirmed_at.is_none()).map(served).collect();
     let input = Input {
         members: &plan_members,
         roles: &plan_roles,
         history: &history,
         sessions: &plan_sessions,
         fixed: &fixed,
+        planned: &earlier,
     };
     let planned = plan::plan(&input);
 

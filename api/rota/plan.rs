@@ -11,7 +11,8 @@
 //!
 //! When a duty cannot be filled under all of them, the lowest rules are relaxed one by one
 //! (6, then 5, then 4, then 1) and the plan says which and why. Each session is filled as one
-//! optimal assignment (Hungarian method) of members to roles, so that every role rotates.
+//! optimal assignment (Hungarian method) of members to roles, so that every role rotates; a duty
+//! planned earlier stays with its holder where the rules allow, so re-plans move few people.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -103,6 +104,9 @@ pub struct Input<'a> {
     pub sessions: &'a [Session],
     /// Duties in those sessions that stay as they are.
     pub fixed: &'a [Served],
+    /// Duties planned earlier that may move: each stays with its holder where the rules still
+    /// allow it, so a re-plan moves as few people as it can.
+    pub planned: &'a [Served],
 }
 
 #[derive(Default)]
@@ -145,8 +149,14 @@ pub fn plan(input: &Input<'_>) -> Plan {
         }
         let open: Vec<&Role> = input.roles.iter().filter(|r| !fixed.iter().any(|f| f.role_id == r.id)).collect();
         let anyone_attended = present_attended(&attended);
+        let holders = input
+            .planned
+            .iter()
+            .filter(|p| p.session_id == session.id)
+            .filter_map(|p| Some((p.role_id.as_str(), p.member_id.as_deref()?)))
+            .collect();
         let context =
-            Context { anyone_attended, tally: &tally, attended: &attended, previous: last_session.as_deref() };
+            Context { anyone_attended, holders, tally: &tally, attended: &attended, previous: last_session.as_deref() };
         let present: Vec<&Member> =
             input.members.iter().filter(|m| m.available && !session.absent.contains(&m.id)).collect();
         let chosen = assign(&context, &open, &present, &busy);
@@ -178,6 +188,8 @@ fn present_attended(attended: &BTreeMap<&str, u32>) -> bool {
 struct Context<'a> {
     /// In a cohort where nobody has attended a session yet, nobody is a newcomer.
     anyone_attended: bool,
+    /// Who held each role of this session in the earlier plan.
+    holders: BTreeMap<&'a str, &'a str>,
     tally: &'a Tally,
     attended: &'a BTreeMap<&'a str, u32>,
     previous: Option<&'a str>,
@@ -217,7 +229,10 @@ impl Context<'_> {
     /// then fewest turns, then the stable order) plus the penalty of any rule they break.
     fn cost(&self, role: &Role, queue: &[&Member], member: &Member) -> i64 {
         let place = queue.iter().position(|m| m.id == member.id).unwrap_or(queue.len()) as i64;
-        place + self.breaks(role, member).map_or(0, |b| b.2)
+        // Keeping the earlier holder outweighs the queue, never a rule.
+        let keep =
+            if self.holders.get(role.id.as_str()) == Some(&member.id.as_str()) { queue.len() as i64 + 1 } else { 0 };
+        place - keep + self.breaks(role, member).map_or(0, |b| b.2)
     }
 
     fn queue<'m>(&self, role: &Role, present: &[&'m Member]) -> Vec<&'m Member> {
@@ -309,7 +324,7 @@ mod tests {
     #[test]
     fn duties_rotate_round_robin() {
         let (m, r, s) = (members(4), roles(), sessions(4));
-        let plan = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[] });
+        let plan = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[], planned: &[] });
         let facilitators: Vec<String> = s.iter().map(|x| who(&plan, &x.id, "facilitator").unwrap()).collect();
         assert_eq!(facilitators, ["m00", "m01", "m02", "m03"]);
         assert!(plan.notes.is_empty());
@@ -321,7 +336,7 @@ mod tests {
         m[2].available = false;
         let mut s = sessions(1);
         s[0].absent.insert("m00".into());
-        let plan = plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[] });
+        let plan = plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[], planned: &[] });
         assert_eq!(who(&plan, "s000", "facilitator").as_deref(), Some("m01"));
         assert_eq!(
             who(&plan, "s000", "note_taker").as_deref(),
@@ -338,7 +353,7 @@ mod tests {
         let m = members(2);
         let mut s = sessions(1);
         s[0].absent = m.iter().map(|x| x.id.clone()).collect();
-        plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[] })
+        plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[], planned: &[] })
     }
 
     #[test]
@@ -346,7 +361,14 @@ mod tests {
         let mut m = members(4);
         m[0].attended = 0; // a newcomer
         m[1].attended = 1; // not yet enough to facilitate
-        let plan = plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &sessions(2), fixed: &[] });
+        let plan = plan(&Input {
+            members: &m,
+            roles: &roles(),
+            history: &[],
+            sessions: &sessions(2),
+            fixed: &[],
+            planned: &[],
+        });
         assert_eq!(who(&plan, "s000", "facilitator").as_deref(), Some("m02"));
         assert_ne!(who(&plan, "s000", "note_taker").as_deref(), Some("m00"), "newcomers are not first");
         // m01 has attended two sessions by then; m02 facilitated last time.
@@ -362,6 +384,7 @@ mod tests {
             history: &[],
             sessions: &sessions(2),
             fixed: &[],
+            planned: &[],
         }));
         assert_eq!(who(&solo, "s001", "facilitator").as_deref(), Some("m01"), "m01 has attended one session by then");
     }
@@ -375,13 +398,37 @@ mod tests {
             role_id: "facilitator".into(),
             member_id: Some("m02".into()),
         }];
-        let plan = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &fixed });
+        let plan = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &fixed, planned: &[] });
         assert!(
             plan.assignments.iter().all(|a| !(a.session_id == "s000" && a.role_id == "facilitator")),
             "fixed duties are not replanned"
         );
         assert_ne!(who(&plan, "s000", "note_taker").as_deref(), Some("m02"));
         assert_ne!(who(&plan, "s001", "facilitator").as_deref(), Some("m02"));
+    }
+
+    #[test]
+    fn a_re_plan_after_one_absence_moves_only_that_duty() {
+        let (m, r) = (members(6), roles());
+        let mut s = sessions(8);
+        let first = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[], planned: &[] });
+        let earlier: Vec<Served> = first
+            .assignments
+            .iter()
+            .map(|a| Served {
+                session_id: a.session_id.clone(),
+                starts_at: s[0].starts_at,
+                role_id: a.role_id.clone(),
+                member_id: a.member_id.clone(),
+            })
+            .collect();
+        let away = who(&first, "s003", "note_taker").unwrap();
+        s[3].absent.insert(away.clone());
+        let second = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[], planned: &earlier });
+        let moved: Vec<&Planned> = second.assignments.iter().filter(|a| !first.assignments.contains(a)).collect();
+        assert_eq!(moved.len(), 1, "{moved:?}");
+        assert_eq!((moved[0].session_id.as_str(), moved[0].role_id.as_str()), ("s003", "note_taker"));
+        assert_ne!(moved[0].member_id.as_deref(), Some(away.as_str()));
     }
 
     fn scenario() -> impl Strategy<Value = (usize, usize, Vec<(usize, usize)>, Vec<usize>)> {
@@ -408,7 +455,7 @@ mod tests {
             for (session, member) in &absences {
                 s[*session].absent.insert(format!("m{member:02}"));
             }
-            let input = Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[] };
+            let input = Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[], planned: &[] };
             let first = plan(&input);
             prop_assert_eq!(&first, &plan(&input));
             for session in &s {
@@ -428,7 +475,7 @@ mod tests {
         fn with_equal_availability_turns_per_role_differ_by_at_most_one(n in 3usize..12, weeks in 1usize..120) {
             let m = members(n);
             let s = sessions(weeks);
-            let plan = plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[] });
+            let plan = plan(&Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[], planned: &[] });
             for role in roles() {
                 let turns: Vec<usize> = m.iter().map(|x| plan.assignments.iter().filter(|a| a.role_id == role.id && a.member_id.as_deref() == Some(&x.id)).count()).collect();
                 let (lo, hi) = (turns.iter().min().unwrap(), turns.iter().max().unwrap());
