@@ -173,6 +173,12 @@ pub async fn update_cohort(
             ]);
             if !changed.is_empty() {
                 store::update_cohort(conn, &cohort_id, &changes)?;
+                if let Some(zone) = changes.time_zone.as_deref().filter(|z| *z != access.cohort.time_zone) {
+                    // Series keep their local times in the new zone; the rota follows.
+                    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+                    crate::sessions::materialize::retime(conn, &cohort_id, tz, now)?;
+                    crate::rota::engine::replan_if_planned(conn, &cohort_id, zone, now)?;
+                }
                 cohort_event("cohort.updated", &caller, &cohort_id)
                     .with(json!({ "changed": changed }))
                     .record(conn, now)?;

@@ -192,3 +192,22 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
 pub fn start_mark(starts_on: NaiveDate) -> String {
     key(starts_on.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::seconds(1))
 }
+
+/// After the cohort's time zone changed: upcoming sessions of its series (not moved, not
+/// cancelled) keep their local wall-clock time in the new zone; returns how many moved.
+pub fn retime(conn: &mut AnyConnection, cohort_id: &str, tz: Tz, now: DateTime<Utc>) -> ApiResult<usize> {
+    let mut moved = 0;
+    for mut session in store::upcoming_series_sessions(conn, cohort_id, now.naive_utc())? {
+        let Some(local) = session.occurrence_key.as_deref().and_then(parse_key) else { continue };
+        let length = session.ends_at - session.starts_at;
+        let starts_at = recurrence::instant(local, tz).naive_utc();
+        if starts_at != session.starts_at {
+            session.starts_at = starts_at;
+            session.ends_at = starts_at + length;
+            session.updated_at = now.naive_utc();
+            store::save_session(conn, &session)?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}

@@ -80,6 +80,21 @@ pub fn next_session(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTim
         .optional()?)
 }
 
+/// A cohort's upcoming sessions that follow their series as planned.
+pub fn upcoming_series_sessions(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<SessionRow>> {
+    Ok(sessions::table
+        .filter(sessions::cohort_id.eq(cohort_id))
+        .filter(sessions::series_id.is_not_null())
+        .filter(sessions::status.eq(super::model::SessionStatus::Scheduled.as_str()))
+        .filter(sessions::starts_at.gt(now))
+        .select(SessionRow::as_select())
+        .load(conn)?)
+}
+
 /// The occurrence keys a series already has in `[from, to]`.
 pub fn keys_between(conn: &mut AnyConnection, series_id: &str, from: &str, to: &str) -> ApiResult<Vec<String>> {
     Ok(sessions::table

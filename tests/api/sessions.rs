@@ -474,3 +474,44 @@ async fn notes_stay_with_facilitators_until_published() {
     assert_eq!(shown["details"]["notes"], "Draft thoughts");
     assert_eq!(shown["details"]["action_items"][0]["text"], "Follow up");
 }
+
+#[tokio::test]
+async fn a_new_time_zone_keeps_series_at_their_local_time() {
+    let app = spawn_app().await;
+    let c = cohort(&app, "Europe/Berlin").await;
+    weekly(&app, &c, &in_days(&app, 1), "18:00").await;
+    let local = format!("{}T09:00", in_days(&app, 2));
+    let one_off: Value = app
+        .post_json_as(
+            &format!("/api/v1/cohorts/{}/sessions", c.id),
+            &c.organizer.access_token,
+            &json!({"local_start": local, "duration_minutes": 60}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let changed = app
+        .patch_as(
+            &format!("/api/v1/cohorts/{}", c.id),
+            &c.organizer.access_token,
+            &json!({"time_zone": "America/New_York"}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let all = sessions(&app, &c, &c.member.access_token).await;
+    for s in all.iter().filter(|s| s["series_id"].is_string()) {
+        assert_eq!(&s["local_start"].as_str().unwrap()[11..16], "18:00", "{}", s["local_start"]);
+        assert!(
+            s["local_start"].as_str().unwrap().ends_with("-05:00")
+                || s["local_start"].as_str().unwrap().ends_with("-04:00")
+        );
+    }
+    let kept: Value = app
+        .get_as(&format!("/api/v1/sessions/{}", one_off["id"].as_str().unwrap()), &c.member.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept["starts_at"], one_off["starts_at"], "a one-off keeps its instant");
+}
