@@ -110,7 +110,8 @@ pub async fn middleware(
     else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
-    let limit = req.app_data::<web::Data<crate::http::json::BodyLimit>>().map_or(crate::http::json::DEFAULT_LIMIT, |l| l.0);
+    let limit =
+        req.app_data::<web::Data<crate::http::json::BodyLimit>>().map_or(crate::http::json::DEFAULT_LIMIT, |l| l.0);
     let body = match req.extract::<web::Bytes>().await {
         Ok(body) if body.len() <= limit => body,
         _ => return Ok(req.error_response(ApiError::PayloadTooLarge { limit }).map_into_boxed_body()),

@@ -38,6 +38,15 @@ async fn sessions(app: &TestApp, c: &Cohort, token: &str) -> Vec<Value> {
     page["items"].as_array().unwrap().clone()
 }
 
+/// A one-off session at a cohort-local start, made by the organizer.
+async fn one_off(app: &TestApp, c: &Cohort, local_start: &str, minutes: u32) -> Value {
+    let body = json!({"local_start": local_start, "duration_minutes": minutes});
+    let response =
+        app.post_json_as(&format!("/api/v1/cohorts/{}/sessions", c.id), &c.organizer.access_token, &body).await;
+    assert_eq!(response.status(), 201, "one-off session");
+    response.json().await.unwrap()
+}
+
 async fn extend(app: &TestApp) -> usize {
     roundtable::sessions::materialize::extend_all(&app.state.db, app.clock_now()).await.unwrap()
 }
@@ -264,16 +273,7 @@ async fn agendas_must_fit_and_templates_shape_new_sessions() {
     let app = spawn_app().await;
     let c = cohort(&app, "UTC").await;
     let local = format!("{}T10:00", in_days(&app, 2));
-    let session: Value = app
-        .post_json_as(
-            &format!("/api/v1/cohorts/{}/sessions", c.id),
-            &c.organizer.access_token,
-            &json!({"local_start": local, "duration_minutes": 90}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session: Value = one_off(&app, &c, &local, 90).await;
     let titles: Vec<&str> =
         session["agenda"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
     assert_eq!(titles, ["Check-in", "Learning activity", "Practice", "Reflection"]);
@@ -311,16 +311,7 @@ async fn agendas_must_fit_and_templates_shape_new_sessions() {
         app.send(reqwest::Method::PUT, &template_path, Some(&c.organizer.access_token), Some(&template)).await.status(),
         200
     );
-    let short: Value = app
-        .post_json_as(
-            &format!("/api/v1/cohorts/{}/sessions", c.id),
-            &c.organizer.access_token,
-            &json!({"local_start": local, "duration_minutes": 60}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let short: Value = one_off(&app, &c, &local, 60).await;
     let minutes: Vec<i64> =
         short["agenda"].as_array().unwrap().iter().map(|i| i["minutes"].as_i64().unwrap()).collect();
     assert_eq!(minutes, [10, 50], "the template, shrunk to fit an hour");
@@ -331,16 +322,7 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
     let app = spawn_app().await;
     let c = cohort(&app, "UTC").await;
     let local = format!("{}T10:00", in_days(&app, 1));
-    let session: Value = app
-        .post_json_as(
-            &format!("/api/v1/cohorts/{}/sessions", c.id),
-            &c.organizer.access_token,
-            &json!({"local_start": local, "duration_minutes": 60}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session: Value = one_off(&app, &c, &local, 60).await;
     let id = session["id"].as_str().unwrap();
     let attendance = json!({"records": [{"user_id": c.member.id, "status": "late"}, {"user_id": c.organizer.id, "status": "present"}]});
     let recorded: Value = app
@@ -434,16 +416,7 @@ async fn notes_stay_with_facilitators_until_published() {
     let app = spawn_app().await;
     let c = cohort(&app, "UTC").await;
     let local = format!("{}T10:00", in_days(&app, 1));
-    let session: Value = app
-        .post_json_as(
-            &format!("/api/v1/cohorts/{}/sessions", c.id),
-            &c.organizer.access_token,
-            &json!({"local_start": local, "duration_minutes": 60}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let session: Value = one_off(&app, &c, &local, 60).await;
     let id = session["id"].as_str().unwrap();
     let draft = json!({"notes": "Draft thoughts", "action_items": [{"text": "Follow up"}]});
     app.send(
@@ -481,16 +454,7 @@ async fn a_new_time_zone_keeps_series_at_their_local_time() {
     let c = cohort(&app, "Europe/Berlin").await;
     weekly(&app, &c, &in_days(&app, 1), "18:00").await;
     let local = format!("{}T09:00", in_days(&app, 2));
-    let one_off: Value = app
-        .post_json_as(
-            &format!("/api/v1/cohorts/{}/sessions", c.id),
-            &c.organizer.access_token,
-            &json!({"local_start": local, "duration_minutes": 60}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let one_off: Value = one_off(&app, &c, &local, 60).await;
     let changed = app
         .patch_as(
             &format!("/api/v1/cohorts/{}", c.id),
