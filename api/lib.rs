@@ -5,6 +5,7 @@ pub mod auth;
 pub mod charter;
 pub mod clock;
 pub mod cohorts;
+pub mod comments;
 pub mod config;
 pub mod db;
 pub mod error;

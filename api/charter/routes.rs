@@ -324,7 +324,7 @@ pub async fn endorse(
     Ok(web::Json(version))
 }
 
-fn comment_view(row: store::CommentRow) -> Comment {
+fn comment_view(row: crate::comments::CommentRow) -> Comment {
     let (id, author_id, author_name, body, created_at) = row;
     Comment {
         id,
@@ -387,9 +387,9 @@ pub async fn comment(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             draft_of(conn, &cohort_id, &version_id)?;
-            let id = store::insert_comment(conn, &version_id, caller.user_id(), &text, now)?;
+            let id = store::add_comment(conn, &version_id, caller.user_id(), &text, now)?;
             version_event("charter.commented", &caller, &cohort_id, &version_id).record(conn, now)?;
-            Ok(comment_view(store::comment(conn, &id)?))
+            Ok(comment_view(store::find_comment(conn, &id)?))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

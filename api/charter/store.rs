@@ -137,60 +137,7 @@ pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: D
     Ok(true)
 }
 
-pub fn insert_comment(
-    conn: &mut AnyConnection,
-    version_id: &str,
-    author_id: &str,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<String> {
-    let id = new_id();
-    diesel::insert_into(comments::table)
-        .values((
-            comments::id.eq(&id),
-            comments::version_id.eq(version_id),
-            comments::author_id.eq(author_id),
-            comments::body.eq(body),
-            comments::created_at.eq(now.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
-pub type CommentRow = (String, Option<String>, Option<String>, String, NaiveDateTime);
-
-/// A page of a version's comments with their authors' names, oldest first, in one query.
-pub fn comments(conn: &mut AnyConnection, version_id: &str, page: &PageRequest) -> ApiResult<Vec<CommentRow>> {
-    let mut query = comments::table
-        .left_join(users::table.on(users::id.nullable().eq(comments::author_id)))
-        .filter(comments::version_id.eq(version_id))
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.fetch_limit())
-        .select((
-            comments::id,
-            comments::author_id,
-            users::display_name.nullable(),
-            comments::body,
-            comments::created_at,
-        ))
-        .into_boxed();
-    query = after_cursor!(query, page, comments::created_at, comments::id);
-    Ok(query.load(conn)?)
-}
-
-pub fn comment(conn: &mut AnyConnection, id: &str) -> ApiResult<CommentRow> {
-    Ok(comments::table
-        .left_join(users::table.on(users::id.nullable().eq(comments::author_id)))
-        .filter(comments::id.eq(id))
-        .select((
-            comments::id,
-            comments::author_id,
-            users::display_name.nullable(),
-            comments::body,
-            comments::created_at,
-        ))
-        .first(conn)?)
-}
+crate::comments::comment_thread!(comments, version_id);
 
 pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &str) -> ApiResult<Option<NaiveDateTime>> {
     Ok(acc::table.find((version_id, user_id)).select(acc::accepted_at).first(conn).optional()?)

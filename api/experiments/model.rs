@@ -194,6 +194,7 @@ pub struct ExperimentComment {
     #[schema(format = Uuid)]
     pub id: String,
     pub author_id: Option<String>,
+    pub author_name: Option<String>,
     pub body: String,
     pub created_at: DateTime<Utc>,
 }

@@ -22,9 +22,9 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_comments).service(comment).service(offer_help).service(answer_offer).service(celebrate);
 }
 
-fn comment_view(row: store::CommentRow) -> ExperimentComment {
-    let (id, author_id, body, created_at) = row;
-    ExperimentComment { id, author_id, body, created_at: created_at.and_utc() }
+fn comment_view(row: crate::comments::CommentRow) -> ExperimentComment {
+    let (id, author_id, author_name, body, created_at) = row;
+    ExperimentComment { id, author_id, author_name, body, created_at: created_at.and_utc() }
 }
 
 fn offer_view(row: store::OfferRow) -> HelpOffer {
@@ -55,7 +55,7 @@ pub async fn list_comments(
             store::comments(conn, &id, &request)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.3, id: r.0.clone() }, comment_view)))
+    Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.4, id: r.0.clone() }, comment_view)))
 }
 
 /// Comment on an experiment.

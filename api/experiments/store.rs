@@ -206,45 +206,7 @@ pub fn celebrate(conn: &mut AnyConnection, experiment_id: &str, user_id: &str, n
     Ok(true)
 }
 
-pub fn add_comment(
-    conn: &mut AnyConnection,
-    experiment_id: &str,
-    author: &str,
-    body: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<String> {
-    let id = new_id();
-    diesel::insert_into(comments::table)
-        .values((
-            comments::id.eq(&id),
-            comments::experiment_id.eq(experiment_id),
-            comments::author_id.eq(author),
-            comments::body.eq(body),
-            comments::created_at.eq(now.naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(id)
-}
-
-pub type CommentRow = (String, Option<String>, String, NaiveDateTime);
-
-pub fn comments(conn: &mut AnyConnection, experiment_id: &str, page: &PageRequest) -> ApiResult<Vec<CommentRow>> {
-    let mut query = comments::table
-        .filter(comments::experiment_id.eq(experiment_id))
-        .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.fetch_limit())
-        .select((comments::id, comments::author_id, comments::body, comments::created_at))
-        .into_boxed();
-    query = after_cursor!(query, page, comments::created_at, comments::id);
-    Ok(query.load(conn)?)
-}
-
-pub fn find_comment(conn: &mut AnyConnection, id: &str) -> ApiResult<CommentRow> {
-    Ok(comments::table
-        .find(id)
-        .select((comments::id, comments::author_id, comments::body, comments::created_at))
-        .first(conn)?)
-}
+crate::comments::comment_thread!(comments, experiment_id);
 
 pub type OfferRow = (String, String, String, String, String, NaiveDateTime);
 
