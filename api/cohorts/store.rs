@@ -104,6 +104,15 @@ pub fn membership(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> A
     Ok(memberships::table.find((cohort_id, user_id)).select(MembershipRow::as_select()).first(conn).optional()?)
 }
 
+/// Which of these users are members of the cohort (in any state), in one query.
+pub fn members_among(conn: &mut AnyConnection, cohort_id: &str, user_ids: &[String]) -> ApiResult<Vec<String>> {
+    Ok(memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.eq_any(user_ids))
+        .select(memberships::user_id)
+        .load(conn)?)
+}
+
 pub fn other_active_organizers(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<i64> {
     Ok(memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))

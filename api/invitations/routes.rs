@@ -100,7 +100,8 @@ pub async fn invite(
             let access = access::authorize(conn, &caller, &cohort_id, Action::ManageInvitations)?;
             let keys: Vec<String> = addresses.iter().map(|(_, key)| key.clone()).collect();
             let members = store::member_addresses(conn, &cohort_id, &keys)?;
-            let (mut invited, mut skipped) = (Vec::new(), Vec::new());
+            let open = store::open_for(conn, &cohort_id, &keys)?;
+            let (mut ids, mut skipped) = (Vec::new(), Vec::new());
             for (email, key) in addresses {
                 if members.contains(&key) {
                     skipped.push(Skipped { email, reason: "already_member" });
@@ -115,12 +116,15 @@ pub async fn invite(
                     invited_by: caller.user_id(),
                     token_hash: &token.hash,
                 };
-                let id = store::invite(conn, new, now)?;
+                let id = store::invite(conn, new, open.get(&key), now)?;
                 send(conn, &app, &access.cohort, &caller.user.display_name, &email, &token, now)?;
                 invitation_event("invitation.sent", caller.user_id(), &cohort_id, &id).record(conn, now)?;
-                let row = store::find(conn, &cohort_id, &id)?.ok_or(ApiError::NotFound)?;
-                invited.push(Invitation::new(row, now));
+                ids.push(id);
             }
+            // Answer in the order the addresses were given, renewed or new alike.
+            let mut rows = store::find_many(conn, &cohort_id, &ids)?;
+            rows.sort_by_key(|row| ids.iter().position(|id| *id == row.id));
+            let invited = rows.into_iter().map(|row| Invitation::new(row, now)).collect();
             Ok(InvitationsSent { invited, skipped })
         })
         .await?;

@@ -28,21 +28,34 @@ pub struct NewInvitation<'a> {
     pub token_hash: &'a str,
 }
 
-/// Creates an invitation, or renews the open one for the address (new secret, new expiry).
-pub fn invite(conn: &mut AnyConnection, new: NewInvitation<'_>, now: DateTime<Utc>) -> ApiResult<String> {
-    let NewInvitation { cohort_id, email, email_key, role, invited_by, token_hash } = new;
-    let expires_at = (now + Duration::days(INVITATION_DAYS)).naive_utc();
-    let open: Option<String> = inv::table
+/// The open invitations of the cohort for these addresses (by key): key -> invitation id.
+pub fn open_for(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    keys: &[String],
+) -> ApiResult<std::collections::HashMap<String, String>> {
+    let rows: Vec<(String, String)> = inv::table
         .filter(inv::cohort_id.eq(cohort_id))
-        .filter(inv::email_lower.eq(email_key))
+        .filter(inv::email_lower.eq_any(keys))
         .filter(inv::accepted_at.is_null())
         .filter(inv::revoked_at.is_null())
-        .select(inv::id)
-        .first(conn)
-        .optional()?;
+        .select((inv::email_lower, inv::id))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Creates an invitation, or renews `open` (new secret, new expiry) when the address has one.
+pub fn invite(
+    conn: &mut AnyConnection,
+    new: NewInvitation<'_>,
+    open: Option<&String>,
+    now: DateTime<Utc>,
+) -> ApiResult<String> {
+    let NewInvitation { cohort_id, email, email_key, role, invited_by, token_hash } = new;
+    let expires_at = (now + Duration::days(INVITATION_DAYS)).naive_utc();
     if let Some(id) = open {
-        renew(conn, &id, token_hash, Some(role), now)?;
-        return Ok(id);
+        renew(conn, id, token_hash, Some(role), now)?;
+        return Ok(id.clone());
     }
     let id = new_id();
     diesel::insert_into(inv::table)
@@ -79,6 +92,15 @@ pub fn renew(
         diesel::update(target).set(inv::role.eq(role.as_str())).execute(conn)?;
     }
     Ok(())
+}
+
+/// These invitations of the cohort, in one query.
+pub fn find_many(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<Vec<InvitationRow>> {
+    Ok(inv::table
+        .filter(inv::cohort_id.eq(cohort_id))
+        .filter(inv::id.eq_any(ids))
+        .select(InvitationRow::as_select())
+        .load(conn)?)
 }
 
 pub fn find(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<InvitationRow>> {

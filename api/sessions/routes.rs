@@ -484,8 +484,10 @@ pub async fn record_attendance(
             let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
             access::on_duty_or_facilitator(access, on_duty)?;
             let mut unknown = Checks::new();
+            let ids: Vec<String> = records.iter().map(|r| r.user_id.clone()).collect();
+            let members = cohorts::members_among(conn, &session.cohort_id, &ids)?;
             for (i, record) in records.iter().enumerate() {
-                if cohorts::membership(conn, &session.cohort_id, &record.user_id)?.is_none() {
+                if !members.contains(&record.user_id) {
                     let invalid = Invalid::new("not_a_member", "is not a member of this cohort");
                     unknown.fail(&format!("records[{i}].user_id"), invalid);
                 }
