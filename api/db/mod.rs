@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::error::{ApiError, ApiResult};
@@ -56,7 +56,6 @@ impl DatabaseUrl {
 }
 
 type Manager = ConnectionManager<AnyConnection>;
-pub type Conn = PooledConnection<Manager>;
 
 #[derive(Clone)]
 pub struct Db {

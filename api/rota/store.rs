@@ -145,15 +145,6 @@ pub fn find_assignment(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<A
     Ok(assignments::table.find(id).select(AssignmentRow::as_select()).first(conn).optional()?)
 }
 
-pub fn assignment_for(conn: &mut AnyConnection, session_id: &str, role_id: &str) -> ApiResult<Option<AssignmentRow>> {
-    Ok(assignments::table
-        .filter(assignments::session_id.eq(session_id))
-        .filter(assignments::role_id.eq(role_id))
-        .select(AssignmentRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn insert_assignment(conn: &mut AnyConnection, row: &AssignmentRow) -> ApiResult<()> {
     diesel::insert_into(assignments::table).values(row).execute(conn)?;
     Ok(())
