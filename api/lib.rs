@@ -17,6 +17,7 @@ pub mod invitations;
 pub mod mail;
 pub mod openapi;
 pub mod pagination;
+pub mod people;
 pub mod rota;
 pub mod sessions;
 pub mod startup;

@@ -82,6 +82,13 @@ impl<T> Page<T> {
         };
         Self { items: rows.into_iter().map(into).collect(), next_cursor }
     }
+
+    /// A list that is a complete, bounded set (a cohort's roles, an agenda's phases): every item
+    /// in one answer, `next_cursor` always null. The same envelope as a paged list, so clients
+    /// read every collection alike; each such route documents its bound.
+    pub fn complete(items: Vec<T>) -> Self {
+        Self { items, next_cursor: None }
+    }
 }
 
 /// Narrows a boxed query, ordered by (`$at`, `$id`), to the rows after the page's cursor.
