@@ -25,7 +25,7 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{ApiError, ApiResult, FieldError};
 use crate::http::fallback::{self, KnownRoutes};
 use crate::http::json::BodyLimit;
-use crate::http::{idempotency, request_id};
+use crate::http::{guard, idempotency, request_id};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, tokens};
@@ -93,6 +93,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(idempotency::middleware))
+                .wrap(from_fn(guard::middleware))
                 .wrap(from_fn(request_id::middleware))
                 .app_data(app_state.clone())
                 .app_data(known.clone())

@@ -95,7 +95,7 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
 pub async fn list_sign_ins(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<SignIn>>> {
     let current = caller.require_sign_in()?.to_string();
     let page = query.into_inner().validate()?;

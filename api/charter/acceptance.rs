@@ -123,6 +123,7 @@ pub async fn list_acceptances(
 /// Accept the current charter version. Accepting it again changes nothing (200); accepting any
 /// other version is refused (409 `not_current_version`).
 #[utoipa::path(
+    operation_id = "accept_charter",
     tag = "charter",
     security(("bearer" = []), ("personal_token" = ["charter:write"])),
     params(("cohort_id" = String, Path, format = Uuid)),

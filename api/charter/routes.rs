@@ -69,8 +69,8 @@ pub async fn list_versions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<VersionFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<VersionFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<CharterVersion>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, version_state, request) = (path.into_inner(), filter.state, page.clone());
@@ -338,6 +338,7 @@ fn comment_view(row: crate::comments::CommentRow) -> Comment {
 
 /// The discussion of a version, oldest first.
 #[utoipa::path(
+    operation_id = "list_charter_comments",
     tag = "charter",
     security(("bearer" = []), ("personal_token" = ["charter:read"])),
     params(("cohort_id" = String, Path, format = Uuid), ("version_id" = String, Path, format = Uuid), PageParams),
@@ -348,7 +349,7 @@ pub async fn list_comments(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Comment>>> {
     let page = query.into_inner().validate()?;
     let ((cohort_id, version_id), request) = (path.into_inner(), page.clone());
@@ -365,6 +366,7 @@ pub async fn list_comments(
 
 /// Comment on a draft (Markdown).
 #[utoipa::path(
+    operation_id = "comment_on_charter_version",
     tag = "charter",
     security(("bearer" = []), ("personal_token" = ["charter:write"])),
     params(("cohort_id" = String, Path, format = Uuid), ("version_id" = String, Path, format = Uuid)),
@@ -407,7 +409,7 @@ pub async fn compare(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<DiffParams>,
+    query: crate::http::Query<DiffParams>,
 ) -> ApiResult<web::Json<CharterDiff>> {
     let (cohort_id, DiffParams { from, to }) = (path.into_inner(), query.into_inner());
     let (old, new) = state

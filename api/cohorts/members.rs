@@ -84,8 +84,8 @@ pub async fn list_members(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<MemberFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<MemberFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Member>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, filter, request) = (path.into_inner(), filter.into_inner(), page.clone());

@@ -95,7 +95,7 @@ pub async fn create_cohort(
 pub async fn list_cohorts(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Cohort>>> {
     access::authorize_own(&caller, OwnAction::ListMyCohorts)?;
     let page = query.into_inner().validate()?;

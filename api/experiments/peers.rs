@@ -34,6 +34,7 @@ fn offer_view(row: store::OfferRow) -> HelpOffer {
 
 /// The comments on an experiment, oldest first.
 #[utoipa::path(
+    operation_id = "list_experiment_comments",
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:read"])),
     params(("experiment_id" = String, Path, format = Uuid), PageParams),
@@ -44,7 +45,7 @@ pub async fn list_comments(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<ExperimentComment>>> {
     let page = query.into_inner().validate()?;
     let (id, request) = (path.into_inner(), page.clone());
@@ -60,6 +61,7 @@ pub async fn list_comments(
 
 /// Comment on an experiment.
 #[utoipa::path(
+    operation_id = "comment_on_experiment",
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:write"])),
     params(("experiment_id" = String, Path, format = Uuid)),

@@ -152,8 +152,8 @@ pub async fn board(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<ExperimentFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<ExperimentFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Experiment>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, filter, now) = (path.into_inner(), filter.into_inner(), state.now());
@@ -193,7 +193,7 @@ pub async fn attention(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<AttentionParams>,
+    query: crate::http::Query<AttentionParams>,
 ) -> ApiResult<web::Json<Attention>> {
     let quiet_days = query.quiet_days.unwrap_or(7).clamp(1, 365);
     let (cohort_id, now) = (path.into_inner(), state.now());
@@ -245,7 +245,7 @@ pub async fn attention(
 pub async fn mine(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Experiment>>> {
     access::authorize_own(&caller, OwnAction::ListMyExperiments)?;
     let page = query.into_inner().validate()?;
@@ -428,7 +428,7 @@ pub async fn list_check_ins(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<CheckIn>>> {
     let page = query.into_inner().validate()?;
     let (id, request) = (path.into_inner(), page.clone());

@@ -10,6 +10,7 @@ use futures_util::future::LocalBoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use super::words;
 use crate::error::{ApiError, ApiResult, FieldError};
 
 pub const DEFAULT_LIMIT: usize = 64 * 1024;
@@ -64,36 +65,100 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
-/// Parses a JSON document into `T`, sorting failures into 400 (not JSON) and 422 (wrong shape).
+/// Parses a JSON document into `T`: 400 when it is not JSON; 422 naming every field that does not
+/// fit `T`, every field `T` does not have (unknown fields are refused, not silently dropped) and
+/// every text holding a NUL character (which PostgreSQL cannot store).
 pub fn parse<T: DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        classify(err.into_inner(), path)
-    })?;
-    de.end().map_err(|e| classify(e, String::new()))?;
-    Ok(value)
-}
-
-fn classify(err: serde_json::Error, path: String) -> ApiError {
-    match err.classify() {
-        Category::Data => {
-            let field = if path.is_empty() || path == "." { "body".to_string() } else { path };
-            ApiError::Validation(vec![FieldError::new(field, "invalid_type", without_position(&err))])
-        }
-        Category::Syntax | Category::Eof | Category::Io => {
-            ApiError::BadRequest { code: "malformed_json", detail: format!("The body is not valid JSON: {err}") }
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| not_json(&e))?;
+    let mut errors = Vec::new();
+    find_nul(&value, &mut String::new(), &mut errors);
+    if !errors.is_empty() {
+        return Err(ApiError::Validation(errors));
+    }
+    let mut unknown = Vec::new();
+    let mut note = |path: serde_ignored::Path<'_>| {
+        unknown.push(FieldError::new(path_text(&path), "unknown_field", words::UNKNOWN_FIELD))
+    };
+    let result = serde_path_to_error::deserialize::<_, T>(serde_ignored::Deserializer::new(value, &mut note));
+    match result {
+        Ok(value) if unknown.is_empty() => Ok(value),
+        Ok(_) => Err(ApiError::Validation(unknown)),
+        Err(err) => {
+            let path = err.path().to_string();
+            let (field, (code, message)) = words::field_error(&path, &err.inner().to_string(), "body");
+            let mut errors = vec![FieldError::new(field, code, message)];
+            errors.extend(unknown);
+            Err(ApiError::Validation(errors))
         }
     }
 }
 
-/// serde_json appends " at line L column C" to data errors; the field name says more.
-fn without_position(err: &serde_json::Error) -> String {
+/// `metric.unit`, `records[2].user_id`: the same notation as serde_path_to_error's.
+fn path_text(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", path_text(parent)),
+        Path::Map { parent, key } => match path_text(parent) {
+            p if p.is_empty() => key.clone(),
+            p => format!("{p}.{key}"),
+        },
+        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => path_text(parent),
+    }
+}
+
+fn find_nul(value: &serde_json::Value, path: &mut String, errors: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    let nul = |path: &str| {
+        let field = if path.is_empty() { "body".to_string() } else { path.to_string() };
+        FieldError::new(field, "invalid_characters", "must not contain NUL characters (\\u0000)")
+    };
+    match value {
+        Value::String(text) if text.contains('\0') => errors.push(nul(path)),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                find_nul(item, path, errors);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&key.replace('\0', ""));
+                if key.contains('\0') {
+                    errors.push(nul(path));
+                } else {
+                    find_nul(item, path, errors);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// 400 for a body that is not JSON, saying what is wrong and where in plain words.
+fn not_json(err: &serde_json::Error) -> ApiError {
     let text = err.to_string();
-    match text.find(" at line ") {
-        Some(i) => text[..i].to_string(),
-        None => text,
-    }
+    let what = text.split(" at line ").next().unwrap_or(&text);
+    let detail = if err.classify() == Category::Eof && err.line() == 1 && err.column() == 0 {
+        "The body is empty; send a JSON object.".to_string()
+    } else {
+        let said = if err.classify() == Category::Eof {
+            "it ends too early (a bracket, brace or quote is not closed)".to_string()
+        } else if what == "trailing characters" {
+            "there is more text after the JSON value".to_string()
+        } else {
+            what.to_string()
+        };
+        format!("The body is not valid JSON: {said} (line {}, column {}).", err.line(), err.column())
+    };
+    ApiError::BadRequest { code: "malformed_json", detail }
 }
 
 #[cfg(test)]
@@ -128,8 +193,38 @@ mod tests {
             ApiError::Validation(errors) => {
                 assert_eq!(errors[0].field, "inner.count");
                 assert!(!errors[0].message.contains("line"));
+                assert_eq!(errors[0].message, "must be a whole number, 0 or more");
             }
             other => panic!("expected validation, got {other:?}"),
         }
+    }
+
+    fn fields(body: &[u8]) -> Vec<(String, String)> {
+        match parse::<Probe>(body).unwrap_err() {
+            ApiError::Validation(errors) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+            other => panic!("expected validation, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_fields_are_refused_by_name() {
+        assert_eq!(fields(br#"{"name": "a", "colour": 1}"#), vec![("colour".into(), "unknown_field".into())]);
+        assert_eq!(fields(br#"{"inner": {"count": 1, "cuont": 2}}"#), vec![("inner.cuont".into(), "unknown_field".into())]);
+    }
+
+    #[test]
+    fn nul_characters_are_refused_by_name() {
+        assert_eq!(fields(br#"{"name": "a\u0000b"}"#), vec![("name".into(), "invalid_characters".into())]);
+        assert_eq!(fields(br#"{"inner": {"x\u0000": 1}}"#), vec![("inner.x".into(), "invalid_characters".into())]);
+    }
+
+    #[test]
+    fn empty_and_truncated_bodies_say_so() {
+        let detail = |body: &[u8]| match parse::<Probe>(body).unwrap_err() {
+            ApiError::BadRequest { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        };
+        assert!(detail(b"").contains("empty"));
+        assert!(detail(b"{\"name\": ").contains("ends too early"));
     }
 }

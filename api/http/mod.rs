@@ -2,9 +2,14 @@
 //! that answers unknown routes (404) and wrong methods (405) as problem+json.
 
 pub mod fallback;
+pub mod guard;
 pub mod idempotency;
 pub mod json;
+pub mod query;
 pub mod request_id;
+pub mod words;
+
+pub use query::Query;
 
 /// The client's address as seen on the socket. Forwarded headers are not trusted: they are
 /// trivially forged, and rate limits keyed on them could be dodged.

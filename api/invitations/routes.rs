@@ -144,8 +144,8 @@ pub async fn list_invitations(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<InvitationFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<InvitationFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Invitation>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, state_filter, request, now) = (path.into_inner(), filter.state, page.clone(), state.now());

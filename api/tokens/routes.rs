@@ -89,7 +89,7 @@ pub async fn create_token(
 pub async fn list_tokens(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<PersonalToken>>> {
     caller.require_sign_in()?;
     let page = query.into_inner().validate()?;

@@ -84,7 +84,7 @@ async fn sign_ins_are_listed_page_by_page_and_can_be_ended() {
 async fn bad_paging_parameters_are_422_on_the_field() {
     let app = spawn_app().await;
     let user = app.user("ada@example.com").await;
-    for (query, field) in [("limit=0", "limit"), ("cursor=garbage", "cursor"), ("limit=many", "query")] {
+    for (query, field) in [("limit=0", "limit"), ("cursor=garbage", "cursor"), ("limit=many", "limit")] {
         let response = app.get_as(&format!("/api/v1/me/sign-ins?{query}"), &user.access_token).await;
         let body = assert_problem(response, 422, "validation_failed").await;
         assert_eq!(body["errors"][0]["field"], field, "{query}");

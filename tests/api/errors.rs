@@ -127,3 +127,25 @@ async fn racing_sign_ups_for_one_address_create_one_account() {
     statuses.sort();
     assert_eq!(statuses, [201, 409]);
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let app = crate::helpers::spawn_app().await;
+    for path in ["/healthz", "/api/v1/me", "/docs/", "/nowhere"] {
+        let response = app.get(path).await;
+        let headers = response.headers();
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+    }
+    let docs = app.get("/docs/").await;
+    let csp = docs.headers()["content-security-policy"].to_str().unwrap().to_string();
+    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-eval"), "{csp}");
+    let user = app.user("ada@example.com").await;
+    let me = app.get_as("/api/v1/me", &user.access_token).await;
+    assert_eq!(me.headers()["cache-control"], "no-store");
+    let login = app.login("ada@example.com", crate::helpers::PASSWORD).await;
+    assert_eq!(login.headers()["cache-control"], "no-store", "tokens are never cached");
+}

@@ -10,6 +10,7 @@ mod cohorts;
 mod errors;
 mod experiments;
 mod health;
+mod inputs;
 mod invitations;
 mod invite_links;
 mod isolation;

@@ -54,3 +54,18 @@ async fn swagger_ui_is_served_from_the_binary() {
     let bundle = app.client.get(app.url("/docs/swagger-ui-bundle.js")).send().await.unwrap();
     assert_eq!(bundle.status(), 200);
 }
+
+#[tokio::test]
+async fn operation_ids_are_unique_in_the_whole_document() {
+    let app = spawn_app().await;
+    let spec: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let mut seen = std::collections::BTreeMap::<String, Vec<String>>::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has an operationId"));
+            seen.entry(id.to_string()).or_default().push(format!("{method} {path}"));
+        }
+    }
+    let shared: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(shared.is_empty(), "operationIds used more than once: {shared:?}");
+}
