@@ -23,6 +23,8 @@ pub struct OutgoingMail {
 
 /// A mail a worker has claimed and should now send.
 pub struct ClaimedMail {
+    /// The queued mail's id; its `Message-ID` is made from it, so a retry is the same message.
+    pub id: String,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -90,7 +92,7 @@ pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResul
         .find(id)
         .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts))
         .first(conn)?;
-    Ok(Some(ClaimedMail { to, subject, text, html, attempts }))
+    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts }))
 }
 
 /// Records delivery and clears the bodies: they may hold sign-in links, which must not

@@ -9,6 +9,11 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use super::outbox::ClaimedMail;
 use super::retry::Failure;
 
+/// `<mail-id@sender-domain>` (RFC 5322 §3.6.4): unique per queued mail, stable across retries.
+pub fn message_id(mail_id: &str, from: &Mailbox) -> String {
+    format!("<{mail_id}@{}>", from.email.domain())
+}
+
 pub enum Transport {
     Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
     Log,
@@ -49,7 +54,10 @@ impl Transport {
             }
             Self::Smtp { transport, from } => {
                 let to: Mailbox = mail.to.parse().map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
+                // lettre adds `Date` itself; `Message-ID` is ours: one per queued mail, so that a
+                // retry after an unclear failure is recognised as the same message.
                 let message = Message::builder()
+                    .message_id(Some(message_id(&mail.id, from)))
                     .from(from.clone())
                     .to(to)
                     .subject(&mail.subject)

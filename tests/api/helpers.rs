@@ -28,6 +28,8 @@ pub struct ReceivedMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    pub message_id: Option<String>,
+    pub date: Option<String>,
 }
 
 impl ReceivedMail {
@@ -66,6 +68,8 @@ impl Handler for SinkHandler {
             subject: parsed.subject().unwrap_or_default().to_string(),
             text: parsed.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
             html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
+            message_id: parsed.message_id().map(str::to_string),
+            date: parsed.date().map(|d| d.to_rfc3339()),
         });
         response::OK
     }

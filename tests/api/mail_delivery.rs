@@ -75,3 +75,20 @@ async fn temporary_smtp_refusals_are_retried() {
     assert_eq!(app.state.mailer.deliver_due().await.unwrap().delivered, 1);
     assert_eq!(sink.wait_for("ada@example.com", 1).await.len(), 1);
 }
+
+#[tokio::test]
+async fn every_mail_has_a_message_id_and_a_date() {
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.signup("ada@example.com").await.status(), 201);
+    assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "ada@example.com"})).await.status(), 202);
+    let mails = app.mail().wait_for("ada@example.com", 2).await;
+    let ids: Vec<String> = mails.iter().map(|m| m.message_id.clone().expect("Message-ID")).collect();
+    for id in &ids {
+        let (local, domain) = id.split_once('@').expect("id@domain");
+        assert!(local.len() >= 32 && domain == "example.com", "unique, at the sender's domain: {id}");
+    }
+    assert_ne!(ids[0], ids[1], "one Message-ID per mail");
+    for mail in &mails {
+        assert!(mail.date.is_some(), "Date header");
+    }
+}
