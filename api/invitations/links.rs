@@ -139,7 +139,22 @@ pub async fn revoke_link(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Join a cohort as a member with the code from an invite link. Joining when already a member
+/// The code in what was pasted: the bare code, or the whole invite URL (`…/app/join#code=…`,
+/// also with `?code=`), with any spaces around it.
+pub fn code_from(pasted: String) -> Result<String, crate::validation::Invalid> {
+    let text = pasted.trim();
+    let code = match text.rfind("code=") {
+        Some(at) => text[at + "code=".len()..].split(['&', '#', ' ']).next().unwrap_or(""),
+        None => text,
+    };
+    if code.is_empty() {
+        return Err(crate::validation::Invalid::new("required", "must be the code or the whole invite link"));
+    }
+    Ok(code.to_string())
+}
+
+/// Join a cohort as a member with the code from an invite link (the bare code, or the whole link
+/// as pasted). Joining when already a member
 /// answers 200 and changes nothing (the link is not used up).
 #[utoipa::path(
     tag = "invitations",
@@ -156,7 +171,7 @@ pub async fn revoke_link(
 pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<JoinByLink>) -> ApiResult<HttpResponse> {
     access::authorize_own(&caller, OwnAction::JoinCohort)?;
     let mut checks = Checks::new();
-    let code = checks.require("code", body.0.code, |c: String| Ok(c));
+    let code = checks.require("code", body.0.code, code_from);
     checks.finish()?;
     let now = state.now();
     let (admission, cohort) = state

@@ -93,3 +93,27 @@ async fn two_people_racing_for_the_last_place_cannot_both_join() {
     statuses.sort();
     assert_eq!(statuses, [201, 410]);
 }
+
+#[tokio::test]
+async fn the_whole_link_pasted_into_code_works() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Cohort").await;
+    let created: Value = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let url = created["url"].as_str().unwrap().to_string();
+    let bob = app.user("bob@example.com").await;
+    let joined = app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": format!(" {url} ")})).await;
+    assert_eq!(joined.status(), 201, "the URL as pasted, spaces and all");
+    let carol = app.user("carol@example.com").await;
+    let query_form = url.replace("#code=", "?code=");
+    let joined = app.post_json_as("/api/v1/invite-links/join", &carol.access_token, &json!({"code": query_form})).await;
+    assert_eq!(joined.status(), 201);
+    let dave = app.user("dave@example.com").await;
+    let empty = app.post_json_as("/api/v1/invite-links/join", &dave.access_token, &json!({"code": "https://x/app/join#code="})).await;
+    assert_eq!(assert_problem(empty, 422, "validation_failed").await["errors"][0]["field"], "code");
+}
