@@ -2,8 +2,61 @@
 //! table of the same shape — (id, <parent>, author_id, body, created_at) — and this macro gives
 //! each the same three queries, with the author's name joined in.
 
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::people::Person;
+
 /// A comment with its author's name: (id, author_id, author_name, body, created_at).
 pub type CommentRow = (String, Option<String>, Option<String>, String, chrono::NaiveDateTime);
+
+/// The longest comment, in characters, on every thread.
+pub const MAX_COMMENT_CHARS: usize = 4000;
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct NewComment {
+    /// Markdown, 1 to 4000 characters.
+    #[schema(value_type = String, required = true)]
+    pub body: Option<String>,
+}
+
+/// A comment on any thread (charter drafts, experiments): the Markdown as written and rendered
+/// to safe HTML, with its author.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Comment {
+    #[schema(format = Uuid)]
+    pub id: String,
+    /// Null once the author has deleted their account.
+    pub author_id: Option<String>,
+    pub author: Option<Person>,
+    /// The same as `author.display_name`.
+    pub author_name: Option<String>,
+    pub body: String,
+    /// `body` rendered and sanitised.
+    pub body_html: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<CommentRow> for Comment {
+    fn from((id, author_id, author_name, body, created_at): CommentRow) -> Self {
+        Self {
+            id,
+            author: Person::maybe(author_id.clone(), author_name.clone()),
+            author_id,
+            author_name,
+            body_html: crate::charter::markdown::to_safe_html(&body),
+            body,
+            created_at: created_at.and_utc(),
+        }
+    }
+}
+
+/// Checks a new comment's body: the same rule on every thread.
+pub fn body(checks: &mut crate::validation::Checks, new: NewComment) -> String {
+    checks.require("body", new.body, crate::validation::nonblank_text_up_to(MAX_COMMENT_CHARS))
+}
 
 macro_rules! comment_thread {
     ($table:ident, $parent:ident) => {

@@ -16,6 +16,7 @@ use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
+use crate::people::Person;
 use crate::state::AppState;
 use crate::validation::{self, Checks};
 
@@ -104,8 +105,17 @@ pub async fn list_acceptances(
             let (mut accepted, mut pending) = (Vec::new(), Vec::new());
             for (user_id, display_name, at) in store::acceptance_report(conn, &cohort_id, &current.id)? {
                 match at {
-                    Some(at) => accepted.push(AcceptedBy { user_id, display_name, accepted_at: at.and_utc() }),
-                    None => pending.push(PendingFrom { user_id, display_name }),
+                    Some(at) => accepted.push(AcceptedBy {
+                        user: Person::new(user_id.clone(), display_name.clone()),
+                        user_id,
+                        display_name,
+                        accepted_at: at.and_utc(),
+                    }),
+                    None => pending.push(PendingFrom {
+                        user: Person::new(user_id.clone(), display_name.clone()),
+                        user_id,
+                        display_name,
+                    }),
                 }
             }
             Ok(Acceptances {

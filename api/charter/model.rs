@@ -1,6 +1,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use crate::people::Person;
 use utoipa::{IntoParams, ToSchema};
 
 use super::markdown::to_safe_html;
@@ -158,6 +159,8 @@ pub struct CharterVersion {
     pub number: Option<i32>,
     pub state: VersionState,
     pub author_id: Option<String>,
+    /// Who proposed it (null once they deleted their account).
+    pub author: Option<Person>,
     /// The version that was current when this draft was proposed or last edited.
     pub based_on_id: Option<String>,
     pub mission: String,
@@ -176,15 +179,22 @@ pub struct CharterVersion {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub adopted_at: Option<DateTime<Utc>>,
+    /// The facilitator or organizer who adopted it.
+    pub adopted_by: Option<Person>,
     pub endorsement_count: i64,
+    /// Who endorsed it, in the order they did (at most the cohort's members).
+    pub endorsed_by: Vec<Person>,
     pub endorsed_by_me: bool,
     pub comment_count: i64,
 }
 
-/// Counts shown with a version.
-#[derive(Debug, Default, Clone, Copy)]
+/// The people and counts shown with a version.
+#[derive(Debug, Default, Clone)]
 pub struct Tally {
-    pub endorsements: i64,
+    pub author: Option<Person>,
+    pub adopted_by: Option<Person>,
+    /// In the order they endorsed.
+    pub endorsers: Vec<Person>,
     pub endorsed_by_me: bool,
     pub comments: i64,
 }
@@ -212,8 +222,11 @@ impl CharterVersion {
             created_at: row.created_at.and_utc(),
             updated_at: row.updated_at.and_utc(),
             adopted_at: row.adopted_at.map(|t| t.and_utc()),
-            endorsement_count: tally.endorsements,
+            endorsement_count: tally.endorsers.len() as i64,
+            endorsed_by: tally.endorsers,
             endorsed_by_me: tally.endorsed_by_me,
+            author: tally.author,
+            adopted_by: tally.adopted_by,
             comment_count: tally.comments,
         }
     }
@@ -282,6 +295,7 @@ pub struct AcceptedBy {
     #[schema(format = Uuid)]
     pub user_id: String,
     pub display_name: String,
+    pub user: Person,
     pub accepted_at: DateTime<Utc>,
 }
 
@@ -290,6 +304,7 @@ pub struct PendingFrom {
     #[schema(format = Uuid)]
     pub user_id: String,
     pub display_name: String,
+    pub user: Person,
 }
 
 /// Who among the active members has accepted the current version.
@@ -300,25 +315,6 @@ pub struct Acceptances {
     pub pending: Vec<PendingFrom>,
     pub accepted_count: usize,
     pub pending_count: usize,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NewComment {
-    /// Markdown, 1 to 4000 characters.
-    #[schema(value_type = String, required = true)]
-    pub body: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Comment {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub author_id: Option<String>,
-    pub author_name: Option<String>,
-    pub body: String,
-    pub body_html: String,
-    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

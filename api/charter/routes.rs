@@ -8,12 +8,13 @@ use serde_json::json;
 
 use super::diff::diff;
 use super::fields::{self, ValidFields};
+use crate::comments::{Comment, NewComment};
 use super::model::{
-    CharterDiff, CharterFields, CharterVersion, Comment, DiffParams, DraftChanges, NewComment, VersionFilter,
+    CharterDiff, CharterFields, CharterVersion, DiffParams, DraftChanges, VersionFilter,
     VersionRow, VersionState, list_to,
 };
 use super::review::ReviewCadence;
-use super::{markdown, store};
+use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
@@ -24,7 +25,7 @@ use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
-use crate::validation::{self, Checks};
+use crate::validation::Checks;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(list_versions)
@@ -324,18 +325,6 @@ pub async fn endorse(
     Ok(web::Json(version))
 }
 
-fn comment_view(row: crate::comments::CommentRow) -> Comment {
-    let (id, author_id, author_name, body, created_at) = row;
-    Comment {
-        id,
-        author_id,
-        author_name,
-        body_html: markdown::to_safe_html(&body),
-        body,
-        created_at: created_at.and_utc(),
-    }
-}
-
 /// The discussion of a version, oldest first.
 #[utoipa::path(
     operation_id = "list_charter_comments",
@@ -361,7 +350,7 @@ pub async fn list_comments(
             store::comments(conn, &version_id, &request)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, &page, |row| Cursor { created_at: row.4, id: row.0.clone() }, comment_view)))
+    Ok(web::Json(Page::from_rows(rows, &page, |row| Cursor { created_at: row.4, id: row.0.clone() }, Comment::from)))
 }
 
 /// Comment on a draft (Markdown).
@@ -381,7 +370,7 @@ pub async fn comment(
     body: JsonBody<NewComment>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
-    let text = checks.require("body", body.0.body, validation::nonblank_text_up_to(4000));
+    let text = crate::comments::body(&mut checks, body.0);
     checks.finish()?;
     let ((cohort_id, version_id), now) = (path.into_inner(), state.now());
     let created = state
@@ -391,7 +380,7 @@ pub async fn comment(
             draft_of(conn, &cohort_id, &version_id)?;
             let id = store::add_comment(conn, &version_id, caller.user_id(), &text, now)?;
             version_event("charter.commented", &caller, &cohort_id, &version_id).record(conn, now)?;
-            Ok(comment_view(store::find_comment(conn, &id)?))
+            Ok(Comment::from(store::find_comment(conn, &id)?))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))

@@ -11,6 +11,7 @@ use crate::db::schema::{
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
+use crate::people::Person;
 use crate::pagination::{PageRequest, after_cursor};
 
 pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<()> {
@@ -91,32 +92,46 @@ pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: Dat
     Ok(changed == 1)
 }
 
-/// Endorsement and comment counts for a set of versions, in three queries whatever their number.
+/// Who wrote, endorsed and adopted each of a set of versions, and comment counts, in four queries
+/// whatever their number.
 pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, Tally>> {
-    let endorsed: Vec<(String, i64)> = endorsements::table
+    let endorsed: Vec<(String, String, String)> = endorsements::table
+        .inner_join(users::table.on(users::id.eq(endorsements::user_id)))
         .filter(endorsements::version_id.eq_any(ids))
-        .group_by(endorsements::version_id)
-        .select((endorsements::version_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    let mine: Vec<String> = endorsements::table
-        .filter(endorsements::version_id.eq_any(ids))
-        .filter(endorsements::user_id.eq(user_id))
-        .select(endorsements::version_id)
+        .order((endorsements::created_at.asc(), endorsements::user_id.asc()))
+        .select((endorsements::version_id, users::id, users::display_name))
         .load(conn)?;
     let commented: Vec<(String, i64)> = comments::table
         .filter(comments::version_id.eq_any(ids))
         .group_by(comments::version_id)
         .select((comments::version_id, diesel::dsl::count_star()))
         .load(conn)?;
+    let (authors, adopters) = diesel::alias!(users as authors, users as adopters);
+    let people: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>)> = versions::table
+        .left_join(authors.on(authors.field(users::id).nullable().eq(versions::author_id)))
+        .left_join(adopters.on(adopters.field(users::id).nullable().eq(versions::adopted_by)))
+        .filter(versions::id.eq_any(ids))
+        .select((
+            versions::id,
+            authors.field(users::id).nullable(),
+            authors.field(users::display_name).nullable(),
+            adopters.field(users::id).nullable(),
+            adopters.field(users::display_name).nullable(),
+        ))
+        .load(conn)?;
     let mut tallies: HashMap<String, Tally> = HashMap::new();
-    for (id, n) in endorsed {
-        tallies.entry(id).or_default().endorsements = n;
-    }
-    for id in mine {
-        tallies.entry(id).or_default().endorsed_by_me = true;
+    for (id, endorser, name) in endorsed {
+        let tally = tallies.entry(id).or_default();
+        tally.endorsed_by_me |= endorser == user_id;
+        tally.endorsers.push(Person::new(endorser, name));
     }
     for (id, n) in commented {
         tallies.entry(id).or_default().comments = n;
+    }
+    for (id, author_id, author_name, adopter_id, adopter_name) in people {
+        let tally = tallies.entry(id).or_default();
+        tally.author = Person::maybe(author_id, author_name);
+        tally.adopted_by = Person::maybe(adopter_id, adopter_name);
     }
     Ok(tallies)
 }

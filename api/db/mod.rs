@@ -31,6 +31,20 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
+/// Runs one statement on the concrete connection inside an `AnyConnection`, for SQL that both
+/// backends speak but diesel's MultiConnection cannot express: upserts (`ON CONFLICT … DO
+/// NOTHING` / `DO UPDATE`), which "set my X" writes need so that two at once never collide.
+/// The body is compiled once per backend: `per_backend!(conn, |c| insert.execute(c))`.
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {

@@ -55,8 +55,47 @@ pub fn is_overdue(state: ExperimentState, due: Option<DateTime<Utc>>, now: DateT
     is_open(state) && due.is_some_and(|due| due <= now)
 }
 
+/// Why an open experiment is stuck; both empty when it is not.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Stuck {
+    /// The last check-in (or the start, when there is none), when that is `quiet_days` or more ago.
+    pub quiet_since: Option<DateTime<Utc>>,
+    /// The blocker named in the last two check-ins alike (as last written).
+    pub repeated_blocker: Option<String>,
+}
+
+impl Stuck {
+    pub fn any(&self) -> bool {
+        self.quiet_since.is_some() || self.repeated_blocker.is_some()
+    }
+}
+
 /// Stuck: open, and no check-in for `quiet_days` (counted from the start when there is none), or
-/// the same blocker in the last two check-ins.
+/// the same blocker in the last two check-ins (compared without case and surrounding spaces).
+pub fn stuck(
+    state: ExperimentState,
+    started: DateTime<Utc>,
+    check_ins: &[(DateTime<Utc>, String)],
+    quiet_days: i64,
+    now: DateTime<Utc>,
+) -> Stuck {
+    if !is_open(state) {
+        return Stuck::default();
+    }
+    let last = check_ins.iter().map(|(at, _)| *at).max().unwrap_or(started);
+    let quiet_since = (now - last >= Duration::days(quiet_days)).then_some(last);
+    let mut recent: Vec<&(DateTime<Utc>, String)> = check_ins.iter().collect();
+    recent.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let repeated_blocker = match recent.as_slice() {
+        [a, b, ..] => {
+            let (x, y) = (a.1.trim().to_lowercase(), b.1.trim().to_lowercase());
+            (!x.is_empty() && x == y).then(|| a.1.trim().to_string())
+        }
+        _ => None,
+    };
+    Stuck { quiet_since, repeated_blocker }
+}
+
 pub fn is_stuck(
     state: ExperimentState,
     started: DateTime<Utc>,
@@ -64,22 +103,7 @@ pub fn is_stuck(
     quiet_days: i64,
     now: DateTime<Utc>,
 ) -> bool {
-    if !is_open(state) {
-        return false;
-    }
-    let last = check_ins.iter().map(|(at, _)| *at).max().unwrap_or(started);
-    if now - last >= Duration::days(quiet_days) {
-        return true;
-    }
-    let mut recent: Vec<&(DateTime<Utc>, String)> = check_ins.iter().collect();
-    recent.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
-    match recent.as_slice() {
-        [a, b, ..] => {
-            let (x, y) = (a.1.trim().to_lowercase(), b.1.trim().to_lowercase());
-            !x.is_empty() && x == y
-        }
-        _ => false,
-    }
+    stuck(state, started, check_ins, quiet_days, now).any()
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use crate::people::Person;
 use utoipa::{IntoParams, ToSchema};
 
 use super::lifecycle::{ExperimentState, OutcomeResult, Visibility};
@@ -67,6 +68,7 @@ pub struct Experiment {
     pub cohort_id: String,
     #[schema(format = Uuid)]
     pub owner_id: String,
+    pub owner: Person,
     /// What I will try.
     pub title: String,
     /// How I will know it worked.
@@ -80,6 +82,7 @@ pub struct Experiment {
     pub metric: Option<Metric>,
     pub visibility: Visibility,
     pub buddy_id: Option<String>,
+    pub buddy: Option<Person>,
     pub state: ExperimentState,
     pub drop_reason: Option<String>,
     pub outcome: Option<Outcome>,
@@ -88,6 +91,8 @@ pub struct Experiment {
     pub check_in_count: i64,
     pub last_check_in_at: Option<DateTime<Utc>>,
     pub celebrations: i64,
+    /// Whether you have celebrated it.
+    pub celebrated_by_me: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -175,28 +180,17 @@ pub struct AttentionParams {
     pub quiet_days: Option<i64>,
 }
 
-/// What a facilitator should look at.
+/// An experiment a facilitator should look at, and why: at least one of `overdue`,
+/// `quiet_since` and `repeated_blocker` is set.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Attention {
-    pub overdue: Vec<Experiment>,
-    pub stuck: Vec<Experiment>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NewComment {
-    #[schema(value_type = String, required = true)]
-    pub body: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ExperimentComment {
-    #[schema(format = Uuid)]
-    pub id: String,
-    pub author_id: Option<String>,
-    pub author_name: Option<String>,
-    pub body: String,
-    pub created_at: DateTime<Utc>,
+pub struct AttentionItem {
+    pub experiment: Experiment,
+    /// Past its due moment and not finished.
+    pub overdue: bool,
+    /// No check-in since then, for `quiet_days` or more.
+    pub quiet_since: Option<DateTime<Utc>>,
+    /// The same blocker in the last two check-ins.
+    pub repeated_blocker: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -212,6 +206,7 @@ pub struct HelpOffer {
     #[schema(format = Uuid)]
     pub id: String,
     pub helper_id: String,
+    pub helper: Person,
     pub message: String,
     /// `offered`, `accepted` or `dismissed`.
     pub state: String,

@@ -2,10 +2,11 @@
 //! accepts or dismisses) and celebrations (one per peer).
 
 use actix_web::{HttpResponse, get, post, put, web};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::model::{ExperimentComment, HelpOffer, NewComment, NewHelpOffer};
+use super::model::{HelpOffer, NewHelpOffer};
+use crate::comments::{Comment, NewComment};
 use super::routes::experiment_event;
 use super::store;
 use super::view::{find_visible, owner_only};
@@ -15,21 +16,17 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
+use crate::people::Person;
 use crate::state::AppState;
 use crate::validation::{self, Checks};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_comments).service(comment).service(offer_help).service(answer_offer).service(celebrate);
-}
-
-fn comment_view(row: crate::comments::CommentRow) -> ExperimentComment {
-    let (id, author_id, author_name, body, created_at) = row;
-    ExperimentComment { id, author_id, author_name, body, created_at: created_at.and_utc() }
+    cfg.service(list_comments).service(comment).service(offer_help).service(answer_offer).service(list_offers).service(celebrate);
 }
 
 fn offer_view(row: store::OfferRow) -> HelpOffer {
-    let (id, _, helper_id, message, state, created_at) = row;
-    HelpOffer { id, helper_id, message, state, created_at: created_at.and_utc() }
+    let (id, _, helper_id, message, state, created_at, helper_name) = row;
+    HelpOffer { helper: Person::new(helper_id.clone(), helper_name), id, helper_id, message, state, created_at: created_at.and_utc() }
 }
 
 /// The comments on an experiment, oldest first.
@@ -38,7 +35,7 @@ fn offer_view(row: store::OfferRow) -> HelpOffer {
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:read"])),
     params(("experiment_id" = String, Path, format = Uuid), PageParams),
-    responses((status = 200, body = inline(Page<ExperimentComment>)), (status = 404, response = NotFound))
+    responses((status = 200, body = inline(Page<Comment>)), (status = 404, response = NotFound))
 )]
 #[get("/experiments/{experiment_id}/comments")]
 pub async fn list_comments(
@@ -46,7 +43,7 @@ pub async fn list_comments(
     caller: Caller,
     path: web::Path<String>,
     query: crate::http::Query<PageParams>,
-) -> ApiResult<web::Json<Page<ExperimentComment>>> {
+) -> ApiResult<web::Json<Page<Comment>>> {
     let page = query.into_inner().validate()?;
     let (id, request) = (path.into_inner(), page.clone());
     let rows = state
@@ -56,7 +53,7 @@ pub async fn list_comments(
             store::comments(conn, &id, &request)
         })
         .await?;
-    Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.4, id: r.0.clone() }, comment_view)))
+    Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.4, id: r.0.clone() }, Comment::from)))
 }
 
 /// Comment on an experiment.
@@ -66,7 +63,7 @@ pub async fn list_comments(
     security(("bearer" = []), ("personal_token" = ["experiments:write"])),
     params(("experiment_id" = String, Path, format = Uuid)),
     request_body = NewComment,
-    responses((status = 201, body = ExperimentComment), (status = 404, response = NotFound), (status = 409, response = Conflict))
+    responses((status = 201, body = Comment), (status = 404, response = NotFound), (status = 409, response = Conflict))
 )]
 #[post("/experiments/{experiment_id}/comments")]
 pub async fn comment(
@@ -76,7 +73,7 @@ pub async fn comment(
     body: JsonBody<NewComment>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
-    let text = checks.require("body", body.0.body, validation::nonblank_text_up_to(2000));
+    let text = crate::comments::body(&mut checks, body.0);
     checks.finish()?;
     let (id, now) = (path.into_inner(), state.now());
     let created = state
@@ -85,7 +82,7 @@ pub async fn comment(
             let (_, row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
             let comment_id = store::add_comment(conn, &row.id, caller.user_id(), &text, now)?;
             experiment_event("experiment.commented", &caller, &row).record(conn, now)?;
-            Ok(comment_view(store::find_comment(conn, &comment_id)?))
+            Ok(Comment::from(store::find_comment(conn, &comment_id)?))
         })
         .await?;
     Ok(HttpResponse::Created().json(created))
@@ -167,17 +164,29 @@ pub async fn answer_offer(
     Ok(web::Json(offer))
 }
 
+/// What a celebration answers: the experiment's new count, and that you are among them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Celebrated {
+    pub celebrations: i64,
+    pub celebrated_by_me: bool,
+}
+
 /// Celebrate someone's experiment; once per peer (again answers 200 and counts once).
 #[utoipa::path(
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:write"])),
     params(("experiment_id" = String, Path, format = Uuid)),
-    responses((status = 201, description = "Celebrated"), (status = 200, description = "Already celebrated"), (status = 404, response = NotFound), (status = 409, response = Conflict))
+    responses(
+        (status = 201, description = "Celebrated", body = Celebrated),
+        (status = 200, description = "Already celebrated", body = Celebrated),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict)
+    )
 )]
 #[post("/experiments/{experiment_id}/celebrations")]
 pub async fn celebrate(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let (id, now) = (path.into_inner(), state.now());
-    let created = state
+    let (created, count) = state
         .db
         .write(move |conn| {
             let (_, row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
@@ -188,8 +197,38 @@ pub async fn celebrate(state: web::Data<AppState>, caller: Caller, path: web::Pa
             if created {
                 experiment_event("experiment.celebrated", &caller, &row).record(conn, now)?;
             }
-            Ok(created)
+            let count = store::celebration_counts(conn, std::slice::from_ref(&row.id))?.get(&row.id).copied().unwrap_or(0);
+            Ok((created, count))
         })
         .await?;
-    Ok(if created { HttpResponse::Created().finish() } else { HttpResponse::Ok().finish() })
+    let body = Celebrated { celebrations: count, celebrated_by_me: true };
+    Ok(if created { HttpResponse::Created().json(body) } else { HttpResponse::Ok().json(body) })
+}
+
+/// The offers of help on an experiment, oldest first: all of them for its owner, your own for
+/// anyone else who may see it.
+#[utoipa::path(
+    tag = "experiments",
+    security(("bearer" = []), ("personal_token" = ["experiments:read"])),
+    params(("experiment_id" = String, Path, format = Uuid), PageParams),
+    responses((status = 200, body = inline(Page<HelpOffer>)), (status = 404, response = NotFound))
+)]
+#[get("/experiments/{experiment_id}/help-offers")]
+pub async fn list_offers(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    query: crate::http::Query<PageParams>,
+) -> ApiResult<web::Json<Page<HelpOffer>>> {
+    let page = query.into_inner().validate()?;
+    let (id, request) = (path.into_inner(), page.clone());
+    let rows = state
+        .db
+        .read(move |conn| {
+            let (_, row) = find_visible(conn, &caller, &id, Action::ReadExperiments)?;
+            let only = (row.owner_id != caller.user_id()).then(|| caller.user_id().to_string());
+            store::offers(conn, &row.id, only.as_deref(), &request)
+        })
+        .await?;
+    Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.5, id: r.0.clone() }, offer_view)))
 }

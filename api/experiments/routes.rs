@@ -6,9 +6,9 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::json;
 
-use super::lifecycle::{ExperimentState, Visibility, can_move, is_stuck};
+use super::lifecycle::{ExperimentState, Stuck, Visibility, can_move, stuck};
 use super::model::{
-    Attention, AttentionParams, CheckIn, Experiment, ExperimentChange, ExperimentFilter, ExperimentRow, MetricPoint,
+    AttentionItem, AttentionParams, CheckIn, Experiment, ExperimentChange, ExperimentFilter, ExperimentRow, MetricPoint,
     NewCheckIn, NewExperiment,
 };
 use super::store;
@@ -131,7 +131,7 @@ pub async fn create(
             };
             store::insert(conn, &row)?;
             experiment_event("experiment.committed", &caller, &row).record(conn, now)?;
-            view(conn, row, now)
+            view(conn, row, caller.user_id(), now)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -163,7 +163,7 @@ pub async fn board(
             access::authorize(conn, &caller, &cohort_id, Action::ReadExperiments)?;
             let partners = store::coaching_partners(conn, &cohort_id, caller.user_id())?;
             let rows = store::list(conn, &cohort_id, caller.user_id(), &partners, &filter, &page)?;
-            paged(conn, rows, &page, now)
+            paged(conn, rows, &page, caller.user_id(), now)
         })
         .await?;
     Ok(web::Json(result))
@@ -173,20 +173,23 @@ fn paged(
     conn: &mut AnyConnection,
     rows: Vec<ExperimentRow>,
     page: &PageRequest,
+    viewer: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Page<Experiment>> {
     let keys =
         Page::from_rows(rows, page, |r: &ExperimentRow| Cursor { created_at: r.created_at, id: r.id.clone() }, |r| r);
-    Ok(Page { items: views(conn, keys.items, now)?, next_cursor: keys.next_cursor })
+    Ok(Page { items: views(conn, keys.items, viewer, now)?, next_cursor: keys.next_cursor })
 }
 
-/// Experiments that need attention (facilitators and organizers): overdue, and stuck (no check-in
-/// for `quiet_days`, or the same blocker in the last two check-ins). Only those you may see.
+/// Experiments that need attention (facilitators and organizers), oldest first, each with why:
+/// overdue, quiet (no check-in for `quiet_days`) or a repeated blocker (the same in the last two
+/// check-ins). Only those you may see. A complete set (`next_cursor` is always null): at most the
+/// cohort's open experiments.
 #[utoipa::path(
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:read"])),
     params(("cohort_id" = String, Path, format = Uuid), AttentionParams),
-    responses((status = 200, body = Attention), (status = 404, response = NotFound))
+    responses((status = 200, body = inline(Page<AttentionItem>)), (status = 404, response = NotFound))
 )]
 #[get("/cohorts/{cohort_id}/experiments/attention")]
 pub async fn attention(
@@ -194,8 +197,11 @@ pub async fn attention(
     caller: Caller,
     path: web::Path<String>,
     query: crate::http::Query<AttentionParams>,
-) -> ApiResult<web::Json<Attention>> {
-    let quiet_days = query.quiet_days.unwrap_or(7).clamp(1, 365);
+) -> ApiResult<web::Json<Page<AttentionItem>>> {
+    let quiet_days = query.quiet_days.unwrap_or(7);
+    if !(1..=365).contains(&quiet_days) {
+        return Err(ApiError::invalid("quiet_days", "out_of_range", "must be between 1 and 365"));
+    }
     let (cohort_id, now) = (path.into_inner(), state.now());
     let result = state
         .db
@@ -207,28 +213,25 @@ pub async fn attention(
                 store::list(conn, &cohort_id, caller.user_id(), &partners, &ExperimentFilter::default(), &everything)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let check_ins = store::check_in_times(conn, &ids)?;
-            let stuck: Vec<bool> = rows
+            let why: Vec<Stuck> = rows
                 .iter()
                 .map(|r| {
-                    is_stuck(
-                        r.state(),
-                        r.created_at.and_utc(),
-                        check_ins.get(&r.id).map_or(&[][..], Vec::as_slice),
-                        quiet_days,
-                        now,
-                    )
+                    stuck(r.state(), r.created_at.and_utc(), check_ins.get(&r.id).map_or(&[][..], Vec::as_slice), quiet_days, now)
                 })
                 .collect();
-            let all = views(conn, rows, now)?;
-            let (mut overdue, mut stuck_list) = (Vec::new(), Vec::new());
-            for (experiment, stuck) in all.into_iter().zip(stuck) {
-                match (experiment.overdue, stuck) {
-                    (true, _) => overdue.push(experiment),
-                    (false, true) => stuck_list.push(experiment),
-                    _ => {}
-                }
-            }
-            Ok(Attention { overdue, stuck: stuck_list })
+            let all = views(conn, rows, caller.user_id(), now)?;
+            let items = all
+                .into_iter()
+                .zip(why)
+                .filter(|(experiment, why)| experiment.overdue || why.any())
+                .map(|(experiment, why)| AttentionItem {
+                    overdue: experiment.overdue,
+                    quiet_since: why.quiet_since,
+                    repeated_blocker: why.repeated_blocker,
+                    experiment,
+                })
+                .collect();
+            Ok(Page::complete(items))
         })
         .await?;
     Ok(web::Json(result))
@@ -249,12 +252,12 @@ pub async fn mine(
 ) -> ApiResult<web::Json<Page<Experiment>>> {
     access::authorize_own(&caller, OwnAction::ListMyExperiments)?;
     let page = query.into_inner().validate()?;
-    let (user_id, now) = (caller.user.id, state.now());
+    let (user_id, now) = (caller.user_id().to_string(), state.now());
     let result = state
         .db
         .read(move |conn| {
             let rows = store::mine(conn, &user_id, &page)?;
-            paged(conn, rows, &page, now)
+            paged(conn, rows, &page, caller.user_id(), now)
         })
         .await?;
     Ok(web::Json(result))
@@ -278,7 +281,7 @@ pub async fn get_one(
         .db
         .read(move |conn| {
             let (_, row) = find_visible(conn, &caller, &id, Action::ReadExperiments)?;
-            view(conn, row, now)
+            view(conn, row, caller.user_id(), now)
         })
         .await?;
     Ok(web::Json(experiment))
@@ -359,28 +362,40 @@ pub async fn change(
             for kind in kinds {
                 experiment_event(kind, &caller, &row).record(conn, now)?;
             }
-            view(conn, row, now)
+            view(conn, row, caller.user_id(), now)
         })
         .await?;
     Ok(web::Json(experiment))
 }
 
 /// Start your next experiment from this one's outcome: a new committed experiment whose "what I
-/// will try" is the outcome's next step, with the same signal, metric and visibility.
+/// will try" is the outcome's next step, with the same signal, metric and visibility. Each
+/// experiment seeds one: asking again answers 200 with the one it seeded.
 #[utoipa::path(
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:write"])),
     params(("experiment_id" = String, Path, format = Uuid)),
-    responses((status = 201, body = Experiment), (status = 404, response = NotFound), (status = 409, response = Conflict))
+    responses(
+        (status = 201, description = "Seeded", body = Experiment),
+        (status = 200, description = "Seeded before: the experiment it seeded", body = Experiment),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict)
+    )
 )]
 #[post("/experiments/{experiment_id}/seed-next")]
 pub async fn seed_next(state: web::Data<AppState>, caller: Caller, path: web::Path<String>) -> ApiResult<HttpResponse> {
     let (id, now) = (path.into_inner(), state.now());
-    let experiment = state
+    let (created, experiment) = state
         .db
         .write(move |conn| {
             let (_, row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
             owner_only(&row, &caller)?;
+            // Two requests at once: the second waits here for the first to commit, then finds
+            // what it seeded (the unique index on seeded_from_id backs this up).
+            store::lock(conn, &row.id)?;
+            if let Some(seeded) = store::seeded_from(conn, &row.id)? {
+                return Ok((false, view(conn, seeded, caller.user_id(), now)?));
+            }
             let next_step = row
                 .outcome_next_step
                 .clone()
@@ -405,10 +420,11 @@ pub async fn seed_next(state: web::Data<AppState>, caller: Caller, path: web::Pa
             experiment_event("experiment.committed", &caller, &seeded)
                 .with(json!({ "seeded_from": seeded.seeded_from_id }))
                 .record(conn, now)?;
-            view(conn, seeded, now)
+            Ok((true, view(conn, seeded, caller.user_id(), now)?))
         })
         .await?;
-    Ok(HttpResponse::Created().json(experiment))
+    let mut response = if created { HttpResponse::Created() } else { HttpResponse::Ok() };
+    Ok(response.insert_header((header::LOCATION, format!("/api/v1/experiments/{}", experiment.id))).json(experiment))
 }
 
 fn check_in_view(row: store::CheckInRow) -> CheckIn {
@@ -494,31 +510,33 @@ pub async fn check_in(
     Ok(HttpResponse::Created().json(created))
 }
 
-/// The metric's values over time, for a chart.
+/// The metric's values over time, for a chart, oldest first (check-ins that gave a value).
 #[utoipa::path(
     tag = "experiments",
     security(("bearer" = []), ("personal_token" = ["experiments:read"])),
-    params(("experiment_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<MetricPoint>), (status = 404, response = NotFound))
+    params(("experiment_id" = String, Path, format = Uuid), PageParams),
+    responses((status = 200, body = inline(Page<MetricPoint>)), (status = 404, response = NotFound))
 )]
 #[get("/experiments/{experiment_id}/metric")]
 pub async fn metric_history(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Vec<MetricPoint>>> {
-    let id = path.into_inner();
-    let points = state
+    query: crate::http::Query<PageParams>,
+) -> ApiResult<web::Json<Page<MetricPoint>>> {
+    let page = query.into_inner().validate()?;
+    let (id, request) = (path.into_inner(), page.clone());
+    let rows = state
         .db
         .read(move |conn| {
             find_visible(conn, &caller, &id, Action::ReadExperiments)?;
-            let all = PageRequest { limit: 10_000, after: None };
-            let rows = store::check_ins(conn, &id, &all)?;
-            Ok(rows
-                .into_iter()
-                .filter_map(|r| r.4.map(|value| MetricPoint { at: r.5.and_utc(), value }))
-                .collect::<Vec<_>>())
+            store::metric_points(conn, &id, &request)
         })
         .await?;
-    Ok(web::Json(points))
+    Ok(web::Json(Page::from_rows(
+        rows,
+        &page,
+        |(id, at, _)| Cursor { created_at: *at, id: id.clone() },
+        |(_, at, value)| MetricPoint { at: at.and_utc(), value },
+    )))
 }

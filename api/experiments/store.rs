@@ -7,11 +7,23 @@ use super::lifecycle::Visibility;
 use super::model::{ExperimentFilter, ExperimentRow};
 use crate::db::schema::{
     coaching_pairs as pairs, experiment_celebrations as celebrations, experiment_check_ins as check_ins,
-    experiment_comments as comments, experiment_help_offers as offers, experiments as exp,
+    experiment_comments as comments, experiment_help_offers as offers, experiments as exp, users,
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+
+/// Holds the experiment's row until the transaction ends (a no-op update: portable, and on
+/// PostgreSQL a row lock), so that decisions about it are taken one at a time.
+pub fn lock(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+    diesel::update(exp::table.find(id)).set(exp::id.eq(exp::id)).execute(conn)?;
+    Ok(())
+}
+
+/// The experiment seeded from this one, if any.
+pub fn seeded_from(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<ExperimentRow>> {
+    Ok(exp::table.filter(exp::seeded_from_id.eq(id)).select(ExperimentRow::as_select()).first(conn).optional()?)
+}
 
 pub fn insert(conn: &mut AnyConnection, row: &ExperimentRow) -> ApiResult<()> {
     diesel::insert_into(exp::table).values(row).execute(conn)?;
@@ -151,6 +163,23 @@ pub fn check_ins(conn: &mut AnyConnection, experiment_id: &str, page: &PageReque
     Ok(query.load(conn)?)
 }
 
+/// One page of the metric's values: (check-in id, when, value), oldest first.
+pub fn metric_points(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Vec<(String, NaiveDateTime, f64)>> {
+    let mut query = check_ins::table
+        .filter(check_ins::experiment_id.eq(experiment_id))
+        .filter(check_ins::value.is_not_null())
+        .order((check_ins::created_at.asc(), check_ins::id.asc()))
+        .limit(page.fetch_limit())
+        .select((check_ins::id, check_ins::created_at, check_ins::value.assume_not_null()))
+        .into_boxed();
+    query = after_cursor!(query, page, check_ins::created_at, check_ins::id);
+    Ok(query.load(conn)?)
+}
+
 pub fn find_check_in(conn: &mut AnyConnection, id: &str) -> ApiResult<CheckInRow> {
     Ok(check_ins::table
         .find(id)
@@ -190,25 +219,38 @@ pub fn celebration_counts(conn: &mut AnyConnection, ids: &[String]) -> ApiResult
     Ok(rows.into_iter().collect())
 }
 
-/// Records a celebration; false when this peer had celebrated already.
+/// Which of these experiments `user_id` has celebrated.
+pub fn celebrated_by(
+    conn: &mut AnyConnection,
+    ids: &[String],
+    user_id: &str,
+) -> ApiResult<std::collections::HashSet<String>> {
+    let rows: Vec<String> = celebrations::table
+        .filter(celebrations::experiment_id.eq_any(ids))
+        .filter(celebrations::user_id.eq(user_id))
+        .select(celebrations::experiment_id)
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// Records a celebration; false when this peer had celebrated already. One statement
+/// (`ON CONFLICT DO NOTHING` on the primary key), so peers celebrating at once never collide.
 pub fn celebrate(conn: &mut AnyConnection, experiment_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
-    let known: i64 = celebrations::table.find((experiment_id, user_id)).count().get_result(conn)?;
-    if known > 0 {
-        return Ok(false);
-    }
-    diesel::insert_into(celebrations::table)
+    let insert = diesel::insert_into(celebrations::table)
         .values((
             celebrations::experiment_id.eq(experiment_id),
             celebrations::user_id.eq(user_id),
             celebrations::created_at.eq(now.naive_utc()),
         ))
-        .execute(conn)?;
-    Ok(true)
+        .on_conflict_do_nothing();
+    let inserted = crate::per_backend!(conn, |c| insert.execute(c))?;
+    Ok(inserted == 1)
 }
 
 crate::comments::comment_thread!(comments, experiment_id);
 
-pub type OfferRow = (String, String, String, String, String, NaiveDateTime);
+/// (id, experiment_id, helper_id, message, state, created_at, helper's display name).
+pub type OfferRow = (String, String, String, String, String, NaiveDateTime, String);
 
 pub fn add_offer(
     conn: &mut AnyConnection,
@@ -231,19 +273,35 @@ pub fn add_offer(
     Ok(id)
 }
 
+#[diesel::dsl::auto_type(no_type_alias)]
+fn offer_columns() -> _ {
+    (offers::id, offers::experiment_id, offers::helper_id, offers::message, offers::state, offers::created_at, users::display_name)
+}
+
 pub fn find_offer(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OfferRow>> {
-    Ok(offers::table
-        .find(id)
-        .select((
-            offers::id,
-            offers::experiment_id,
-            offers::helper_id,
-            offers::message,
-            offers::state,
-            offers::created_at,
-        ))
-        .first(conn)
-        .optional()?)
+    Ok(offers::table.inner_join(users::table.on(users::id.eq(offers::helper_id))).filter(offers::id.eq(id)).select(offer_columns()).first(conn).optional()?)
+}
+
+/// One page of an experiment's offers, oldest first, with the helpers' names; only `helper`'s
+/// when given.
+pub fn offers(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    helper: Option<&str>,
+    page: &PageRequest,
+) -> ApiResult<Vec<OfferRow>> {
+    let mut query = offers::table
+        .inner_join(users::table.on(users::id.eq(offers::helper_id)))
+        .filter(offers::experiment_id.eq(experiment_id))
+        .order((offers::created_at.asc(), offers::id.asc()))
+        .limit(page.fetch_limit())
+        .select(offer_columns())
+        .into_boxed();
+    if let Some(helper) = helper {
+        query = query.filter(offers::helper_id.eq(helper.to_string()));
+    }
+    query = after_cursor!(query, page, offers::created_at, offers::id);
+    Ok(query.load(conn)?)
 }
 
 /// Answers an offer still open; false when it was answered already.

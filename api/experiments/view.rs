@@ -12,7 +12,8 @@ use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::db::AnyConnection;
-use crate::db::schema::{cohorts, sessions};
+use crate::db::schema::{cohorts, sessions, users};
+use crate::people::Person;
 use crate::error::{ApiError, ApiResult};
 use crate::sessions::recurrence::instant;
 
@@ -46,8 +47,14 @@ fn end_of(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
     day.checked_add_days(Days::new(1)).and_then(|next| next.and_hms_opt(0, 0, 0)).map(|midnight| instant(midnight, tz))
 }
 
-/// Views of experiment rows, with due moments, counts and flags: four queries, whatever the count.
-pub fn views(conn: &mut AnyConnection, rows: Vec<ExperimentRow>, now: DateTime<Utc>) -> ApiResult<Vec<Experiment>> {
+/// Views of experiment rows as `viewer` sees them, with due moments, counts, flags and the people
+/// named: six queries, whatever the count.
+pub fn views(
+    conn: &mut AnyConnection,
+    rows: Vec<ExperimentRow>,
+    viewer: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Vec<Experiment>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
     let session_ids: Vec<String> = rows.iter().filter_map(|r| r.due_session_id.clone()).collect();
     let cohort_ids: Vec<String> = rows.iter().map(|r| r.cohort_id.clone()).collect();
@@ -65,6 +72,15 @@ pub fn views(conn: &mut AnyConnection, rows: Vec<ExperimentRow>, now: DateTime<U
         .collect();
     let mut check_ins = store::check_in_times(conn, &ids)?;
     let celebrations = store::celebration_counts(conn, &ids)?;
+    let mine = store::celebrated_by(conn, &ids, viewer)?;
+    let people: Vec<String> = rows.iter().flat_map(|r| [Some(r.owner_id.clone()), r.buddy_id.clone()]).flatten().collect();
+    let names: HashMap<String, String> = users::table
+        .filter(users::id.eq_any(&people))
+        .select((users::id, users::display_name))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let person = |id: &str| names.get(id).map(|name| Person::new(id, name.clone()));
     Ok(rows
         .into_iter()
         .map(|row| {
@@ -81,6 +97,9 @@ pub fn views(conn: &mut AnyConnection, rows: Vec<ExperimentRow>, now: DateTime<U
                 check_in_count: times.len() as i64,
                 last_check_in_at: times.iter().map(|(at, _)| *at).max(),
                 celebrations: celebrations.get(&row.id).copied().unwrap_or(0),
+                celebrated_by_me: mine.contains(&row.id),
+                owner: person(&row.owner_id).unwrap_or_else(|| Person::new(row.owner_id.clone(), "")),
+                buddy: row.buddy_id.as_deref().and_then(person),
                 metric: row.metric_name.clone().map(|name| Metric {
                     name,
                     unit: row.metric_unit.clone(),
@@ -110,6 +129,6 @@ pub fn views(conn: &mut AnyConnection, rows: Vec<ExperimentRow>, now: DateTime<U
         .collect())
 }
 
-pub fn view(conn: &mut AnyConnection, row: ExperimentRow, now: DateTime<Utc>) -> ApiResult<Experiment> {
-    Ok(views(conn, vec![row], now)?.remove(0))
+pub fn view(conn: &mut AnyConnection, row: ExperimentRow, viewer: &str, now: DateTime<Utc>) -> ApiResult<Experiment> {
+    Ok(views(conn, vec![row], viewer, now)?.remove(0))
 }

@@ -302,3 +302,30 @@ async fn charter_scopes_limit_tokens() {
     let cohorts_only = app.personal_token(&c.member.access_token, &["cohorts:read"]).await;
     assert_problem(app.get_as(&c.path(""), &cohorts_only).await, 403, "insufficient_scope").await;
 }
+
+#[tokio::test]
+async fn versions_name_who_wrote_endorsed_and_adopted_them() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    for (who, name) in [(&c.organizer, "Ada"), (&c.facilitator, "Fay"), (&c.member, "Max")] {
+        assert_eq!(app.patch_as("/api/v1/me", &who.access_token, &json!({"display_name": name})).await.status(), 200);
+    }
+    let draft = propose(&app, &c, &c.member, "Learn together").await;
+    assert_eq!(draft["author"], json!({"id": c.member.id, "display_name": "Max"}));
+    let endorse = c.path(&format!("/versions/{}/endorsements", draft["id"].as_str().unwrap()));
+    for who in [&c.organizer, &c.facilitator] {
+        assert!(app.post_as(&endorse, &who.access_token).await.status().is_success());
+    }
+    let adopted = adopt(&app, &c, &draft).await;
+    assert_eq!(adopted["adopted_by"], json!({"id": c.facilitator.id, "display_name": "Fay"}));
+    assert_eq!(adopted["endorsement_count"], 2);
+    assert_eq!(
+        adopted["endorsed_by"],
+        json!([{"id": c.organizer.id, "display_name": "Ada"}, {"id": c.facilitator.id, "display_name": "Fay"}])
+    );
+    let list: Value = app.get_as(&c.path("/versions"), &c.member.access_token).await.json().await.unwrap();
+    assert_eq!(list["items"][0]["endorsed_by"].as_array().unwrap().len(), 2);
+    let report: Value = app.get_as(&c.path("/acceptances"), &c.facilitator.access_token).await.json().await.unwrap();
+    let pending = report["pending"].as_array().unwrap();
+    assert!(pending.iter().any(|p| p["user"] == json!({"id": c.member.id, "display_name": "Max"})), "{report}");
+}

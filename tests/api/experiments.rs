@@ -64,7 +64,15 @@ async fn an_experiment_goes_from_commitment_to_outcome_and_seeds_the_next() {
     let now: Value = app.get_as(&path, &c.bob.access_token).await.json().await.unwrap();
     assert_eq!((now["state"].as_str(), now["check_in_count"].as_i64()), (Some("in_progress"), Some(2)));
     let metric: Value = app.get_as(&format!("{path}/metric"), &c.bob.access_token).await.json().await.unwrap();
-    assert_eq!(metric.as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect::<Vec<_>>(), [1.0, 2.0]);
+    let values = metric["items"].as_array().unwrap().iter().map(|p| p["value"].as_f64().unwrap()).collect::<Vec<_>>();
+    assert_eq!(values, [1.0, 2.0]);
+    assert!(metric["next_cursor"].is_null());
+    let first: Value = app.get_as(&format!("{path}/metric?limit=1"), &c.bob.access_token).await.json().await.unwrap();
+    assert_eq!(first["items"][0]["value"], 1.0);
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value =
+        app.get_as(&format!("{path}/metric?limit=1&cursor={cursor}"), &c.bob.access_token).await.json().await.unwrap();
+    assert_eq!(second["items"][0]["value"], 2.0);
 
     let by_peer = app.patch_as(&path, &c.bob.access_token, &json!({"title": "Mine now"})).await;
     assert_problem(by_peer, 403, "not_owner").await;
@@ -253,11 +261,29 @@ async fn facilitators_see_what_is_overdue_or_stuck() {
     let organizer = app.sign_in("org@example.com").await;
     let attention: Value =
         app.get_as(&format!("/api/v1/cohorts/{}/experiments/attention", c.id), &organizer).await.json().await.unwrap();
-    let ids = |list: &Value| {
-        list.as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect::<Vec<_>>()
-    };
-    assert_eq!(ids(&attention["overdue"]), [due["id"].as_str().unwrap()]);
-    assert_eq!(ids(&attention["stuck"]), [blocked["id"].as_str().unwrap()]);
+    let items = attention["items"].as_array().unwrap();
+    assert!(attention["next_cursor"].is_null());
+    let listed: Vec<&str> = items.iter().map(|i| i["experiment"]["id"].as_str().unwrap()).collect();
+    assert_eq!(listed, [due["id"].as_str().unwrap(), blocked["id"].as_str().unwrap()], "oldest first; the fine one is not listed");
+    assert_eq!((items[0]["overdue"].as_bool(), items[0]["quiet_since"].is_null()), (Some(true), true));
+    assert_eq!(items[0]["repeated_blocker"], Value::Null);
+    assert_eq!((items[1]["overdue"].as_bool(), items[1]["repeated_blocker"].as_str()), (Some(false), Some("No access")));
+    assert_eq!(items[1]["experiment"]["owner"]["display_name"], "Test Person");
+
+    // Quiet: a week on, nobody has checked in since.
+    app.clock.advance(chrono::Duration::days(7));
+    let organizer = app.sign_in("org@example.com").await;
+    let attention: Value =
+        app.get_as(&format!("/api/v1/cohorts/{}/experiments/attention", c.id), &organizer).await.json().await.unwrap();
+    let fine_item = attention["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["experiment"]["id"] == fine["id"])
+        .expect("quiet for 7 days");
+    assert!(fine_item["quiet_since"].is_string(), "{fine_item}");
+    let bad = app.get_as(&format!("/api/v1/cohorts/{}/experiments/attention?quiet_days=0", c.id), &organizer).await;
+    assert_eq!(assert_problem(bad, 422, "validation_failed").await["errors"][0]["field"], "quiet_days");
     let member = app.sign_in("ada@example.com").await;
     assert_problem(
         app.get_as(&format!("/api/v1/cohorts/{}/experiments/attention", c.id), &member).await,
@@ -359,4 +385,126 @@ async fn a_retried_post_with_the_same_idempotency_key_creates_nothing_new() {
         .await
         .unwrap();
     assert_eq!(created.status(), 201);
+}
+
+async fn rename(app: &TestApp, who: &TestUser, name: &str) {
+    let response = app.patch_as("/api/v1/me", &who.access_token, &json!({"display_name": name})).await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn seeding_twice_gives_the_one_seeded_experiment() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    let experiment = commit(&app, &c, &c.ada, basic("Pair on a review")).await;
+    let path = format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap());
+    app.post_json_as(&format!("{path}/check-ins"), &c.ada.access_token, &json!({"done": "one"})).await;
+    let outcome = json!({"state": "done", "outcome": {"result": "worked", "learned": "l", "next_step": "Do two"}});
+    assert_eq!(app.patch_as(&path, &c.ada.access_token, &outcome).await.status(), 200);
+    let first = app.post_as(&format!("{path}/seed-next"), &c.ada.access_token).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = app.post_as(&format!("{path}/seed-next"), &c.ada.access_token).await;
+    assert_eq!(again.status(), 200, "asking again answers the first result");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    // And at once: still one.
+    let seed = format!("{path}/seed-next");
+    let requests = (0..6).map(|_| app.post_as(&seed, &c.ada.access_token));
+    for response in futures_util::future::join_all(requests).await {
+        assert_eq!(response.status(), 200);
+    }
+    let mine: Value = app.get_as("/api/v1/me/experiments", &c.ada.access_token).await.json().await.unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 2, "the original and one seeded");
+}
+
+#[tokio::test]
+async fn racing_first_seeds_make_one() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    let experiment = commit(&app, &c, &c.ada, basic("Pair on a review")).await;
+    let path = format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap());
+    app.post_json_as(&format!("{path}/check-ins"), &c.ada.access_token, &json!({"done": "one"})).await;
+    let outcome = json!({"state": "done", "outcome": {"result": "worked", "learned": "l", "next_step": "Do two"}});
+    assert_eq!(app.patch_as(&path, &c.ada.access_token, &outcome).await.status(), 200);
+    let seed = format!("{path}/seed-next");
+    let requests = (0..8).map(|_| app.post_as(&seed, &c.ada.access_token));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 7, "{statuses:?}");
+}
+
+#[tokio::test]
+async fn people_come_with_names_and_peers_see_what_they_did() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    rename(&app, &c.ada, "Ada").await;
+    rename(&app, &c.bob, "Bob").await;
+    rename(&app, &c.cleo, "Cleo").await;
+    let experiment = commit(
+        &app,
+        &c,
+        &c.ada,
+        json!({"title": "T", "success_signal": "S", "visibility": "buddy", "buddy_id": c.bob.id}),
+    )
+    .await;
+    assert_eq!(experiment["owner"], json!({"id": c.ada.id, "display_name": "Ada"}));
+    assert_eq!(experiment["buddy"], json!({"id": c.bob.id, "display_name": "Bob"}));
+    let path = format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap());
+
+    let comment = app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": "**Go**"})).await;
+    let comment: Value = comment.json().await.unwrap();
+    assert_eq!(comment["body_html"], "<p><strong>Go</strong></p>\n");
+    assert_eq!(comment["author"], json!({"id": c.bob.id, "display_name": "Bob"}));
+    let long = "x".repeat(4001);
+    let too_long = app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": long})).await;
+    assert_eq!(assert_problem(too_long, 422, "validation_failed").await["errors"][0]["field"], "body");
+    let fits = app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": "y".repeat(4000)})).await;
+    assert_eq!(fits.status(), 201, "the same limit as charter comments");
+
+    // Offers: the owner lists them all, with the helper's name; a helper sees their own.
+    for text in ["I can review", "I know someone"] {
+        let made = app.post_json_as(&format!("{path}/help-offers"), &c.bob.access_token, &json!({"message": text})).await;
+        assert_eq!(made.status(), 201);
+    }
+    let offers: Value = app.get_as(&format!("{path}/help-offers"), &c.ada.access_token).await.json().await.unwrap();
+    let items = offers["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["helper"], json!({"id": c.bob.id, "display_name": "Bob"}));
+    assert_eq!(items[0]["message"], "I can review");
+    let page: Value = app.get_as(&format!("{path}/help-offers?limit=1"), &c.ada.access_token).await.json().await.unwrap();
+    assert!(page["next_cursor"].is_string());
+    let cleo_sees: Value =
+        app.get_as(&format!("{path}/help-offers"), &c.cleo.access_token).await.json().await.unwrap_or(Value::Null);
+    assert!(cleo_sees.get("items").is_none(), "cleo may not see a buddy experiment: {cleo_sees}");
+    let bob_sees: Value = app.get_as(&format!("{path}/help-offers"), &c.bob.access_token).await.json().await.unwrap();
+    assert_eq!(bob_sees["items"].as_array().unwrap().len(), 2, "bob sees his own");
+
+    // Celebrating answers the new count and that you are among them.
+    let celebrated = app.post_as(&format!("{path}/celebrations"), &c.bob.access_token).await;
+    assert_eq!(celebrated.status(), 201);
+    let body: Value = celebrated.json().await.unwrap();
+    assert_eq!(body, json!({"celebrations": 1, "celebrated_by_me": true}));
+    let again: Value = app.post_as(&format!("{path}/celebrations"), &c.bob.access_token).await.json().await.unwrap();
+    assert_eq!(again, json!({"celebrations": 1, "celebrated_by_me": true}));
+    let seen_by_bob: Value = app.get_as(&path, &c.bob.access_token).await.json().await.unwrap();
+    let seen_by_ada: Value = app.get_as(&path, &c.ada.access_token).await.json().await.unwrap();
+    assert_eq!((seen_by_bob["celebrated_by_me"].as_bool(), seen_by_ada["celebrated_by_me"].as_bool()), (Some(true), Some(false)));
+}
+
+#[tokio::test]
+async fn many_peers_celebrating_at_once_count_once_each() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    let experiment = commit(&app, &c, &c.ada, basic("T")).await;
+    let path = format!("/api/v1/experiments/{}/celebrations", experiment["id"].as_str().unwrap());
+    let tokens = [&c.bob.access_token, &c.cleo.access_token, &c.organizer.access_token];
+    let requests = (0..12).map(|i| app.post_as(&path, tokens[i % 3]));
+    let statuses: Vec<u16> = futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
+    let seen: Value =
+        app.get_as(&format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap()), &c.ada.access_token).await.json().await.unwrap();
+    assert_eq!(seen["celebrations"], 3);
 }

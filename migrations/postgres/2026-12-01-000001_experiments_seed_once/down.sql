@@ -1,0 +1,1 @@
+DROP INDEX experiments_seeded_from_once;
