@@ -4,7 +4,7 @@
 //! problem+json (with `WWW-Authenticate`) before the handler runs.
 
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::jwt::Rejection;
@@ -25,6 +25,34 @@ pub enum Credential {
 pub struct Caller {
     pub user: UserRow,
     pub credential: Credential,
+    /// Every check this request passed through (scopes, sign-in, cohort access), so that an
+    /// `Idempotency-Key` replay can ask them again of whoever replays (see `http::idempotency`).
+    pub checks: CheckLog,
+}
+
+/// A check a request made of its caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Check {
+    Scope(Scope),
+    SignIn,
+    /// `cohorts::access::authorize` for this cohort and action (by the action's name).
+    Cohort { cohort_id: String, action: String },
+}
+
+/// Shared between the request's extensions and every `Caller` extracted from it.
+#[derive(Debug, Clone, Default)]
+pub struct CheckLog(std::sync::Arc<std::sync::Mutex<Vec<Check>>>);
+
+impl CheckLog {
+    pub fn record(&self, check: Check) {
+        let mut checks = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !checks.contains(&check) {
+            checks.push(check);
+        }
+    }
+    pub fn taken(&self) -> Vec<Check> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+    }
 }
 
 impl Caller {
@@ -34,6 +62,7 @@ impl Caller {
 
     /// 403 `insufficient_scope` unless the credential carries `scope` (sign-ins carry all).
     pub fn require_scope(&self, scope: Scope) -> ApiResult<()> {
+        self.checks.record(Check::Scope(scope));
         match &self.credential {
             Credential::SignIn { .. } => Ok(()),
             Credential::Token { scopes, .. } if scopes.contains(&scope) => Ok(()),
@@ -47,6 +76,7 @@ impl Caller {
     /// The sign-in behind the request; 403 `sign_in_required` for personal access tokens, which
     /// may never manage the account itself (tokens, sign-ins, profile, deletion).
     pub fn require_sign_in(&self) -> ApiResult<&str> {
+        self.checks.record(Check::SignIn);
         match &self.credential {
             Credential::SignIn { session_id } => Ok(session_id),
             Credential::Token { .. } => Err(ApiError::Forbidden {
@@ -83,7 +113,7 @@ async fn from_access_token(state: &AppState, token: &str) -> ApiResult<Caller> {
         .read(move |conn| store::active_user(conn, &user_id, &sid))
         .await?
         .ok_or_else(|| ApiError::unauthorized("invalid_token", "This sign-in has ended; sign in again."))?;
-    Ok(Caller { user, credential: Credential::SignIn { session_id } })
+    Ok(Caller { user, credential: Credential::SignIn { session_id }, checks: CheckLog::default() })
 }
 
 async fn from_personal_token(state: &AppState, token: String) -> ApiResult<Caller> {
@@ -97,7 +127,11 @@ async fn from_personal_token(state: &AppState, token: String) -> ApiResult<Calle
         let token_id = found.id.clone();
         state.db.write(move |conn| tokens::store::record_use(conn, &token_id, now)).await?;
     }
-    Ok(Caller { user, credential: Credential::Token { token_id: found.id, scopes: found.scopes } })
+    Ok(Caller {
+        user,
+        credential: Credential::Token { token_id: found.id, scopes: found.scopes },
+        checks: CheckLog::default(),
+    })
 }
 
 impl FromRequest for Caller {
@@ -107,14 +141,19 @@ impl FromRequest for Caller {
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
+        let log = req.extensions().get::<CheckLog>().cloned();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::Internal(anyhow::anyhow!("AppState missing")))?;
             let token = token?;
-            if token.starts_with(tokens::store::PREFIX) {
-                from_personal_token(&state, token).await
+            let mut caller = if token.starts_with(tokens::store::PREFIX) {
+                from_personal_token(&state, token).await?
             } else {
-                from_access_token(&state, &token).await
+                from_access_token(&state, &token).await?
+            };
+            if let Some(log) = log {
+                caller.checks = log;
             }
+            Ok(caller)
         })
     }
 }

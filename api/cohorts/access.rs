@@ -11,6 +11,7 @@
 use super::model::{CohortRow, MemberState, MembershipRow, Role};
 use super::store;
 use crate::auth::Caller;
+use crate::auth::caller::Check;
 use crate::auth::scopes::Scope;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
@@ -197,11 +198,36 @@ pub fn decide(action: Action, role: Role, state: MemberState, archived: bool) ->
 
 /// Checks that the caller may do `action` in the cohort, and returns their standing there.
 pub fn authorize(conn: &mut AnyConnection, caller: &Caller, cohort_id: &str, action: Action) -> ApiResult<Access> {
+    caller.checks.record(Check::Cohort { cohort_id: cohort_id.to_string(), action: format!("{action:?}") });
     caller.require_scope(action.rule().scope)?;
     let (cohort, membership) =
         store::cohort_with_membership(conn, cohort_id, caller.user_id())?.ok_or(ApiError::NotFound)?;
     decide(action, membership.role(), membership.state(), cohort.archived_at.is_some())?;
     Ok(Access { cohort, membership })
+}
+
+impl Action {
+    /// The action with this name (its `Debug` form), as recorded in a `Check`.
+    pub fn from_name(name: &str) -> Option<Action> {
+        Action::ALL.into_iter().find(|a| format!("{a:?}") == name)
+    }
+}
+
+/// Asks the checks a first request passed of the caller now replaying it: the same token scopes,
+/// a sign-in where one was needed, and the same standing in each cohort (a member removed since,
+/// or a read-only token, gets the error they would get now, not the stored answer).
+pub fn recheck(conn: &mut AnyConnection, caller: &Caller, checks: &[Check]) -> ApiResult<()> {
+    for check in checks {
+        match check {
+            Check::Scope(scope) => caller.require_scope(*scope)?,
+            Check::SignIn => caller.require_sign_in().map(|_| ())?,
+            Check::Cohort { cohort_id, action } => {
+                let action = Action::from_name(action).ok_or(ApiError::NotFound)?;
+                authorize(conn, caller, cohort_id, action)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -210,6 +236,14 @@ mod tests {
     use Action::*;
 
     const ACTIONS: [Action; 25] = Action::ALL;
+
+    #[test]
+    fn actions_are_found_by_their_recorded_names() {
+        for action in ACTIONS {
+            assert_eq!(Action::from_name(&format!("{action:?}")), Some(action));
+        }
+        assert_eq!(Action::from_name("Nothing"), None);
+    }
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

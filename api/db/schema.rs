@@ -448,6 +448,7 @@ diesel::table! {
         content_type -> Nullable<Text>,
         body -> Nullable<Text>,
         created_at -> Timestamp,
+        checks -> Nullable<Text>,
     }
 }
 

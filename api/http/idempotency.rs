@@ -8,12 +8,14 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::auth::Caller;
+use crate::auth::caller::{Check, CheckLog};
+use crate::cohorts::access;
 use crate::auth::secrets;
 use crate::db::AnyConnection;
 use crate::db::schema::idempotency_records as records;
@@ -26,23 +28,26 @@ const KEEP_HOURS: i64 = 24;
 
 enum Claim {
     New,
-    Replay { status: u16, content_type: Option<String>, body: String },
+    Replay { status: u16, content_type: Option<String>, body: String, checks: Vec<Check> },
     Mismatch,
     InFlight,
 }
 
 fn claim(conn: &mut AnyConnection, user: &str, key: &str, fingerprint: &str, now: DateTime<Utc>) -> ApiResult<Claim> {
-    type Stored = (String, Option<i32>, Option<String>, Option<String>);
+    type Stored = (String, Option<i32>, Option<String>, Option<String>, Option<String>);
     let existing: Option<Stored> = records::table
         .find((user, key))
-        .select((records::fingerprint, records::status, records::content_type, records::body))
+        .select((records::fingerprint, records::status, records::content_type, records::body, records::checks))
         .first(conn)
         .optional()?;
     match existing {
-        Some((stored, _, _, _)) if stored != fingerprint => Ok(Claim::Mismatch),
-        Some((_, Some(status), content_type, body)) => {
-            Ok(Claim::Replay { status: status as u16, content_type, body: body.unwrap_or_default() })
-        }
+        Some((stored, ..)) if stored != fingerprint => Ok(Claim::Mismatch),
+        Some((_, Some(status), content_type, body, checks)) => Ok(Claim::Replay {
+            status: status as u16,
+            content_type,
+            body: body.unwrap_or_default(),
+            checks: checks.as_deref().map(checks_from_text).unwrap_or_default(),
+        }),
         Some(_) => Ok(Claim::InFlight),
         None => {
             let inserted = diesel::insert_into(records::table)
@@ -68,6 +73,7 @@ fn finish(
     user: &str,
     key: &str,
     answer: Option<(u16, Option<String>, String)>,
+    checks: &[Check],
 ) -> ApiResult<()> {
     let target = records::table.find((user, key));
     match answer {
@@ -76,11 +82,43 @@ fn finish(
                 records::status.eq(i32::from(status)),
                 records::content_type.eq(content_type),
                 records::body.eq(body),
+                records::checks.eq(checks_to_text(checks)),
             ))
             .execute(conn)?,
         None => diesel::delete(target).execute(conn)?,
     };
     Ok(())
+}
+
+/// One check a line: `scope <name>`, `sign_in`, `cohort <id> <Action>`.
+fn checks_to_text(checks: &[Check]) -> String {
+    checks
+        .iter()
+        .map(|check| match check {
+            Check::Scope(scope) => format!("scope {}", scope.as_str()),
+            Check::SignIn => "sign_in".to_string(),
+            Check::Cohort { cohort_id, action } => format!("cohort {cohort_id} {action}"),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn checks_from_text(text: &str) -> Vec<Check> {
+    text.lines()
+        .filter_map(|line| {
+            let mut words = line.split(' ');
+            match (words.next()?, words.next(), words.next()) {
+                ("scope", Some(name), None) => {
+                    crate::auth::scopes::Scope::ALL.into_iter().find(|s| s.as_str() == name).map(Check::Scope)
+                }
+                ("sign_in", None, None) => Some(Check::SignIn),
+                ("cohort", Some(id), Some(action)) => {
+                    Some(Check::Cohort { cohort_id: id.to_string(), action: action.to_string() })
+                }
+                _ => None,
+            }
+        })
+        .collect()
 }
 
 /// Forgets keys older than a day (run by the periodic sweep).
@@ -105,6 +143,9 @@ pub async fn middleware(
         let error = ApiError::invalid("Idempotency-Key", "invalid_format", "must be 1 to 255 visible ASCII characters");
         return Ok(req.error_response(error).map_into_boxed_body());
     }
+    // The handler's checks are logged here as it runs, and kept with its answer.
+    let log = CheckLog::default();
+    req.extensions_mut().insert(log.clone());
     // Only signed-in requests are recorded; others go on and get their 401 from the handler.
     let (Some(state), Ok(caller)) = (req.app_data::<web::Data<AppState>>().cloned(), req.extract::<Caller>().await)
     else {
@@ -127,7 +168,12 @@ pub async fn middleware(
     let (user, now) = (caller.user.id.clone(), state.now());
     let (claim_user, claim_key) = (user.clone(), key.clone());
     match state.db.write(move |conn| claim(conn, &claim_user, &claim_key, &fingerprint, now)).await? {
-        Claim::Replay { status, content_type, body } => {
+        Claim::Replay { status, content_type, body, checks } => {
+            // Authorise first, replay after: whoever replays must pass today what the first
+            // request passed (a member removed since gets 404, a read-only token 403).
+            if let Err(refused) = state.db.read(move |conn| access::recheck(conn, &caller, &checks)).await {
+                return Ok(req.error_response(refused).map_into_boxed_body());
+            }
             let mut replay = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
             if let Some(content_type) = content_type {
                 replay.insert_header((header::CONTENT_TYPE, content_type));
@@ -158,7 +204,8 @@ pub async fn middleware(
                 .map_err(|_| ApiError::Internal(anyhow::anyhow!("reading a response body")))?;
             let answer = (!status.is_server_error())
                 .then(|| (status.as_u16(), content_type.clone(), String::from_utf8_lossy(&bytes).to_string()));
-            state.db.write(move |conn| finish(conn, &user, &key, answer)).await?;
+            let checks = log.taken();
+            state.db.write(move |conn| finish(conn, &user, &key, answer, &checks)).await?;
             let mut rebuilt = HttpResponse::build(status);
             if let Some(content_type) = content_type {
                 rebuilt.insert_header((header::CONTENT_TYPE, content_type));

@@ -508,3 +508,38 @@ async fn many_peers_celebrating_at_once_count_once_each() {
         app.get_as(&format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap()), &c.ada.access_token).await.json().await.unwrap();
     assert_eq!(seen["celebrations"], 3);
 }
+
+#[tokio::test]
+async fn a_replay_is_authorised_before_it_is_answered() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    let experiment = commit(
+        &app,
+        &c,
+        &c.ada,
+        json!({"title": "Private", "success_signal": "S", "visibility": "cohort"}),
+    )
+    .await;
+    let comments = format!("{}/api/v1/experiments/{}/comments", app.base, experiment["id"].as_str().unwrap());
+    let post = |token: &str| {
+        app.client
+            .post(&comments)
+            .bearer_auth(token)
+            .header("idempotency-key", "k-1")
+            .json(&json!({"body": "my note"}))
+            .send()
+    };
+    assert_eq!(post(&c.bob.access_token).await.unwrap().status(), 201);
+
+    // The same user with a read-only token: the scope is asked again, not skipped.
+    let read_only = app.personal_token(&c.bob.access_token, &["experiments:read"]).await;
+    let replay = post(&read_only).await.unwrap();
+    assert_problem(replay, 403, "insufficient_scope").await;
+
+    // Removed from the cohort since: a stranger now, so 404, not the stored 201.
+    let removed = app.delete_as(&format!("/api/v1/cohorts/{}/members/{}", c.id, c.bob.id), &c.organizer.access_token).await;
+    assert_eq!(removed.status(), 204);
+    let replay = post(&c.bob.access_token).await.unwrap();
+    assert!(replay.headers().get("idempotent-replayed").is_none());
+    assert_problem(replay, 404, "not_found").await;
+}
