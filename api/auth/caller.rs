@@ -73,6 +73,20 @@ impl Caller {
         }
     }
 
+    /// 403 `email_unconfirmed` until the account's address is confirmed: an account anyone could
+    /// have opened with someone else's address may not mint tokens or take invitations meant
+    /// for that address.
+    pub fn require_confirmed_address(&self) -> ApiResult<()> {
+        if self.user.email_verified_at.is_some() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: "email_unconfirmed",
+                detail: "Confirm your email address first (the link in the mail we sent, or a sign-in link).".to_string(),
+            })
+        }
+    }
+
     /// The sign-in behind the request; 403 `sign_in_required` for personal access tokens, which
     /// may never manage the account itself (tokens, sign-ins, profile, deletion).
     pub fn require_sign_in(&self) -> ApiResult<&str> {

@@ -57,12 +57,25 @@ fn user_event<'a>(kind: &'a str, user_id: &'a str) -> NewEvent<'a> {
     NewEvent::new(kind, "user", user_id).by(user_id)
 }
 
-/// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first time.
+/// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first
+/// time. That first time also ends every sign-in and personal token the account had: whoever
+/// signed up with the address may not be its owner (a squatter who signed up first and chose the
+/// password), and nothing they started may outlive the owner's proof.
 pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
     if accounts::mark_email_verified(conn, user_id, now)? {
+        store::revoke_all_sessions(conn, user_id, None, "address_proven", now)?;
+        crate::tokens::store::revoke_all(conn, user_id, now)?;
         user_event("user.email_verified", user_id).record(conn, now)?;
     }
     Ok(())
+}
+
+/// After a password reset or change: every personal token ends too, and the owner is told.
+fn password_replaced(conn: &mut AnyConnection, user_id: &str, base_url: &str, now: DateTime<Utc>) -> ApiResult<()> {
+    crate::tokens::store::revoke_all(conn, user_id, now)?;
+    let user = accounts::find(conn, user_id)?.ok_or(ApiError::NotFound)?;
+    let reset = format!("{base_url}/app/reset-password");
+    outbox::enqueue(conn, &templates::password_changed(&user, &reset), now)
 }
 
 /// Starts a sign-in for the user and answers with its first tokens.
@@ -357,7 +370,7 @@ pub async fn redeem_password_reset(
     // Hashing is costly: budget it per IP like a sign-in attempt.
     state.throttle.attempt(client_ip(&req), None)?;
     let password_hash = hash_password(new_password).await?;
-    let now = state.now();
+    let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db
         .write(move |conn| {
@@ -365,10 +378,12 @@ pub async fn redeem_password_reset(
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, None, "password_reset", now)?;
             confirm_email(conn, &user_id, now)?;
+            password_replaced(conn, &user_id, &base_url, now)?;
             user_event("user.password_reset", &user_id).record(conn, now)?;
             Ok(())
         })
         .await?;
+    state.mailer.wake();
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -404,15 +419,17 @@ pub async fn change_password(
         return Err(ApiError::invalid("current_password", "incorrect", "is not your current password"));
     }
     let password_hash = hash_password(new_password).await?;
-    let (user_id, now) = (caller.user.id, state.now());
+    let (user_id, now, base_url) = (caller.user.id, state.now(), state.base_url.clone());
     state
         .db
         .write(move |conn| {
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, Some(&current_session), "password_changed", now)?;
+            password_replaced(conn, &user_id, &base_url, now)?;
             user_event("user.password_changed", &user_id).record(conn, now)
         })
         .await?;
+    state.mailer.wake();
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -148,6 +148,9 @@ fn change_membership(
         return Ok(access);
     }
     store::set_membership(conn, cohort_id, user_id, to.0, to.1, from.1 != to.1, now)?;
+    if to.1 == MemberState::Left && from.1 != MemberState::Left && user_id != caller.user_id() {
+        store::mark_removed(conn, cohort_id, user_id, caller.user_id())?;
+    }
     if from.0 != to.0 {
         NewEvent::new("member.role_changed", "member", user_id)
             .by(caller.user_id())

@@ -144,12 +144,30 @@ pub fn set_membership(
                 memberships::role.eq(role.as_str()),
                 memberships::state.eq(state.as_str()),
                 memberships::state_changed_at.eq(now.naive_utc()),
+                memberships::removed_by.eq(None::<String>),
             ))
             .execute(conn)?;
     } else {
         diesel::update(target).set(memberships::role.eq(role.as_str())).execute(conn)?;
     }
     Ok(())
+}
+
+/// Records that `by` removed the member (after `set_membership` made them `left`).
+pub fn mark_removed(conn: &mut AnyConnection, cohort_id: &str, user_id: &str, by: &str) -> ApiResult<()> {
+    diesel::update(memberships::table.find((cohort_id, user_id))).set(memberships::removed_by.eq(by)).execute(conn)?;
+    Ok(())
+}
+
+/// Whether someone else removed this former member (they did not leave by themselves).
+pub fn was_removed(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<bool> {
+    let by: Option<Option<String>> = memberships::table
+        .find((cohort_id, user_id))
+        .filter(memberships::state.eq(MemberState::Left.as_str()))
+        .select(memberships::removed_by)
+        .first(conn)
+        .optional()?;
+    Ok(matches!(by, Some(Some(_))))
 }
 
 /// One member with their name and address.

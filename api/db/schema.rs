@@ -113,6 +113,7 @@ diesel::table! {
         state -> Text,
         joined_at -> Timestamp,
         state_changed_at -> Timestamp,
+        removed_by -> Nullable<Text>,
     }
 }
 

@@ -189,6 +189,13 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
             cohorts::lock_cohort(conn, &cohort.id)?;
             let already = cohorts::membership(conn, &cohort.id, caller.user_id())?
                 .is_some_and(|m| m.state() != MemberState::Left);
+            if !already && cohorts::was_removed(conn, &cohort.id, caller.user_id())? {
+                return Err(ApiError::Forbidden {
+                    code: "removed_from_cohort",
+                    detail: "An organizer removed you from this cohort: only a new invitation brings you back."
+                        .to_string(),
+                });
+            }
             let admission = if already {
                 Admission::AlreadyMember
             } else {

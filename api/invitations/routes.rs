@@ -256,6 +256,7 @@ pub async fn accept_invitation(
     body: JsonBody<AcceptInvitation>,
 ) -> ApiResult<web::Json<Cohort>> {
     access::authorize_own(&caller, OwnAction::JoinCohort)?;
+    caller.require_confirmed_address()?;
     let mut checks = Checks::new();
     let token = checks.require("token", body.0.token, |t: String| Ok(t));
     checks.finish()?;

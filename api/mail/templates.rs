@@ -99,6 +99,23 @@ pub fn password_reset(user: &UserRow, link: &str) -> OutgoingMail {
     )
 }
 
+/// After a password reset or change: what happened, and that every other sign-in and every
+/// personal access token was ended. The link leads to a new reset, in case it was not them.
+pub fn password_changed(user: &UserRow, reset_link: &str) -> OutgoingMail {
+    render(
+        user.into(),
+        LinkMail {
+            subject: "Your Roundtable password was changed",
+            lead: "The password of your Roundtable account was just changed. Every other sign-in and \
+                   every personal access token of your account was ended: sign in again on your other \
+                   devices, and create new tokens for the programs that used them.",
+            action: "If it was not you, reset your password",
+            link: reset_link,
+            footer: "If it was you, there is nothing more to do.",
+        },
+    )
+}
+
 /// An invitation to a cohort, to an address that may not have an account yet.
 pub fn invitation(address: &str, inviter: &str, cohort_name: &str, link: &str) -> OutgoingMail {
     let subject = format!("{inviter} invited you to {cohort_name} on Roundtable");

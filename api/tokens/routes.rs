@@ -38,6 +38,7 @@ pub async fn create_token(
     body: JsonBody<NewToken>,
 ) -> ApiResult<HttpResponse> {
     caller.require_sign_in()?;
+    caller.require_confirmed_address()?;
     let body = body.0;
     let now = state.now();
     let mut checks = Checks::new();

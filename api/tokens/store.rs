@@ -99,6 +99,14 @@ pub fn list(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiR
     Ok(query.load(conn)?)
 }
 
+/// Revokes every live token of the user (their password was reset or changed, or their address
+/// was proven by someone who may not be whoever set the password).
+pub fn revoke_all(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<usize> {
+    Ok(diesel::update(pat::table.filter(pat::user_id.eq(user_id)).filter(pat::revoked_at.is_null()))
+        .set(pat::revoked_at.eq(now.naive_utc()))
+        .execute(conn)?)
+}
+
 /// Revokes one of the user's tokens; false when there is no such live token of theirs.
 pub fn revoke(conn: &mut AnyConnection, user_id: &str, token_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
     let changed = diesel::update(

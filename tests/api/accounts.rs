@@ -124,3 +124,70 @@ async fn account_changes_are_recorded_in_the_outbox() {
     assert_eq!(recorded[2].2, r#"{"changed":["locale"]}"#);
     assert!(recorded.iter().all(|(_, _, payload)| !payload.contains("ada@")), "no personal data in events");
 }
+
+#[tokio::test]
+async fn a_squatter_loses_everything_once_the_owner_proves_the_address() {
+    let app = spawn_app().await;
+    // Someone signs up with another person's address and their own password.
+    let squatter = app.unconfirmed_user("victim@example.com").await;
+    let token = app.post_json_as("/api/v1/me/tokens", &squatter.access_token, &json!({"name": "x", "scopes": ["cohorts:read"]})).await;
+    assert_problem(token, 403, "email_unconfirmed").await;
+    assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 200);
+
+    // The owner signs in with a link mailed to the address: the squatter's sign-in ends.
+    assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "victim@example.com"})).await.status(), 202);
+    let link = app.mail().wait_for("victim@example.com", 2).await[1].link_token();
+    let redeemed = app.post("/api/v1/auth/magic-links/redeem", &json!({"token": link})).await;
+    assert_eq!(redeemed.status(), 200);
+    let owner: Value = redeemed.json().await.unwrap();
+    assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 401, "the squatter is out");
+    let refreshed = app.post("/api/v1/auth/refresh", &json!({"refresh_token": squatter.refresh_token})).await;
+    assert_eq!(refreshed.status(), 401);
+    assert_eq!(app.get_as("/api/v1/me", owner["access_token"].as_str().unwrap()).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_every_sign_in_and_token_and_says_so() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let pat = app.personal_token(&ada.access_token, &["cohorts:read"]).await;
+    assert_eq!(app.get_as("/api/v1/cohorts", &pat).await.status(), 200);
+    assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "ada@example.com"})).await.status(), 202);
+    let mails = app.mail().wait_for("ada@example.com", 2).await;
+    let reset = mails[1].link_token();
+    let done = app
+        .post("/api/v1/auth/password-resets/redeem", &json!({"token": reset, "password": "another long password"}))
+        .await;
+    assert_eq!(done.status(), 204);
+    assert_eq!(app.get_as("/api/v1/cohorts", &pat).await.status(), 401, "tokens end with a reset");
+    assert_eq!(app.get_as("/api/v1/me", &ada.access_token).await.status(), 401);
+    let notice = &app.mail().wait_for("ada@example.com", 3).await[2];
+    assert_eq!(notice.subject, "Your Roundtable password was changed");
+    assert!(notice.text.contains("personal access token"), "{}", notice.text);
+
+    // A change (knowing the password) keeps this sign-in, ends the tokens, and tells too.
+    let token = app.sign_in_with("ada@example.com", "another long password").await;
+    let pat = app.personal_token(&token, &["cohorts:read"]).await;
+    let changed = app
+        .post_json_as("/api/v1/me/password", &token, &json!({"current_password": "another long password", "password": "a third long password"}))
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(app.get_as("/api/v1/cohorts", &pat).await.status(), 401);
+    assert_eq!(app.get_as("/api/v1/me", &token).await.status(), 200);
+    assert_eq!(app.mail().wait_for("ada@example.com", 4).await[3].subject, "Your Roundtable password was changed");
+}
+
+#[tokio::test]
+async fn an_unconfirmed_account_cannot_take_an_invitation() {
+    let app = spawn_app().await;
+    let org = app.user("org@example.com").await;
+    let cohort = app.cohort(&org.access_token, "C").await;
+    let invited = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invitations"), &org.access_token, &json!({"emails": ["bob@example.com"]}))
+        .await;
+    assert_eq!(invited.status(), 201);
+    let token = app.mail().wait_for("bob@example.com", 1).await[0].link_token();
+    let bob = app.unconfirmed_user("bob@example.com").await;
+    let refused = app.post_json_as("/api/v1/invitations/accept", &bob.access_token, &json!({"token": token})).await;
+    assert_problem(refused, 403, "email_unconfirmed").await;
+}

@@ -104,6 +104,18 @@ impl MailSink {
         self.received.lock().unwrap().iter().filter(|m| m.to.iter().any(|t| t == address)).cloned().collect()
     }
 
+    /// Waits (up to 10 s) for a mail to `address` with this subject.
+    pub async fn wait_for_subject(&self, address: &str, subject: &str) -> ReceivedMail {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(mail) = self.mails_to(address).into_iter().find(|m| m.subject == subject) {
+                return mail;
+            }
+            assert!(Instant::now() < deadline, "expected a mail {subject:?} to {address}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Waits (up to 10 s) until `count` mails to `address` have arrived.
     pub async fn wait_for(&self, address: &str, count: usize) -> Vec<ReceivedMail> {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -267,11 +279,37 @@ impl TestApp {
         tokens["access_token"].as_str().expect("signed in").to_string()
     }
 
-    /// Signs up `email` and signs in.
+    /// A fresh access token for `email` with `password`.
+    pub async fn sign_in_with(&self, email: &str, password: &str) -> String {
+        let tokens: Value = self.login(email, password).await.json().await.unwrap();
+        tokens["access_token"].as_str().expect("signed in").to_string()
+    }
+
+    /// Signs up `email`, confirms the address with the link from the mail (when the app has a mail
+    /// sink), and signs in.
     pub async fn user(&self, email: &str) -> TestUser {
+        let id = self.signed_up(email).await;
+        if let Some(sink) = &self.mail {
+            let token = sink.wait_for_subject(email, "Confirm your email address for Roundtable").await.link_token();
+            let confirmed = self.post("/api/v1/auth/email-verifications/redeem", &json!({"token": token})).await;
+            assert_eq!(confirmed.status(), 204, "confirm {email}");
+        }
+        self.logged_in(email, id).await
+    }
+
+    /// Signs up `email` and signs in, leaving the address unconfirmed.
+    pub async fn unconfirmed_user(&self, email: &str) -> TestUser {
+        let id = self.signed_up(email).await;
+        self.logged_in(email, id).await
+    }
+
+    async fn signed_up(&self, email: &str) -> String {
         let created = self.signup(email).await;
         assert_eq!(created.status(), 201, "signup {email}");
-        let id = created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        created.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string()
+    }
+
+    async fn logged_in(&self, email: &str, id: String) -> TestUser {
         let tokens: Value = self.login(email, PASSWORD).await.json().await.unwrap();
         TestUser {
             id,

@@ -117,3 +117,43 @@ async fn the_whole_link_pasted_into_code_works() {
     let empty = app.post_json_as("/api/v1/invite-links/join", &dave.access_token, &json!({"code": "https://x/app/join#code="})).await;
     assert_eq!(assert_problem(empty, 422, "validation_failed").await["errors"][0]["field"], "code");
 }
+
+#[tokio::test]
+async fn someone_removed_cannot_rejoin_by_link_but_someone_who_left_can() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Cohort").await;
+    let created: Value = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let code = created["code"].as_str().unwrap().to_string();
+    let join = |token: String| {
+        let app = &app;
+        let code = code.clone();
+        async move { app.post_json_as("/api/v1/invite-links/join", &token, &json!({"code": code})).await }
+    };
+    let bob = app.user("bob@example.com").await;
+    let cleo = app.user("cleo@example.com").await;
+    assert_eq!(join(bob.access_token.clone()).await.status(), 201);
+    assert_eq!(join(cleo.access_token.clone()).await.status(), 201);
+
+    let removed = app.delete_as(&format!("/api/v1/cohorts/{cohort}/members/{}", bob.id), &ada.access_token).await;
+    assert_eq!(removed.status(), 204);
+    assert_problem(join(bob.access_token.clone()).await, 403, "removed_from_cohort").await;
+
+    let left = app.delete_as(&format!("/api/v1/cohorts/{cohort}/members/{}", cleo.id), &cleo.access_token).await;
+    assert_eq!(left.status(), 204);
+    assert_eq!(join(cleo.access_token.clone()).await.status(), 201, "leaving by oneself does not bar");
+
+    // A new invitation brings the removed member back.
+    let invited = app
+        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invitations"), &ada.access_token, &json!({"emails": ["bob@example.com"]}))
+        .await;
+    assert_eq!(invited.status(), 201);
+    let token = app.mail().wait_for("bob@example.com", 2).await[1].link_token();
+    let accepted = app.post_json_as("/api/v1/invitations/accept", &bob.access_token, &json!({"token": token})).await;
+    assert_eq!(accepted.status(), 200);
+}
