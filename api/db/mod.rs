@@ -96,6 +96,11 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// How long a request waits for a database connection before it answers 503: short, so that
+/// while the database is down callers learn it within about a second rather than the pool's
+/// 10 s (start-up and `/readyz` keep their own, longer waits).
+pub const REQUEST_ACQUIRE: Duration = Duration::from_secs(1);
+
 impl Db {
     /// Opens the pool and applies pending migrations.
     pub fn connect(raw_url: &str, pool_size: u32) -> anyhow::Result<Self> {
@@ -145,7 +150,7 @@ impl Db {
     {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get()?;
+            let mut conn = pool.get_timeout(REQUEST_ACQUIRE)?;
             f(&mut conn)
         })
         .await
@@ -167,7 +172,7 @@ impl Db {
     where
         F: FnOnce(&mut AnyConnection) -> ApiResult<T>,
     {
-        let mut conn = self.pool.get()?;
+        let mut conn = self.pool.get_timeout(REQUEST_ACQUIRE)?;
         let _one_writer = match self.backend {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,

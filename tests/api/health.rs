@@ -59,3 +59,31 @@ async fn readyz_is_503_when_the_database_is_gone() {
     let response = app.get("/readyz").await;
     assert_problem(response, 503, "not_ready").await;
 }
+
+#[tokio::test]
+async fn requests_answer_503_within_about_a_second_when_no_connection_comes() {
+    let app = spawn_app().await;
+    let user = app.user("ada@example.com").await;
+    // Hold every pooled connection (the test app has 4) for 4 seconds.
+    let holders: Vec<_> = (0..4)
+        .map(|_| {
+            let db = app.state.db.clone();
+            tokio::spawn(async move {
+                db.read(|_| {
+                    std::thread::sleep(std::time::Duration::from_secs(4));
+                    Ok(())
+                })
+                .await
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let started = std::time::Instant::now();
+    let response = app.get_as("/api/v1/cohorts", &user.access_token).await;
+    let waited = started.elapsed();
+    assert_problem(response, 503, "database_unavailable").await;
+    assert!(waited < std::time::Duration::from_millis(2500), "answered after {waited:?}");
+    for holder in holders {
+        holder.await.unwrap().unwrap();
+    }
+}
