@@ -59,6 +59,11 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_MAIL_SWEEP_SECONDS", default_value_t = 30)]
     pub mail_sweep_seconds: u64,
 
+    /// Web origins (`https://app.example.org`, comma-separated) whose pages may call the API from
+    /// a browser (CORS). Empty: none; the app this server serves is same-origin and needs none.
+    #[arg(long, env = "ROUNDTABLE_CORS_ORIGINS", value_delimiter = ',', default_value = "")]
+    pub cors_origins: Vec<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "ROUNDTABLE_WORKERS")]
     pub workers: Option<usize>,
@@ -76,6 +81,21 @@ pub enum LogFormat {
 }
 
 impl Config {
+    /// The configured CORS origins, checked: each is `scheme://host[:port]`; `*` is refused
+    /// (every caller sends its token, so no wildcard).
+    pub fn cors_origins(&self) -> anyhow::Result<Vec<String>> {
+        let mut origins = Vec::new();
+        for raw in self.cors_origins.iter().map(|o| o.trim()).filter(|o| !o.is_empty()) {
+            let origin = raw.trim_end_matches('/');
+            let valid = origin.split_once("://").is_some_and(|(scheme, rest)| {
+                matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '*', ' ', '?', '#'])
+            });
+            anyhow::ensure!(valid, "ROUNDTABLE_CORS_ORIGINS: {raw:?} is not an origin like https://app.example.org");
+            origins.push(origin.to_string());
+        }
+        Ok(origins)
+    }
+
     pub fn pool_size(&self) -> u32 {
         self.db_pool_size.unwrap_or_else(|| {
             let cores = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);

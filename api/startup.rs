@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer, web};
 use anyhow::Context;
 use diesel::prelude::*;
@@ -86,6 +86,7 @@ impl Application {
             base_url: config.base_url(address),
         });
 
+        let cors_origins = config.cors_origins()?;
         let spec = openapi_spec();
         let known = web::Data::new(KnownRoutes::from_spec(&spec));
         let limit = web::Data::new(BodyLimit(config.max_body_bytes));
@@ -93,6 +94,7 @@ impl Application {
         let mut server = HttpServer::new(move || {
             App::new()
                 .wrap(from_fn(idempotency::middleware))
+                .wrap(Condition::new(!cors_origins.is_empty(), cors(&cors_origins)))
                 .wrap(from_fn(guard::middleware))
                 .wrap(from_fn(request_id::middleware))
                 .app_data(app_state.clone())
@@ -198,6 +200,25 @@ async fn extend_sessions(state: &AppState) {
         Ok(added) => tracing::info!(added, "stored upcoming sessions"),
         Err(err) => tracing::error!(error = %err, "storing upcoming sessions"),
     }
+}
+
+/// Cross-origin calls from the configured web origins only: bearer tokens in the
+/// `Authorization` header, never cookies, so no credentials mode and no wildcard.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::HeaderName::from_static(idempotency::HEADER),
+            actix_web::http::header::HeaderName::from_static(request_id::HEADER),
+        ])
+        .expose_headers(["x-request-id", "location", "retry-after", "idempotent-replayed"])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 const JWT_SECRET_SETTING: &str = "jwt_secret";

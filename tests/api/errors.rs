@@ -149,3 +149,41 @@ async fn every_response_carries_the_security_headers() {
     let login = app.login("ada@example.com", crate::helpers::PASSWORD).await;
     assert_eq!(login.headers()["cache-control"], "no-store", "tokens are never cached");
 }
+
+#[tokio::test]
+async fn cors_answers_only_the_configured_origins() {
+    let closed = crate::helpers::spawn_app().await;
+    let preflight = |app: &crate::helpers::TestApp, origin: &str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/api/v1/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "GET")
+            .header("access-control-request-headers", "authorization")
+            .send()
+    };
+    let none = preflight(&closed, "https://app.example.org").await.unwrap();
+    assert!(none.headers().get("access-control-allow-origin").is_none(), "closed by default");
+
+    let open = crate::helpers::spawn_app_with(crate::helpers::Options {
+        cors_origins: vec!["https://app.example.org".into()],
+        ..crate::helpers::Options::default()
+    })
+    .await;
+    let allowed = preflight(&open, "https://app.example.org").await.unwrap();
+    assert!(allowed.status().is_success(), "{}", allowed.status());
+    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.org");
+    assert!(allowed.headers().get("access-control-allow-credentials").is_none(), "never with credentials");
+    let other = preflight(&open, "https://evil.example").await.unwrap();
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let user = open.user("ada@example.com").await;
+    let get = open
+        .client
+        .get(open.url("/api/v1/me"))
+        .bearer_auth(&user.access_token)
+        .header("origin", "https://app.example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.headers()["access-control-allow-origin"], "https://app.example.org");
+    assert!(get.headers()["access-control-expose-headers"].to_str().unwrap().contains("x-request-id"));
+}

@@ -148,6 +148,7 @@ pub struct Options {
     pub background_jobs: bool,
     pub rate_limit_ip_per_minute: u32,
     pub rate_limit_account_per_hour: u32,
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Options {
@@ -158,6 +159,7 @@ impl Default for Options {
             background_jobs: true,
             rate_limit_ip_per_minute: 1000,
             rate_limit_account_per_hour: 1000,
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -200,6 +202,7 @@ pub async fn spawn_app_with(options: Options) -> TestApp {
         max_body_bytes: 16 * 1024,
         mail_sweep_seconds: 3600,
         workers: Some(1),
+        cors_origins: options.cors_origins,
         background_jobs: options.background_jobs,
     };
     let clock = ManualClock::starting_at(chrono::Utc::now());
