@@ -21,6 +21,8 @@ use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams, PageRequest};
+use crate::people::Person;
+use super::plan::MAX_ROLES;
 use crate::sessions::store as sessions;
 use crate::state::AppState;
 use crate::validation::{self, Checks, Invalid};
@@ -47,19 +49,20 @@ fn zone(access: &Access) -> Tz {
     access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
 
-/// A cohort's duty roles, in the order duties are filled.
+/// A cohort's duty roles, in the order duties are filled, retired ones included: a complete set
+/// of at most 20 (`next_cursor` is always null).
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:read"])),
     params(("cohort_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<DutyRole>), (status = 404, response = NotFound))
+    responses((status = 200, body = inline(Page<DutyRole>)), (status = 404, response = NotFound))
 )]
 #[get("/cohorts/{cohort_id}/roles")]
 pub async fn list_roles(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Vec<DutyRole>>> {
+) -> ApiResult<web::Json<Page<DutyRole>>> {
     let cohort_id = path.into_inner();
     let roles = state
         .db
@@ -68,14 +71,15 @@ pub async fn list_roles(
             store::roles(conn, &cohort_id, true)
         })
         .await?;
-    Ok(web::Json(roles.into_iter().map(DutyRole::from).collect()))
+    Ok(web::Json(Page::complete(roles.into_iter().map(DutyRole::from).collect())))
 }
 
 fn min_attended(raw: i32) -> Result<i32, Invalid> {
     if (0..=100).contains(&raw) { Ok(raw) } else { Err(Invalid::new("out_of_range", "must be between 0 and 100")) }
 }
 
-/// Add a duty role (organizers).
+/// Add a duty role (organizers). A cohort has at most 20 roles, retired ones included (409
+/// `too_many_roles` beyond: retire and rename one instead).
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:write"])),
@@ -99,7 +103,14 @@ pub async fn add_role(
     let role = state
         .db
         .write(move |conn| {
+            cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
+            if store::count_roles(conn, &cohort_id)? >= MAX_ROLES as i64 {
+                return Err(ApiError::conflict(
+                    "too_many_roles",
+                    format!("A cohort has at most {MAX_ROLES} roles; retire and rename one instead."),
+                ));
+            }
             let position = store::roles(conn, &cohort_id, true)?.iter().map(|r| r.position + 1).max().unwrap_or(0);
             let row = RoleRow {
                 id: new_id(),
@@ -148,6 +159,7 @@ pub async fn change_role(
     let role = state
         .db
         .write(move |conn| {
+            cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
             let mut row = store::find_role(conn, &cohort_id, &role_id)?.ok_or(ApiError::NotFound)?;
             row.name = name.unwrap_or(row.name);
@@ -188,13 +200,13 @@ pub async fn list_absences(
         .db
         .read(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
-            store::list_absences(conn, &cohort_id, &request)
+            store::list_absences_with_people(conn, &cohort_id, &request)
         })
         .await?;
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
-        |r: &AbsenceRow| Cursor { created_at: r.created_at, id: r.id.clone() },
+        |(r, _): &(AbsenceRow, String)| Cursor { created_at: r.created_at, id: r.id.clone() },
         Absence::from,
     )))
 }
@@ -235,6 +247,7 @@ pub async fn add_absence(
     let absence = state
         .db
         .write(move |conn| {
+            cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::ActOnDuty)?;
             if let Some(session_id) = &body.session_id {
                 sessions::find_session(conn, session_id)?
@@ -258,7 +271,7 @@ pub async fn add_absence(
                 .in_cohort(&cohort_id)
                 .record(conn, now)?;
             engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
-            Ok(Absence::from(row))
+            Ok(Absence::from(store::absence_with_person(conn, &row.id)?.ok_or(ApiError::NotFound)?))
         })
         .await?;
     Ok(HttpResponse::Created().json(absence))
@@ -302,6 +315,7 @@ pub async fn remove_absence(
     state
         .db
         .write(move |conn| {
+            cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::ActOnDuty)?;
             let absence = store::find_absence(conn, &cohort_id, &absence_id)?.ok_or(ApiError::NotFound)?;
             if absence.user_id != caller.user_id() {
@@ -348,22 +362,15 @@ fn rota_page(
 ) -> ApiResult<Page<RotaSession>> {
     let filter = crate::sessions::model::SessionFilter { from: Some(now), to: None };
     let rows = sessions::list(conn, &access.cohort.id, &filter, page)?;
-    let roles = store::roles(conn, &access.cohort.id, true)?;
-    let (first, last) = match (rows.first(), rows.last()) {
-        (Some(f), Some(l)) => (f.starts_at, l.starts_at + Duration::seconds(1)),
-        _ => (now.naive_utc(), now.naive_utc()),
-    };
-    let duties = store::assignments_between(conn, &access.cohort.id, first, last)?;
+    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
+    let duties: Vec<Duty> = store::duties_in_sessions(conn, &ids)?.into_iter().map(Duty::from_row).collect();
     let tz = zone(access);
     Ok(Page::from_rows(
         rows,
         page,
         |s| Cursor { created_at: s.starts_at, id: s.id.clone() },
         |s| RotaSession {
-            duties: engine::duties(
-                &duties.iter().filter(|(d, _)| d.session_id == s.id).map(|(d, _)| d.clone()).collect::<Vec<_>>(),
-                &roles,
-            ),
+            duties: duties.iter().filter(|d| d.session_id == s.id).cloned().collect(),
             local_start: s.starts_at.and_utc().with_timezone(&tz).to_rfc3339(),
             starts_at: s.starts_at.and_utc(),
             title: s.title,
@@ -374,7 +381,9 @@ fn rota_page(
 
 /// Plan the duties of the coming weeks (facilitators and organizers). Past, locked and confirmed
 /// duties stay; the rest is planned afresh, the same inputs giving the same plan. `notes` say
-/// where a rule had to give way; a duty nobody could take is a gap.
+/// where a rule had to give way; a duty nobody could take is a gap; a window with no session in
+/// it gives one `no_sessions` note. The window is remembered: re-plans that happen by themselves
+/// later (an absence, an RSVP "no", a member or session change) cover it, and no more.
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:write"])),
@@ -399,7 +408,7 @@ pub async fn plan(
         .write(move |conn| {
             cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::RunRota)?;
-            engine::replan(conn, &cohort_id, zone(&access), weeks, now)
+            engine::plan_weeks(conn, &cohort_id, zone(&access), weeks, now)
         })
         .await?;
     Ok(web::Json(result))
@@ -416,6 +425,9 @@ fn duty_of(
     id: &str,
     action: Action,
 ) -> ApiResult<(Access, AssignmentRow, DateTime<Utc>)> {
+    let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
+    // The cohort row first, then the duty as it is once the lock is held.
+    cohorts::lock_cohort(conn, &cohort_id)?;
     let row = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?;
     let access = access::authorize(conn, caller, &row.cohort_id, action)?;
     let session = sessions::find_session(conn, &row.session_id)?.ok_or(ApiError::NotFound)?;
@@ -442,7 +454,7 @@ pub async fn override_duty(
     let duty = state
         .db
         .write(move |conn| {
-            let (access, mut row, starts_at) = duty_of(conn, &caller, &id, Action::RunRota)?;
+            let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::RunRota)?;
             crate::sessions::series_routes::started(starts_at, now)?;
             if let Some(user) = &user_id {
                 let active =
@@ -476,8 +488,7 @@ pub async fn override_duty(
                 .in_cohort(&row.cohort_id)
                 .with(json!({ "user_id": row.user_id, "override": true }))
                 .record(conn, now)?;
-            let roles = store::roles(conn, &access.cohort.id, true)?;
-            Ok(engine::duties(std::slice::from_ref(&row), &roles).remove(0))
+            engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
         })
         .await?;
     Ok(web::Json(duty))
@@ -500,7 +511,7 @@ pub async fn confirm_duty(
     let duty = state
         .db
         .write(move |conn| {
-            let (access, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
+            let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
             crate::sessions::series_routes::started(starts_at, now)?;
             if row.user_id.as_deref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
@@ -515,8 +526,7 @@ pub async fn confirm_duty(
                 .by(caller.user_id())
                 .in_cohort(&row.cohort_id)
                 .record(conn, now)?;
-            let roles = store::roles(conn, &access.cohort.id, true)?;
-            Ok(engine::duties(std::slice::from_ref(&row), &roles).remove(0))
+            engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
         })
         .await?;
     Ok(web::Json(duty))
@@ -591,6 +601,7 @@ pub async fn fairness(
                         overloaded: coming as f64 > average + 1.0,
                         upcoming: coming,
                         turns,
+                        user: Person::new(m.user_id.clone(), name.clone()),
                         user_id: m.user_id.clone(),
                         display_name: name.clone(),
                     }
@@ -616,20 +627,13 @@ pub async fn list_pairs(
     path: web::Path<String>,
 ) -> ApiResult<web::Json<Vec<PairCycle>>> {
     let cohort_id = path.into_inner();
-    let history = state
+    let cycles = state
         .db
         .read(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
-            store::pair_history(conn, &cohort_id)
+            store::pair_cycles(conn, &cohort_id, None)
         })
         .await?;
-    let mut cycles: Vec<PairCycle> = Vec::new();
-    for past in history {
-        match cycles.last_mut() {
-            Some(last) if last.cycle == past.cycle => last.pairs.push(past.pairing),
-            _ => cycles.push(PairCycle { cycle: past.cycle, pairs: vec![past.pairing] }),
-        }
-    }
     Ok(web::Json(cycles))
 }
 
