@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::plan::Note;
-use crate::people::Person;
 use crate::db::schema::{absences, assignments, duty_roles, swap_requests};
 use crate::db::stored_as_text;
+use crate::people::Person;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = duty_roles)]

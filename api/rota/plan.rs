@@ -164,7 +164,8 @@ pub fn plan(input: &Input<'_>) -> Plan {
             .filter(|p| p.session_id == session.id)
             .filter_map(|p| Some((p.role_id.as_str(), p.member_id.as_deref()?)))
             .collect();
-        let next_facilitators = input.sessions.get(index + 1).map(|next| facilitators_kept(input, next)).unwrap_or_default();
+        let next_facilitators =
+            input.sessions.get(index + 1).map(|next| facilitators_kept(input, next)).unwrap_or_default();
         let context = Context {
             anyone_attended,
             holders,
@@ -206,9 +207,8 @@ pub fn plan(input: &Input<'_>) -> Plan {
 /// giving one of them this session's facilitation would make it back-to-back.
 fn facilitators_kept<'a>(input: &Input<'a>, next: &Session) -> HashSet<&'a str> {
     let facilitation: HashSet<&str> = input.roles.iter().filter(|r| r.facilitation).map(|r| r.id.as_str()).collect();
-    let able = |member: &str| {
-        !next.absent.contains(member) && input.members.iter().any(|m| m.id == member && m.available)
-    };
+    let able =
+        |member: &str| !next.absent.contains(member) && input.members.iter().any(|m| m.id == member && m.available);
     input
         .fixed
         .iter()
@@ -503,7 +503,13 @@ mod tests {
                 .find(|b| b.session_id == a.session_id && b.role_id == a.role_id)
                 .expect("the same duties");
             if !moved(a) {
-                prop_assert_eq!(&a.member_id, &b.member_id, "{} {} moved although its holder stayed", a.session_id, a.role_id);
+                prop_assert_eq!(
+                    &a.member_id,
+                    &b.member_id,
+                    "{} {} moved although its holder stayed",
+                    a.session_id,
+                    a.role_id
+                );
                 continue;
             }
             prop_assert_ne!(b.member_id.as_deref(), Some(gone));
@@ -515,7 +521,10 @@ mod tests {
                     .filter(|x| x.session_id == a.session_id)
                     .filter_map(|x| x.member_id.as_deref())
                     .collect();
-                let free = members.iter().filter(|x| x.available && !session.absent.contains(&x.id)).any(|x| !on_duty.contains(x.id.as_str()));
+                let free = members
+                    .iter()
+                    .filter(|x| x.available && !session.absent.contains(&x.id))
+                    .any(|x| !on_duty.contains(x.id.as_str()));
                 prop_assert!(!free, "{} {} left empty although someone was free", a.session_id, a.role_id);
             }
         }

@@ -2,7 +2,6 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{AbsenceRow, AssignmentRow, PairCycle, PairView, RoleRow, SwapRow, SwapViewRow};
-use crate::people::Person;
 use super::pairs::{Pairing, PastPairing};
 use crate::db::schema::{
     absences, assignments, coaching_pairs as pairs, duty_roles as roles, rota_horizons as horizons,
@@ -11,6 +10,7 @@ use crate::db::schema::{
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+use crate::people::Person;
 
 /// The default duties of a new cohort.
 pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {

@@ -111,8 +111,8 @@ pub async fn ask(
             crate::sessions::series_routes::started(starts_at, now)?;
             let mut peer = body.peer_id.clone();
             if let Some(peer_id) = &body.peer_id {
-                let active =
-                    cohorts::membership(conn, &row.cohort_id, peer_id)?.is_some_and(|m| m.state() == MemberState::Active);
+                let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
+                    .is_some_and(|m| m.state() == MemberState::Active);
                 if !active || peer_id == caller.user_id() {
                     return Err(ApiError::invalid(
                         "peer_id",

@@ -34,7 +34,8 @@ async fn a_member_away_from_a_session_cannot_cover_in_it() {
     let duty = all[0].clone();
     let holder = duty["user_id"].as_str().unwrap().to_string();
     let away = free_in(&c, &all, &duty["session_id"]);
-    let marked = app.post_json_as(&c.path("/absences"), c.token_of(&away), &json!({"session_id": duty["session_id"]})).await;
+    let marked =
+        app.post_json_as(&c.path("/absences"), c.token_of(&away), &json!({"session_id": duty["session_id"]})).await;
     assert_eq!(marked.status(), 201);
     let asked: Value =
         app.post_json_as(&asks(&duty), c.token_of(&holder), &json!({"kind": "cover"})).await.json().await.unwrap();
