@@ -25,7 +25,8 @@ pub fn duties(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<Vec<Duty>> 
 }
 
 /// Plans the duties of the cohort's sessions in the next `weeks` (`POST .../rota/plan`) and
-/// remembers that horizon: re-plans triggered later cover the same window.
+/// remembers that horizon (or the one before, if it reaches further): re-plans triggered later
+/// cover the same window.
 pub fn plan_weeks(
     conn: &mut AnyConnection,
     cohort_id: &str,
@@ -34,7 +35,10 @@ pub fn plan_weeks(
     now: DateTime<Utc>,
 ) -> ApiResult<PlanResult> {
     let until = now + Duration::weeks(weeks);
-    store::set_horizon(conn, cohort_id, until.naive_utc(), now)?;
+    // A shorter plan after a longer one leaves the later duties in place: re-plans keep covering
+    // them.
+    let remembered = store::horizon(conn, cohort_id)?.filter(|h| *h > until.naive_utc());
+    store::set_horizon(conn, cohort_id, remembered.unwrap_or(until.naive_utc()), now)?;
     let mut result = replan(conn, cohort_id, tz, until, now)?;
     if result.sessions == 0 {
         result.notes.push(plan::Note {
