@@ -42,6 +42,14 @@ async fn a_member_away_from_a_session_cannot_cover_in_it() {
     let accept = format!("/api/v1/swap-requests/{}/accept", asked["id"].as_str().unwrap());
     assert_problem(app.post_as(&accept, c.token_of(&away)).await, 409, "absent_from_session").await;
 
+    // Nor can a facilitator put them on duty there.
+    let assignment = format!("/api/v1/assignments/{}", duty["id"].as_str().unwrap());
+    let put = app
+        .send(reqwest::Method::PUT, &assignment, Some(&c.organizer.access_token), Some(&json!({"user_id": away})))
+        .await;
+    let body = assert_problem(put, 422, "validation_failed").await;
+    assert_eq!(body["errors"][0]["field"], "user_id");
+
     // Asking by name someone who said they are away is refused too.
     let named = app.post_json_as(&asks(&duty), c.token_of(&holder), &json!({"kind": "cover", "peer_id": away})).await;
     let body = assert_problem(named, 422, "validation_failed").await;

@@ -40,7 +40,8 @@ fn duty_of(
 }
 
 /// Give a duty to someone else, or leave it empty (facilitators and organizers). The duty is
-/// locked: re-planning leaves it alone.
+/// locked: re-planning leaves it alone. `user_id` must be an active member of the cohort who has
+/// not said they cannot make the session (422 naming `user_id`).
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:write"])),
@@ -59,7 +60,7 @@ pub async fn override_duty(
     let duty = state
         .db
         .write(move |conn| {
-            let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::RunRota)?;
+            let (access, mut row, starts_at) = duty_of(conn, &caller, &id, Action::RunRota)?;
             crate::sessions::series_routes::started(starts_at, now)?;
             if let Some(user) = &user_id {
                 let active =
@@ -70,6 +71,12 @@ pub async fn override_duty(
                         "not_an_active_member",
                         "is not an active member of this cohort",
                     ));
+                }
+                // Rule 2 of the rota holds for overrides too: nobody is put on duty in a session
+                // they said they cannot make.
+                let local_date = starts_at.with_timezone(&crate::rota::routes::zone(&access)).date_naive();
+                if store::is_absent(conn, &row.cohort_id, user, &row.session_id, local_date)? {
+                    return Err(ApiError::invalid("user_id", "absent", "has said they cannot make this session"));
                 }
                 let starts = session_bounds(starts_at);
                 let busy =

@@ -32,6 +32,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(pairs::set_pair_settings);
 }
 
-fn zone(access: &Access) -> Tz {
+pub(crate) fn zone(access: &Access) -> Tz {
     access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
 }
