@@ -247,7 +247,7 @@ const BACK_TO_BACK: i64 = 10_000_000_000_000;
 /// who may be chosen at all.
 const KEEP: i64 = 1_000 * BACK_TO_BACK;
 
-/// The most roles a cohort may have (see `rota::routes`): `KEEP` relies on it.
+/// The most roles a cohort may have (enforced in `rota::routes::roles`): `KEEP` relies on it.
 pub const MAX_ROLES: usize = 20;
 
 impl Context<'_> {
