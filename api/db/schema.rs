@@ -375,6 +375,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    rota_horizons (cohort_id) {
+        cohort_id -> Text,
+        planned_until -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     experiments (id) {
         id -> Text,
         cohort_id -> Text,
@@ -505,6 +513,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     swap_requests,
     coaching_pairs,
+    rota_horizons,
     experiments,
     experiment_check_ins,
     experiment_comments,

@@ -40,7 +40,7 @@ pub fn form_next(
         event = event.by(by);
     }
     event.record(conn, now)?;
-    Ok(PairCycle { cycle, pairs })
+    store::pair_cycles(conn, cohort_id, Some(cycle))?.pop().ok_or(ApiError::NotFound)
 }
 
 pub fn every_sessions(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {
@@ -60,10 +60,15 @@ pub fn form_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize
     let due: Vec<(String, i32)> = cohort_table::table
         .filter(cohort_table::pair_every_sessions.is_not_null())
         .filter(cohort_table::archived_at.is_null())
+        .order(cohort_table::id.asc())
         .select((cohort_table::id, cohort_table::pair_every_sessions.assume_not_null()))
         .load(conn)?;
     let mut formed = 0;
     for (cohort_id, every) in due {
+        // The cohort row first, as every rota write does (and in id order across cohorts), so a
+        // facilitator's `POST .../pairs` and another replica's sweep wait instead of forming the
+        // same cycle twice.
+        cohorts::lock_cohort(conn, &cohort_id)?;
         let last: Option<chrono::NaiveDateTime> = coaching_pairs::table
             .filter(coaching_pairs::cohort_id.eq(&cohort_id))
             .select(diesel::dsl::max(coaching_pairs::created_at))

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use super::model::{AssignmentRow, Duty, PlanResult, RoleRow};
+use super::model::{AssignmentRow, Duty, PlanResult};
 use super::plan::{self, Input, Member, Relaxed, Role, Served, Session};
 use super::store;
 use crate::cohorts::model::MemberState;
@@ -19,32 +19,49 @@ use crate::sessions::model::SessionStatus;
 
 pub const DEFAULT_WEEKS: i64 = 12;
 
-fn duty(row: &AssignmentRow, roles: &[RoleRow]) -> Duty {
-    Duty {
-        id: row.id.clone(),
-        session_id: row.session_id.clone(),
-        role_id: row.role_id.clone(),
-        role: roles.iter().find(|r| r.id == row.role_id).map(|r| r.name.clone()).unwrap_or_default(),
-        user_id: row.user_id.clone(),
-        locked: row.locked,
-        confirmed: row.confirmed_at.is_some(),
-    }
+/// Duties by id, with role names and holders, from one joined query, in time and role order.
+pub fn duties(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<Vec<Duty>> {
+    Ok(store::duties_by_id(conn, ids)?.into_iter().map(Duty::from_row).collect())
 }
 
-pub fn duties(rows: &[AssignmentRow], roles: &[RoleRow]) -> Vec<Duty> {
-    rows.iter().map(|r| duty(r, roles)).collect()
-}
-
-/// Plans the duties of the cohort's sessions in the next `weeks`.
-pub fn replan(
+/// Plans the duties of the cohort's sessions in the next `weeks` (`POST .../rota/plan`) and
+/// remembers that horizon (or the one before, if it reaches further): re-plans triggered later
+/// cover the same window.
+pub fn plan_weeks(
     conn: &mut AnyConnection,
     cohort_id: &str,
     tz: Tz,
     weeks: i64,
     now: DateTime<Utc>,
 ) -> ApiResult<PlanResult> {
+    let until = now + Duration::weeks(weeks);
+    // A shorter plan after a longer one leaves the later duties in place: re-plans keep covering
+    // them.
+    let remembered = store::horizon(conn, cohort_id)?.filter(|h| *h > until.naive_utc());
+    store::set_horizon(conn, cohort_id, remembered.unwrap_or(until.naive_utc()), now)?;
+    let mut result = replan(conn, cohort_id, tz, until, now)?;
+    if result.sessions == 0 {
+        result.notes.push(plan::Note {
+            session_id: None,
+            role_id: None,
+            relaxed: Relaxed::NoSessions,
+            reason: format!("no session falls in the next {weeks} weeks: nothing was planned"),
+        });
+    }
+    Ok(result)
+}
+
+/// Plans the duties of the cohort's sessions from now until `until`. The caller holds the
+/// cohort row lock.
+fn replan(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    tz: Tz,
+    until: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> ApiResult<PlanResult> {
     let roles = store::roles(conn, cohort_id, false)?;
-    let horizon = (now + Duration::weeks(weeks)).naive_utc();
+    let horizon = until.naive_utc();
     let upcoming: Vec<(String, NaiveDateTime)> = sessions::table
         .filter(sessions::cohort_id.eq(cohort_id))
         .filter(sessions::starts_at.gt(now.naive_utc()))
@@ -112,18 +129,18 @@ pub fn replan(
     };
     let planned = plan::plan(&input);
 
-    let mut result = Vec::new();
+    let mut result: Vec<String> = Vec::new();
     for p in &planned.assignments {
         let current =
             future.iter().map(|(row, _)| row).find(|row| row.session_id == p.session_id && row.role_id == p.role_id);
-        let row = match current {
-            Some(row) if row.user_id == p.member_id => row.clone(),
+        let id = match current {
+            Some(row) if row.user_id == p.member_id => row.id.clone(),
             Some(row) => {
                 let changed =
                     AssignmentRow { user_id: p.member_id.clone(), updated_at: now.naive_utc(), ..row.clone() };
                 store::save_assignment(conn, &changed)?;
                 announce(conn, cohort_id, &changed, now)?;
-                changed
+                changed.id
             }
             None => {
                 let row = AssignmentRow {
@@ -139,21 +156,22 @@ pub fn replan(
                 };
                 store::insert_assignment(conn, &row)?;
                 announce(conn, cohort_id, &row, now)?;
-                row
+                row.id
             }
         };
-        result.push(row);
+        result.push(id);
     }
     for note in planned.notes.iter().filter(|n| n.relaxed == Relaxed::Gap) {
-        NewEvent::new("duty.gap", "session", &note.session_id)
+        let (Some(session_id), Some(role_id)) = (&note.session_id, &note.role_id) else { continue };
+        NewEvent::new("duty.gap", "session", session_id)
             .in_cohort(cohort_id)
-            .with(serde_json::json!({ "role_id": note.role_id }))
+            .with(serde_json::json!({ "role_id": role_id }))
             .record(conn, now)?;
     }
-    let fixed_rows: Vec<AssignmentRow> =
-        future.into_iter().map(|(row, _)| row).filter(|row| row.locked || row.confirmed_at.is_some()).collect();
-    result.extend(fixed_rows);
-    Ok(PlanResult { sessions: plan_sessions.len(), duties: duties(&result, &roles), notes: planned.notes })
+    result.extend(
+        future.into_iter().map(|(row, _)| row).filter(|row| row.locked || row.confirmed_at.is_some()).map(|row| row.id),
+    );
+    Ok(PlanResult { sessions: plan_sessions.len(), duties: duties(conn, &result)?, notes: planned.notes })
 }
 
 fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now: DateTime<Utc>) -> ApiResult<()> {
@@ -163,17 +181,27 @@ fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now:
         .record(conn, now)
 }
 
-/// Re-plans after something the rota depends on changed (an absence, a member, a session), if
-/// the cohort uses the rota at all.
+/// Re-plans after something the rota depends on changed (an absence, a member, a session, a
+/// role), if the cohort uses the rota at all: over the window last planned (`POST .../rota/plan`
+/// remembers it), never further. Takes the cohort row lock first, like every rota write.
 pub fn replan_if_planned(
     conn: &mut AnyConnection,
     cohort_id: &str,
     time_zone: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    if store::has_future_duties(conn, cohort_id, now.naive_utc())? {
+    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
+    if !store::has_future_duties(conn, cohort_id, now.naive_utc())? {
+        return Ok(());
+    }
+    // Rotas planned before the horizon was remembered: up to their last planned session.
+    let until = match store::horizon(conn, cohort_id)? {
+        Some(until) => until,
+        None => store::last_planned_start(conn, cohort_id)?.map(|s| s + Duration::seconds(1)).unwrap_or_default(),
+    };
+    if until > now.naive_utc() {
         let tz: Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-        replan(conn, cohort_id, tz, DEFAULT_WEEKS, now)?;
+        replan(conn, cohort_id, tz, until.and_utc(), now)?;
     }
     Ok(())
 }

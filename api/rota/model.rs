@@ -3,10 +3,10 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::pairs::Pairing;
 use super::plan::Note;
 use crate::db::schema::{absences, assignments, duty_roles, swap_requests};
 use crate::db::stored_as_text;
+use crate::people::Person;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = duty_roles)]
@@ -91,6 +91,7 @@ pub struct Absence {
     pub id: String,
     #[schema(format = Uuid)]
     pub user_id: String,
+    pub user: Person,
     pub session_id: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -98,9 +99,10 @@ pub struct Absence {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<AbsenceRow> for Absence {
-    fn from(row: AbsenceRow) -> Self {
+impl From<(AbsenceRow, String)> for Absence {
+    fn from((row, name): (AbsenceRow, String)) -> Self {
         Self {
+            user: Person::new(row.user_id.clone(), name),
             id: row.id,
             user_id: row.user_id,
             session_id: row.session_id,
@@ -151,9 +153,27 @@ pub struct Duty {
     pub role: String,
     /// Null: a gap nobody could take.
     pub user_id: Option<String>,
+    /// Who holds it (null for a gap).
+    pub user: Option<Person>,
     /// Set by a facilitator or by an accepted swap: re-planning leaves it alone.
     pub locked: bool,
     pub confirmed: bool,
+}
+
+impl Duty {
+    /// From a row of `store::duties_in_sessions` / `duties_by_id`.
+    pub fn from_row((row, role, name): super::store::DutyRow) -> Self {
+        Self {
+            user: Person::maybe(row.user_id.clone(), name),
+            id: row.id,
+            session_id: row.session_id,
+            role_id: row.role_id,
+            role,
+            user_id: row.user_id,
+            locked: row.locked,
+            confirmed: row.confirmed_at.is_some(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -204,12 +224,14 @@ pub enum SwapState {
     Open,
     Accepted,
     Declined,
-    Cancelled,
+    /// The requester took it back (`POST /swap-requests/{id}/withdraw`).
+    Withdrawn,
     /// Nobody answered in time; the duty stayed where it was.
     Expired,
 }
-stored_as_text!(SwapState, fallback = Cancelled, {
-    Open = "open", Accepted = "accepted", Declined = "declined", Cancelled = "cancelled", Expired = "expired"
+// A withdrawn request is stored as "cancelled" (the value the table has allowed from the start).
+stored_as_text!(SwapState, fallback = Withdrawn, {
+    Open = "open", Accepted = "accepted", Declined = "declined", Withdrawn = "cancelled", Expired = "expired"
 });
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -236,25 +258,69 @@ impl SwapRow {
     }
 }
 
+/// The session a swap or cover request is about.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SwapSession {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub starts_at: DateTime<Utc>,
+    /// In the cohort's time zone, with its offset.
+    pub local_start: String,
+}
+
+/// The duty role a swap or cover request is about.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SwapRole {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub name: String,
+}
+
+/// A swap or cover request, from `store::swap_views` (one joined query).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SwapRequest {
     #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub assignment_id: String,
+    /// The session of the requester's duty.
+    pub session: SwapSession,
+    /// The role of the requester's duty.
+    pub role: SwapRole,
     pub kind: SwapKind,
+    #[schema(format = Uuid)]
     pub requester_id: String,
+    /// Null only if the account was deleted.
+    pub requester: Option<Person>,
+    /// The peer asked by name (null: a cover request to anyone).
     pub peer_id: Option<String>,
+    pub peer: Option<Person>,
     pub peer_assignment_id: Option<String>,
     pub state: SwapState,
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
 }
 
+/// A swap row with its session's start, its role's name and the people's names.
+pub type SwapViewRow = (SwapRow, String, NaiveDateTime, String, String, Option<String>, Option<String>);
+
 impl SwapRequest {
-    pub fn new(row: SwapRow, now: DateTime<Utc>) -> Self {
+    pub fn new(
+        (row, session_id, starts_at, role_id, role_name, requester, peer): SwapViewRow,
+        tz: chrono_tz::Tz,
+        now: DateTime<Utc>,
+    ) -> Self {
         Self {
             state: row.state(now),
             kind: SwapKind::from_stored(&row.kind),
+            session: SwapSession {
+                id: session_id,
+                starts_at: starts_at.and_utc(),
+                local_start: starts_at.and_utc().with_timezone(&tz).to_rfc3339(),
+            },
+            role: SwapRole { id: role_id, name: role_name },
+            requester: Person::maybe(Some(row.requester_id.clone()), requester),
+            peer: Person::maybe(row.peer_id.clone(), peer),
             id: row.id,
             assignment_id: row.assignment_id,
             requester_id: row.requester_id,
@@ -295,6 +361,7 @@ pub struct RoleTurns {
 pub struct MemberLoad {
     #[schema(format = Uuid)]
     pub user_id: String,
+    pub user: Person,
     pub display_name: String,
     /// Duties served in the window, per role.
     pub turns: Vec<RoleTurns>,
@@ -323,5 +390,21 @@ pub struct FairnessParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PairCycle {
     pub cycle: i32,
-    pub pairs: Vec<Pairing>,
+    pub pairs: Vec<PairView>,
+}
+
+/// A coaching pair (or trio) with the people in it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PairView {
+    #[schema(format = Uuid)]
+    pub coach: String,
+    /// Null only if the account was deleted.
+    pub coach_person: Option<Person>,
+    #[schema(format = Uuid)]
+    pub coachee: String,
+    /// Null only if the account was deleted.
+    pub coachee_person: Option<Person>,
+    /// The third member of a trio, coached by the same coach.
+    pub third: Option<String>,
+    pub third_person: Option<Person>,
 }

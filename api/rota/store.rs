@@ -1,15 +1,16 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
-use super::model::{AbsenceRow, AssignmentRow, RoleRow, SwapRow};
+use super::model::{AbsenceRow, AssignmentRow, PairCycle, PairView, RoleRow, SwapRow, SwapViewRow};
 use super::pairs::{Pairing, PastPairing};
 use crate::db::schema::{
-    absences, assignments, coaching_pairs as pairs, duty_roles as roles, session_attendance as attendance, sessions,
-    swap_requests as swaps,
+    absences, assignments, coaching_pairs as pairs, duty_roles as roles, rota_horizons as horizons,
+    session_attendance as attendance, session_rsvps as rsvps, sessions, swap_requests as swaps, users,
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+use crate::people::Person;
 
 /// The default duties of a new cohort.
 pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
@@ -170,6 +171,9 @@ pub fn release_duties(
     user_id: &str,
     session_ids: &[String],
 ) -> ApiResult<()> {
+    // Callers outside the rota (an RSVP, a membership change) reach the duties through here:
+    // taking the cohort row first keeps every rota transaction's lock order the same.
+    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
     diesel::update(
         assignments::table
             .filter(assignments::cohort_id.eq(cohort_id))
@@ -253,15 +257,83 @@ pub fn decide_swap(conn: &mut AnyConnection, id: &str, state: &str, by: &str, no
     Ok(changed == 1)
 }
 
-pub fn list_swaps(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<SwapRow>> {
+/// A cohort's swap requests (all, or those given by id), oldest first, each with its session,
+/// role and people, from one joined query.
+pub fn swap_views(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    page: &PageRequest,
+    only: Option<&str>,
+) -> ApiResult<Vec<SwapViewRow>> {
+    let (requester, peer) = diesel::alias!(users as requester, users as peer);
     let mut query = swaps::table
+        .inner_join(assignments::table.on(assignments::id.eq(swaps::assignment_id)))
+        .inner_join(sessions::table.on(sessions::id.eq(assignments::session_id)))
+        .inner_join(roles::table.on(roles::id.eq(assignments::role_id)))
+        .left_join(requester.on(swaps::requester_id.eq(requester.field(users::id))))
+        .left_join(peer.on(swaps::peer_id.eq(peer.field(users::id).nullable())))
         .filter(swaps::cohort_id.eq(cohort_id))
         .order((swaps::created_at.asc(), swaps::id.asc()))
         .limit(page.fetch_limit())
-        .select(SwapRow::as_select())
+        .select((
+            SwapRow::as_select(),
+            sessions::id,
+            sessions::starts_at,
+            roles::id,
+            roles::name,
+            requester.field(users::display_name).nullable(),
+            peer.field(users::display_name).nullable(),
+        ))
         .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(swaps::id.eq(id.to_string()));
+    }
     query = after_cursor!(query, page, swaps::created_at, swaps::id);
     Ok(query.load(conn)?)
+}
+
+/// One swap request with its session, role and people.
+pub fn swap_view(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<SwapViewRow> {
+    let one = PageRequest { limit: 1, after: None };
+    swap_views(conn, cohort_id, &one, Some(id))?.pop().ok_or(crate::error::ApiError::NotFound)
+}
+
+/// Whether the duty already has an open, unexpired cover request.
+pub fn open_cover_exists(conn: &mut AnyConnection, assignment_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let count: i64 = swaps::table
+        .filter(swaps::assignment_id.eq(assignment_id))
+        .filter(swaps::kind.eq("cover"))
+        .filter(swaps::state.eq("open"))
+        .filter(swaps::expires_at.gt(now.naive_utc()))
+        .count()
+        .get_result(conn)?;
+    Ok(count > 0)
+}
+
+/// Whether the member said they cannot make the session: an RSVP "no", or an absence covering
+/// it (`local_date`: the session's date in the cohort's zone).
+pub fn is_absent(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    user_id: &str,
+    session_id: &str,
+    local_date: chrono::NaiveDate,
+) -> ApiResult<bool> {
+    let declined: i64 = rsvps::table
+        .filter(rsvps::session_id.eq(session_id))
+        .filter(rsvps::user_id.eq(user_id))
+        .filter(rsvps::response.eq("no"))
+        .count()
+        .get_result(conn)?;
+    if declined > 0 {
+        return Ok(true);
+    }
+    let own: Vec<AbsenceRow> = absences::table
+        .filter(absences::cohort_id.eq(cohort_id))
+        .filter(absences::user_id.eq(user_id))
+        .select(AbsenceRow::as_select())
+        .load(conn)?;
+    Ok(own.iter().any(|a| a.covers(session_id, local_date)))
 }
 
 pub fn pair_history(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<PastPairing>> {
@@ -297,4 +369,141 @@ pub fn insert_pairs(
             .execute(conn)?;
     }
     Ok(())
+}
+
+/// A duty with its role's name and its holder's display name, from one joined query.
+pub type DutyRow = (AssignmentRow, String, Option<String>);
+
+/// Duties of these sessions, in time and role order, with role and holder (one query).
+pub fn duties_in_sessions(conn: &mut AnyConnection, session_ids: &[String]) -> ApiResult<Vec<DutyRow>> {
+    Ok(assignments::table
+        .inner_join(sessions::table)
+        .inner_join(roles::table)
+        .left_join(users::table.on(assignments::user_id.eq(users::id.nullable())))
+        .filter(assignments::session_id.eq_any(session_ids))
+        .order((sessions::starts_at.asc(), sessions::id.asc(), roles::position.asc(), roles::id.asc()))
+        .select((AssignmentRow::as_select(), roles::name, users::display_name.nullable()))
+        .load(conn)?)
+}
+
+/// These duties, in time and role order, with role and holder (one query).
+pub fn duties_by_id(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<Vec<DutyRow>> {
+    Ok(assignments::table
+        .inner_join(sessions::table)
+        .inner_join(roles::table)
+        .left_join(users::table.on(assignments::user_id.eq(users::id.nullable())))
+        .filter(assignments::id.eq_any(ids))
+        .order((sessions::starts_at.asc(), sessions::id.asc(), roles::position.asc(), roles::id.asc()))
+        .select((AssignmentRow::as_select(), roles::name, users::display_name.nullable()))
+        .load(conn)?)
+}
+
+/// How far ahead the cohort's rota was last planned, if it ever was.
+pub fn horizon(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(horizons::table.find(cohort_id).select(horizons::planned_until).first(conn).optional()?)
+}
+
+/// Remembers how far ahead the cohort's rota is planned (under the cohort row lock).
+pub fn set_horizon(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    until: NaiveDateTime,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let changed = diesel::update(horizons::table.find(cohort_id))
+        .set((horizons::planned_until.eq(until), horizons::updated_at.eq(now.naive_utc())))
+        .execute(conn)?;
+    if changed == 0 {
+        diesel::insert_into(horizons::table)
+            .values((
+                horizons::cohort_id.eq(cohort_id),
+                horizons::planned_until.eq(until),
+                horizons::updated_at.eq(now.naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The start of the cohort's last session that has duties (for rotas planned before horizons
+/// were remembered).
+pub fn last_planned_start(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+    Ok(assignments::table
+        .inner_join(sessions::table)
+        .filter(assignments::cohort_id.eq(cohort_id))
+        .select(diesel::dsl::max(sessions::starts_at))
+        .first(conn)?)
+}
+
+/// Absences with the absent member's display name (one query).
+pub fn list_absences_with_people(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    page: &PageRequest,
+) -> ApiResult<Vec<(AbsenceRow, String)>> {
+    let mut query = absences::table
+        .inner_join(users::table.on(absences::user_id.eq(users::id)))
+        .filter(absences::cohort_id.eq(cohort_id))
+        .order((absences::created_at.asc(), absences::id.asc()))
+        .limit(page.fetch_limit())
+        .select((AbsenceRow::as_select(), users::display_name))
+        .into_boxed();
+    query = after_cursor!(query, page, absences::created_at, absences::id);
+    Ok(query.load(conn)?)
+}
+
+pub fn absence_with_person(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<(AbsenceRow, String)>> {
+    Ok(absences::table
+        .inner_join(users::table.on(absences::user_id.eq(users::id)))
+        .filter(absences::id.eq(id))
+        .select((AbsenceRow::as_select(), users::display_name))
+        .first(conn)
+        .optional()?)
+}
+
+/// The number of roles the cohort has, retired ones included.
+pub fn count_roles(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64> {
+    Ok(roles::table.filter(roles::cohort_id.eq(cohort_id)).count().get_result(conn)?)
+}
+
+/// The coaching cycles (all, or one) with the people in each pair, from one joined query.
+pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Option<i32>) -> ApiResult<Vec<PairCycle>> {
+    let (coach, coachee, third) = diesel::alias!(users as coach, users as coachee, users as third);
+    let mut query = pairs::table
+        .left_join(coach.on(pairs::coach_id.eq(coach.field(users::id))))
+        .left_join(coachee.on(pairs::coachee_id.eq(coachee.field(users::id))))
+        .left_join(third.on(pairs::third_id.eq(third.field(users::id).nullable())))
+        .filter(pairs::cohort_id.eq(cohort_id))
+        .order((pairs::cycle.asc(), pairs::id.asc()))
+        .select((
+            pairs::cycle,
+            pairs::coach_id,
+            coach.field(users::display_name).nullable(),
+            pairs::coachee_id,
+            coachee.field(users::display_name).nullable(),
+            pairs::third_id,
+            third.field(users::display_name).nullable(),
+        ))
+        .into_boxed();
+    if let Some(cycle) = only {
+        query = query.filter(pairs::cycle.eq(cycle));
+    }
+    type Row = (i32, String, Option<String>, String, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = query.load(conn)?;
+    let mut cycles: Vec<PairCycle> = Vec::new();
+    for (cycle, coach, coach_name, coachee, coachee_name, third, third_name) in rows {
+        let view = PairView {
+            coach_person: Person::maybe(Some(coach.clone()), coach_name),
+            coach,
+            coachee_person: Person::maybe(Some(coachee.clone()), coachee_name),
+            coachee,
+            third_person: Person::maybe(third.clone(), third_name),
+            third,
+        };
+        match cycles.last_mut() {
+            Some(last) if last.cycle == cycle => last.pairs.push(view),
+            _ => cycles.push(PairCycle { cycle, pairs: vec![view] }),
+        }
+    }
+    Ok(cycles)
 }

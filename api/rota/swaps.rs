@@ -1,15 +1,21 @@
-//! Swaps and cover: `/api/v1/assignments/{id}/swap-requests`, `/api/v1/swap-requests/{id}/accept|decline`,
-//! and a cohort's list. Accepting moves both duties in one transaction; of two peers accepting
-//! the same request at once, exactly one wins. An unanswered request expires and the duty stays.
+//! Swaps and cover: `/api/v1/assignments/{id}/swap-requests`,
+//! `/api/v1/swap-requests/{id}/accept|decline|withdraw`, and a cohort's list. Every transaction
+//! here takes the cohort row lock first (the order every rota write uses), then decides on the
+//! duties as they are: accepting moves both duties at once, only while both are still held by the
+//! two people who agreed; of two peers accepting the same request at once, exactly one wins; a duty
+//! has at most one open cover request. An unanswered request expires and the duty stays.
 
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use serde_json::json;
 
-use super::model::{NewSwapRequest, SwapFilter, SwapKind, SwapRequest, SwapRow, SwapState};
+use super::model::{AssignmentRow, NewSwapRequest, SwapFilter, SwapKind, SwapRequest, SwapRow, SwapState};
 use super::store;
 use crate::auth::Caller;
-use crate::cohorts::access::{self, Action};
+use crate::cohorts::access::{self, Access, Action};
+use crate::cohorts::model::MemberState;
+use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::events::NewEvent;
@@ -21,7 +27,7 @@ use crate::state::AppState;
 use crate::validation::{Checks, Invalid};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(ask).service(accept).service(decline).service(list);
+    cfg.service(ask).service(accept).service(decline).service(withdraw).service(list);
 }
 
 /// How long an ask stays open at most; it also closes when the session starts.
@@ -35,8 +41,38 @@ fn swap_event<'a>(kind: &'a str, caller: &'a Caller, swap: &'a SwapRow) -> NewEv
     NewEvent::new(kind, "swap_request", &swap.id).by(caller.user_id()).in_cohort(&swap.cohort_id)
 }
 
+fn zone(access: &Access) -> Tz {
+    access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
+}
+
+/// The request as answered: with its session, role and people (one joined query).
+fn view(conn: &mut AnyConnection, access: &Access, id: &str, now: DateTime<Utc>) -> ApiResult<SwapRequest> {
+    Ok(SwapRequest::new(store::swap_view(conn, &access.cohort.id, id)?, zone(access), now))
+}
+
+/// Whether the member said they cannot make the session of this duty.
+fn away_from(conn: &mut AnyConnection, access: &Access, user_id: &str, session_id: &str) -> ApiResult<bool> {
+    let starts_at = session_start(conn, session_id)?;
+    let local_date = starts_at.with_timezone(&zone(access)).date_naive();
+    store::is_absent(conn, &access.cohort.id, user_id, session_id, local_date)
+}
+
+fn absent_from_session() -> ApiError {
+    ApiError::conflict("absent_from_session", "You said you cannot make that session, so you cannot take a duty in it.")
+}
+
+/// Takes the cohort row lock of the duty's cohort, then reads the duty as it is.
+fn locked_assignment(conn: &mut AnyConnection, id: &str) -> ApiResult<AssignmentRow> {
+    let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
+    cohorts::lock_cohort(conn, &cohort_id)?;
+    store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)
+}
+
 /// Ask a named peer to swap duties with you (`swap`, with the peer's `peer_assignment_id`), or
-/// ask a peer — or, without `peer_id`, anyone — to cover your duty (`cover`).
+/// ask a peer — or, without `peer_id`, anyone — to cover your duty (`cover`). A peer named must be
+/// an active member of the cohort who has not said they cannot make that session (422 naming
+/// `peer_id`). A duty has at most one open cover request (409 `cover_already_requested`; withdraw
+/// it first).
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:write"])),
@@ -63,8 +99,8 @@ pub async fn ask(
     let request = state
         .db
         .write(move |conn| {
-            let row = store::find_assignment(conn, &assignment_id)?.ok_or(ApiError::NotFound)?;
-            access::authorize(conn, &caller, &row.cohort_id, Action::ActOnDuty)?;
+            let row = locked_assignment(conn, &assignment_id)?;
+            let access = access::authorize(conn, &caller, &row.cohort_id, Action::ActOnDuty)?;
             if row.user_id.as_deref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
@@ -74,6 +110,20 @@ pub async fn ask(
             let starts_at = session_start(conn, &row.session_id)?;
             crate::sessions::series_routes::started(starts_at, now)?;
             let mut peer = body.peer_id.clone();
+            if let Some(peer_id) = &body.peer_id {
+                let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
+                    .is_some_and(|m| m.state() == MemberState::Active);
+                if !active || peer_id == caller.user_id() {
+                    return Err(ApiError::invalid(
+                        "peer_id",
+                        "not_an_active_member",
+                        "is not another active member of this cohort",
+                    ));
+                }
+                if kind == SwapKind::Cover && away_from(conn, &access, peer_id, &row.session_id)? {
+                    return Err(ApiError::invalid("peer_id", "absent", "has said they cannot make this session"));
+                }
+            }
             if let Some(other_id) = &body.peer_assignment_id {
                 let other = store::find_assignment(conn, other_id)?
                     .filter(|o| o.cohort_id == row.cohort_id && o.user_id.is_some() && o.id != row.id)
@@ -84,15 +134,25 @@ pub async fn ask(
                             "is not another member's duty in this cohort",
                         )
                     })?;
+                if body.peer_id.as_ref().is_some_and(|p| Some(p) != other.user_id.as_ref()) {
+                    return Err(ApiError::invalid("peer_id", "not_the_holder", "does not hold that duty"));
+                }
                 crate::sessions::series_routes::started(session_start(conn, &other.session_id)?, now)?;
                 peer = other.user_id;
             }
+            // Decided under the cohort row lock: a second ask waits for the first to commit and
+            // then sees it.
+            if kind == SwapKind::Cover && store::open_cover_exists(conn, &row.id, now)? {
+                return Err(ApiError::conflict(
+                    "cover_already_requested",
+                    "This duty already has an open cover request; withdraw it first.",
+                ));
+            }
             let expires_at = starts_at.min(now + Duration::hours(OPEN_HOURS));
-            let kind_text = kind.as_str();
             let values = (
                 row.cohort_id.as_str(),
                 row.id.as_str(),
-                kind_text,
+                kind.as_str(),
                 caller.user_id(),
                 peer.as_deref(),
                 body.peer_assignment_id.as_deref(),
@@ -103,23 +163,20 @@ pub async fn ask(
             let swap = store::find_swap(conn, &id)?.ok_or(ApiError::NotFound)?;
             let event = if kind == SwapKind::Swap { "swap.asked" } else { "cover.needed" };
             swap_event(event, &caller, &swap).with(json!({ "peer_id": swap.peer_id })).record(conn, now)?;
-            Ok(SwapRequest::new(swap, now))
+            view(conn, &access, &id, now)
         })
         .await?;
     Ok(HttpResponse::Created().json(request))
 }
 
-/// An open request the caller may answer.
-fn answerable(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime<Utc>) -> ApiResult<SwapRow> {
-    let swap = store::find_swap(conn, id)?.ok_or(ApiError::NotFound)?;
-    access::authorize(conn, caller, &swap.cohort_id, Action::ActOnDuty)?;
-    let asked = match &swap.peer_id {
-        Some(peer) => peer == caller.user_id(),
-        None => swap.requester_id != caller.user_id(),
-    };
-    if !asked {
-        return Err(ApiError::Forbidden { code: "not_asked", detail: "This request was not made of you.".to_string() });
-    }
+/// Takes the cohort row lock of the request's cohort, then reads the request as it is.
+fn locked_swap(conn: &mut AnyConnection, id: &str) -> ApiResult<SwapRow> {
+    let cohort_id = store::find_swap(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
+    cohorts::lock_cohort(conn, &cohort_id)?;
+    store::find_swap(conn, id)?.ok_or(ApiError::NotFound)
+}
+
+fn still_open(swap: SwapRow, now: DateTime<Utc>) -> ApiResult<SwapRow> {
     match swap.state(now) {
         SwapState::Open => Ok(swap),
         SwapState::Expired => {
@@ -129,7 +186,27 @@ fn answerable(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime
     }
 }
 
-/// Accept a swap or cover: both duties change at once, and are locked.
+/// An open request the caller may answer.
+fn answerable(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime<Utc>) -> ApiResult<(Access, SwapRow)> {
+    let swap = locked_swap(conn, id)?;
+    let access = access::authorize(conn, caller, &swap.cohort_id, Action::ActOnDuty)?;
+    let asked = match &swap.peer_id {
+        Some(peer) => peer == caller.user_id(),
+        None => swap.requester_id != caller.user_id(),
+    };
+    if !asked {
+        return Err(ApiError::Forbidden { code: "not_asked", detail: "This request was not made of you.".to_string() });
+    }
+    Ok((access, still_open(swap, now)?))
+}
+
+fn duty_changed() -> ApiError {
+    ApiError::conflict("duty_changed", "A duty in this request has changed hands since it was made.")
+}
+
+/// Accept a swap or cover: both duties change at once, and are locked. Refused (409
+/// `duty_changed`) when either duty is no longer held by the person who held it when asked, and
+/// (409 `absent_from_session`) when the one taking a duty said they cannot make its session.
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:write"])),
@@ -146,10 +223,31 @@ pub async fn accept(
     let request = state
         .db
         .write(move |conn| {
-            let swap = answerable(conn, &caller, &id, now)?;
+            let (access, swap) = answerable(conn, &caller, &id, now)?;
             let mut mine = store::find_assignment(conn, &swap.assignment_id)?.ok_or(ApiError::NotFound)?;
             if mine.user_id.as_deref() != Some(swap.requester_id.as_str()) {
-                return Err(ApiError::conflict("request_closed", "The duty has changed hands since the request."));
+                return Err(duty_changed());
+            }
+            let mut theirs = match &swap.peer_assignment_id {
+                Some(other_id) => {
+                    let theirs = store::find_assignment(conn, other_id)?.ok_or_else(duty_changed)?;
+                    if theirs.user_id.as_deref() != Some(caller.user_id()) {
+                        return Err(duty_changed());
+                    }
+                    Some(theirs)
+                }
+                None => None,
+            };
+            if away_from(conn, &access, caller.user_id(), &mine.session_id)? {
+                return Err(absent_from_session());
+            }
+            if let Some(theirs) = &theirs
+                && away_from(conn, &access, &swap.requester_id, &theirs.session_id)?
+            {
+                return Err(ApiError::conflict(
+                    "absent_from_session",
+                    "The requester said they cannot make the session of your duty.",
+                ));
             }
             let duties = store::assignments_between(conn, &swap.cohort_id, store::beginning(), store::end_of_time())?;
             let on_duty = |user: &str, session: &str, except: Option<&String>| {
@@ -159,13 +257,8 @@ pub async fn accept(
             };
             // Nobody ends up with two duties in one session.
             let mut busy = on_duty(caller.user_id(), &mine.session_id, swap.peer_assignment_id.as_ref());
-            if let Some(other_id) = &swap.peer_assignment_id {
-                let other_session = duties
-                    .iter()
-                    .find(|(a, _)| &a.id == other_id)
-                    .map(|(a, _)| a.session_id.clone())
-                    .unwrap_or_default();
-                busy |= on_duty(&swap.requester_id, &other_session, Some(&mine.id));
+            if let Some(theirs) = &theirs {
+                busy |= on_duty(&swap.requester_id, &theirs.session_id, Some(&mine.id));
             }
             if busy {
                 return Err(ApiError::conflict("already_on_duty", "You already hold a duty in that session."));
@@ -174,22 +267,20 @@ pub async fn accept(
             if !store::decide_swap(conn, &swap.id, "accepted", caller.user_id(), now)? {
                 return Err(ApiError::conflict("request_closed", "This request has been answered already."));
             }
-            if let Some(other_id) = &swap.peer_assignment_id {
-                let mut theirs = store::find_assignment(conn, other_id)?.ok_or(ApiError::NotFound)?;
+            if let Some(theirs) = &mut theirs {
                 theirs.user_id = Some(swap.requester_id.clone());
                 theirs.locked = true;
                 theirs.confirmed_at = Some(now.naive_utc());
                 theirs.updated_at = now.naive_utc();
-                store::save_assignment(conn, &theirs)?;
+                store::save_assignment(conn, theirs)?;
             }
             mine.user_id = Some(caller.user_id().to_string());
             mine.locked = true;
             mine.confirmed_at = Some(now.naive_utc());
             mine.updated_at = now.naive_utc();
             store::save_assignment(conn, &mine)?;
-            let decided = store::find_swap(conn, &swap.id)?.ok_or(ApiError::NotFound)?;
-            swap_event("swap.accepted", &caller, &decided).record(conn, now)?;
-            Ok(SwapRequest::new(decided, now))
+            swap_event("swap.accepted", &caller, &swap).record(conn, now)?;
+            view(conn, &access, &swap.id, now)
         })
         .await?;
     Ok(web::Json(request))
@@ -212,7 +303,7 @@ pub async fn decline(
     let request = state
         .db
         .write(move |conn| {
-            let swap = answerable(conn, &caller, &id, now)?;
+            let (access, swap) = answerable(conn, &caller, &id, now)?;
             if swap.peer_id.is_none() {
                 return Err(ApiError::conflict(
                     "open_to_anyone",
@@ -222,9 +313,45 @@ pub async fn decline(
             if !store::decide_swap(conn, &swap.id, "declined", caller.user_id(), now)? {
                 return Err(ApiError::conflict("request_closed", "This request has been answered already."));
             }
-            let decided = store::find_swap(conn, &swap.id)?.ok_or(ApiError::NotFound)?;
-            swap_event("swap.declined", &caller, &decided).record(conn, now)?;
-            Ok(SwapRequest::new(decided, now))
+            swap_event("swap.declined", &caller, &swap).record(conn, now)?;
+            view(conn, &access, &swap.id, now)
+        })
+        .await?;
+    Ok(web::Json(request))
+}
+
+/// Withdraw your own open request (state `withdrawn`); the duty stays with you. Only the
+/// requester may (403 `not_requester`); an answered or expired request is 409.
+#[utoipa::path(
+    tag = "rota",
+    security(("bearer" = []), ("personal_token" = ["rota:write"])),
+    params(("swap_request_id" = String, Path, format = Uuid)),
+    responses((status = 200, body = SwapRequest), (status = 404, response = NotFound), (status = 409, response = Conflict))
+)]
+#[post("/swap-requests/{swap_request_id}/withdraw")]
+pub async fn withdraw(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> ApiResult<web::Json<SwapRequest>> {
+    let (id, now) = (path.into_inner(), state.now());
+    let request = state
+        .db
+        .write(move |conn| {
+            let swap = locked_swap(conn, &id)?;
+            let access = access::authorize(conn, &caller, &swap.cohort_id, Action::ActOnDuty)?;
+            if swap.requester_id != caller.user_id() {
+                return Err(ApiError::Forbidden {
+                    code: "not_requester",
+                    detail: "Only the member who asked withdraws a request.".to_string(),
+                });
+            }
+            let swap = still_open(swap, now)?;
+            if !store::decide_swap(conn, &swap.id, SwapState::Withdrawn.as_str(), caller.user_id(), now)? {
+                return Err(ApiError::conflict("request_closed", "This request has been answered already."));
+            }
+            swap_event("swap.withdrawn", &caller, &swap).record(conn, now)?;
+            view(conn, &access, &swap.id, now)
         })
         .await?;
     Ok(web::Json(request))
@@ -247,18 +374,18 @@ pub async fn list(
 ) -> ApiResult<web::Json<Page<SwapRequest>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, wanted, request, now) = (path.into_inner(), filter.state, page.clone(), state.now());
-    let rows = state
+    let (rows, tz) = state
         .db
         .read(move |conn| {
-            access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
-            store::list_swaps(conn, &cohort_id, &request)
+            let access = access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
+            Ok((store::swap_views(conn, &cohort_id, &request, None)?, zone(&access)))
         })
         .await?;
     let mut result = Page::from_rows(
         rows,
         &page,
-        |r: &SwapRow| Cursor { created_at: r.created_at, id: r.id.clone() },
-        |r| SwapRequest::new(r, now),
+        |r: &super::model::SwapViewRow| Cursor { created_at: r.0.created_at, id: r.0.id.clone() },
+        |r| SwapRequest::new(r, tz, now),
     );
     if let Some(wanted) = wanted {
         result.items.retain(|r| r.state == wanted);

@@ -355,6 +355,12 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "member", scope: ROTA_WRITE },
             None,
         ),
+        (
+            "post",
+            "/api/v1/swap-requests/{swap_request_id}/withdraw",
+            Cohort { min_role: "member", scope: ROTA_WRITE },
+            None,
+        ),
         ("get", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "member", scope: ROTA_READ }, None),
         ("post", "/api/v1/cohorts/{cohort_id}/pairs", Cohort { min_role: "facilitator", scope: ROTA_WRITE }, None),
         ("get", "/api/v1/me/experiments", Scoped { scope: EXP_READ }, None),
@@ -501,7 +507,12 @@ async fn world() -> World {
         .await
         .unwrap();
     let duties = plan["duties"].as_array().unwrap();
-    let members_duty = duties.iter().find(|d| d["user_id"] == member.id.as_str()).expect("member on duty").clone();
+    // Not in the first session: the organizer, asked to cover, is away from it.
+    let members_duty = duties
+        .iter()
+        .find(|d| d["user_id"] == member.id.as_str() && d["session_id"] != first_session.as_str())
+        .expect("member on duty")
+        .clone();
     let ask = json!({"kind": "cover", "peer_id": organizer.id});
     let asks = format!("/api/v1/assignments/{}/swap-requests", members_duty["id"].as_str().unwrap());
     let swap: Value = app.post_json_as(&asks, &member.access_token, &ask).await.json().await.unwrap();
@@ -538,7 +549,7 @@ async fn world() -> World {
         ("session_id", first_session),
         // Beyond the planned weeks: nobody is on duty there, so only facilitators keep its record.
         ("unplanned_session_id", unplanned_session),
-        ("role_id", roles[0]["id"].as_str().unwrap().to_string()),
+        ("role_id", roles["items"][0]["id"].as_str().unwrap().to_string()),
         ("absence_id", absence["id"].as_str().unwrap().to_string()),
         ("assignment_id", members_duty["id"].as_str().unwrap().to_string()),
         ("swap_request_id", swap["id"].as_str().unwrap().to_string()),

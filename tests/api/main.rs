@@ -20,5 +20,7 @@ mod members;
 mod openapi;
 mod personal_tokens;
 mod rota;
+mod rota_replan;
+mod rota_swaps;
 mod sessions;
 mod tokens;
