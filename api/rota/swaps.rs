@@ -369,8 +369,8 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<SwapFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<SwapFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<SwapRequest>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, wanted, request, now) = (path.into_inner(), filter.state, page.clone(), state.now());

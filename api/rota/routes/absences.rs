@@ -32,7 +32,7 @@ pub async fn list_absences(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Absence>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, request) = (path.into_inner(), page.clone());

@@ -28,7 +28,7 @@ pub async fn fairness(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<FairnessParams>,
+    query: crate::http::Query<FairnessParams>,
 ) -> ApiResult<web::Json<Fairness>> {
     let weeks = query.weeks.unwrap_or(26).clamp(1, 520);
     let (cohort_id, now) = (path.into_inner(), state.now());

@@ -31,7 +31,7 @@ pub async fn rota(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<RotaSession>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, request, now) = (path.into_inner(), page.clone(), state.now());
