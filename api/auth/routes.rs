@@ -122,7 +122,7 @@ pub async fn signup(
     let locale = checks.optional("locale", body.locale, validation::locale).unwrap_or_else(|| "en".to_string());
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.attempt(client_ip(&req), Some(&email_key))?;
+    state.throttle.mail(client_ip(&req), &email_key)?;
 
     let password_hash = hash_password(plain_password).await?;
     let now = state.now().naive_utc();
@@ -177,7 +177,7 @@ pub async fn login(
     let plain_password = checks.require("password", body.password, present);
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.attempt(client_ip(&req), Some(&email_key))?;
+    state.throttle.password(client_ip(&req), &email_key)?;
 
     let user = state.db.read(move |conn| accounts::find_by_email_key(conn, &email_key)).await?;
     let user_id = tokio::task::spawn_blocking(move || match user {
@@ -260,7 +260,7 @@ async fn mail_link(
     let email = checks.require("email", body.email, validation::email);
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.attempt(client_ip(req), Some(&email_key))?;
+    state.throttle.mail(client_ip(req), &email_key)?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db
@@ -368,7 +368,7 @@ pub async fn redeem_password_reset(
     let new_password = checks.require("password", body.password, validation::password);
     checks.finish()?;
     // Hashing is costly: budget it per IP like a sign-in attempt.
-    state.throttle.attempt(client_ip(&req), None)?;
+    state.throttle.client(client_ip(&req))?;
     let password_hash = hash_password(new_password).await?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
@@ -410,7 +410,7 @@ pub async fn change_password(
     let current = checks.require("current_password", body.current_password, present);
     let new_password = checks.require("password", body.password, validation::password);
     checks.finish()?;
-    state.throttle.attempt(client_ip(&req), Some(&caller.user.email_lower))?;
+    state.throttle.password(client_ip(&req), &caller.user.email_lower)?;
     let stored = caller.user.password_hash.clone();
     let matches = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
         .await
@@ -454,7 +454,7 @@ pub async fn resend_email_verification(
     if user.email_verified_at.is_some() {
         return Err(ApiError::conflict("already_verified", "This email address is already confirmed."));
     }
-    state.throttle.attempt(client_ip(&req), Some(&user.email_lower))?;
+    state.throttle.mail(client_ip(&req), &user.email_lower)?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db

@@ -94,6 +94,19 @@ async fn repeated_sign_in_attempts_are_429_with_retry_after() {
 }
 
 #[tokio::test]
+async fn password_failures_never_block_the_owners_sign_in_links() {
+    let app = spawn_app_with(Options { rate_limit_account_per_hour: 3, ..Options::default() }).await;
+    app.user("ada@example.com").await;
+    for _ in 0..4 {
+        app.login("ada@example.com", "wrong password").await;
+    }
+    assert_eq!(app.login("ada@example.com", "wrong password").await.status(), 429);
+    // The sign-in link and the reset have their own budget, which guessing does not spend.
+    assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "ada@example.com"})).await.status(), 202);
+    assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "ada@example.com"})).await.status(), 202);
+}
+
+#[tokio::test]
 async fn the_ip_budget_covers_every_account() {
     let app = spawn_app_with(Options { rate_limit_ip_per_minute: 2, ..Options::default() }).await;
     assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "a@example.com"})).await.status(), 202);
