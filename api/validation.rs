@@ -18,6 +18,26 @@ impl Invalid {
     }
 }
 
+/// The years a date or time given to the API may fall in: what both backends store, and far
+/// beyond any cohort's life.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+fn out_of_years() -> Invalid {
+    Invalid::new("out_of_range", format!("must be in the years {} to {}", YEARS.start(), YEARS.end()))
+}
+
+/// A calendar date as `YYYY-MM-DD`, in `YEARS`.
+pub fn date(raw: String) -> Result<chrono::NaiveDate, Invalid> {
+    let day: chrono::NaiveDate =
+        raw.trim().parse().map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))?;
+    if YEARS.contains(&chrono::Datelike::year(&day)) { Ok(day) } else { Err(out_of_years()) }
+}
+
+/// An instant in `YEARS`.
+pub fn instant(at: chrono::DateTime<chrono::Utc>) -> Result<chrono::DateTime<chrono::Utc>, Invalid> {
+    if YEARS.contains(&chrono::Datelike::year(&at)) { Ok(at) } else { Err(out_of_years()) }
+}
+
 #[derive(Default)]
 pub struct Checks {
     errors: Vec<FieldError>,
@@ -220,6 +240,16 @@ pub fn locale(raw: String) -> Result<String, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_and_instants_stay_in_the_years_both_backends_store() {
+        assert!(date("2027-03-16".into()).is_ok());
+        assert_eq!(date("0001-01-01".into()).unwrap_err().code, "out_of_range");
+        assert_eq!(date("16.03.2027".into()).unwrap_err().code, "invalid_format");
+        let far: chrono::DateTime<chrono::Utc> = "+262142-01-01T00:00:00Z".parse().unwrap();
+        assert_eq!(instant(far).unwrap_err().code, "out_of_range");
+        assert!(instant(chrono::Utc::now()).is_ok());
+    }
     use proptest::prelude::*;
 
     #[test]

@@ -3,7 +3,7 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::lifecycle::{ExperimentState, Stuck, Visibility, can_move, stuck};
@@ -44,10 +44,7 @@ pub fn experiment_event<'a>(kind: &'a str, caller: &'a Caller, row: &'a Experime
 }
 
 fn date(raw: String) -> Result<String, Invalid> {
-    raw.trim()
-        .parse::<NaiveDate>()
-        .map(|d| d.to_string())
-        .map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))
+    validation::date(raw).map(|d| d.to_string())
 }
 
 /// Checks that a due session belongs to the cohort and a buddy is one of its active members.

@@ -52,6 +52,8 @@ pub async fn create_link(
     let mut checks = Checks::new();
     if body.expires_at.is_some_and(|at| at <= now) {
         checks.fail("expires_at", Invalid::new("in_the_past", "must be in the future"));
+    } else if let Some(Err(invalid)) = body.expires_at.map(crate::validation::instant) {
+        checks.fail("expires_at", invalid);
     }
     if body.max_uses.is_some_and(|n| !(1..=MAX_USES_LIMIT).contains(&n)) {
         checks.fail("max_uses", Invalid::new("out_of_range", format!("must be between 1 and {MAX_USES_LIMIT}")));

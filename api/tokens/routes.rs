@@ -60,10 +60,12 @@ pub async fn create_token(
             scope
         })
         .collect();
-    if let Some(at) = body.expires_at
-        && at <= now
-    {
-        checks.fail("expires_at", Invalid::new("in_the_past", "must be in the future"));
+    if let Some(at) = body.expires_at {
+        if at <= now {
+            checks.fail("expires_at", Invalid::new("in_the_past", "must be in the future"));
+        } else if let Err(invalid) = validation::instant(at) {
+            checks.fail("expires_at", invalid);
+        }
     }
     checks.finish()?;
     let user_id = caller.user.id;

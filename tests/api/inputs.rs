@@ -105,3 +105,27 @@ async fn nul_characters_are_refused_on_every_input() {
     let response = app.get_as("/api/v1/experiments/%00", &ada.access_token).await;
     assert_problem(response, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn dates_and_times_outside_the_years_1900_to_9999_are_refused_by_name() {
+    let app = spawn_app().await;
+    let ada = app.user("ada@example.com").await;
+    let cohort = app.cohort(&ada.access_token, "Readers").await;
+    let far = "+262142-01-01T00:00:00Z";
+    let cases = [
+        (format!("/api/v1/cohorts/{cohort}/invite-links"), json!({"expires_at": far}), "expires_at"),
+        ("/api/v1/me/tokens".to_string(), json!({"name": "t", "scopes": ["cohorts:read"], "expires_at": far}), "expires_at"),
+        (
+            format!("/api/v1/cohorts/{cohort}/experiments"),
+            json!({"title": "t", "success_signal": "s", "due_on": "0001-01-01"}),
+            "due_on",
+        ),
+        (format!("/api/v1/cohorts/{cohort}/absences"), json!({"from": "0001-01-01", "to": "0001-01-02"}), "from"),
+    ];
+    for (path, body, field) in cases {
+        let response = app.post_json_as(&path, &ada.access_token, &body).await;
+        let problem = assert_problem(response, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{path}");
+        assert_eq!(problem["errors"][0]["code"], "out_of_range", "{path}");
+    }
+}

@@ -52,7 +52,7 @@ pub async fn list_absences(
 }
 
 fn date(raw: String) -> Result<NaiveDate, Invalid> {
-    raw.trim().parse().map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))
+    crate::validation::date(raw)
 }
 
 /// Mark a session, or a range of dates, you cannot make. Duties you held there go back to the
