@@ -1,0 +1,54 @@
+//! `PUT /sessions/{session_id}/notes`.
+
+use super::*;
+
+/// Write the notes (Markdown) and action items (facilitators and organizers, or whoever is on duty
+/// in the session, e.g. the note-taker); `publish` shares them with the members.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = []), ("personal_token" = ["sessions:write"])),
+    params(("session_id" = String, Path, format = Uuid)),
+    request_body = NotesRequest,
+    responses((status = 200, body = Session), (status = 404, response = NotFound))
+)]
+#[put("/sessions/{session_id}/notes")]
+pub async fn write_notes(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<NotesRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let body = body.0;
+    let mut checks = Checks::new();
+    let notes = checks.optional("notes", body.notes, validation::markdown_up_to(20_000));
+    if let Some(items) = &body.action_items {
+        for (i, item) in items.iter().enumerate() {
+            if let Err(invalid) = validation::nonblank_text_up_to(500)(item.text.clone()) {
+                checks.fail(&format!("action_items[{i}].text"), invalid);
+            }
+        }
+    }
+    checks.finish()?;
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::KeepSessionRecord,
+        move |conn, caller, access, session, now| {
+            let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
+            access::on_duty_or_facilitator(access, on_duty)?;
+            if let Some(notes) = notes {
+                session.notes = notes;
+            }
+            if let Some(items) = &body.action_items {
+                store::replace_action_items(conn, &session.id, items, now)?;
+            }
+            if body.publish == Some(true) && session.notes_published_at.is_none() {
+                session.notes_published_at = Some(now.naive_utc());
+                session_event("session.notes_published", caller, session).record(conn, now)?;
+            }
+            Ok(())
+        },
+    )
+    .await
+}
