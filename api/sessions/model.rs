@@ -282,8 +282,14 @@ pub struct NewSession {
 #[serde(default)]
 #[schema(example = json!({"status": "cancelled", "cancel_reason": "Public holiday"}))]
 pub struct SessionChange {
-    /// A new start (moves the session).
+    /// A new start as an instant (moves the session; give this or `local_start`). It must be in
+    /// the future (422 `in_the_past`).
     pub starts_at: Option<DateTime<Utc>>,
+    /// A new start in the cohort's zone, `YYYY-MM-DDTHH:MM` (moves the session; give this or
+    /// `starts_at`, not both).
+    pub local_start: Option<String>,
+    /// A new length, 15 to 480 minutes; the agenda's boxes shrink in proportion when it no
+    /// longer fits.
     pub duration_minutes: Option<i32>,
     /// `cancelled` (needs `cancel_reason`) or `scheduled` (reinstates a cancelled session).
     pub status: Option<SessionStatus>,

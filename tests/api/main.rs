@@ -20,4 +20,5 @@ mod openapi;
 mod personal_tokens;
 mod rota;
 mod sessions;
+mod sessions_series;
 mod tokens;

@@ -3,7 +3,7 @@
 //! `/api/v1/me/sessions` (the phone's home screen) and the cohort's agenda template.
 
 use actix_web::{HttpResponse, get, patch, post, put, web};
-use chrono::{DateTime, Duration, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -154,24 +154,32 @@ where
     Ok(web::Json(session))
 }
 
-/// Parses `YYYY-MM-DDTHH:MM` (seconds optional).
+/// Parses `YYYY-MM-DDTHH:MM` (seconds optional), in the years `recurrence::YEARS`.
 fn local_start(raw: String) -> Result<NaiveDateTime, Invalid> {
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
+    let parsed = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
         .iter()
         .find_map(|format| NaiveDateTime::parse_from_str(raw.trim(), format).ok())
-        .ok_or_else(|| Invalid::new("invalid_format", "must be a local date-time as YYYY-MM-DDTHH:MM"))
+        .ok_or_else(|| Invalid::new("invalid_format", "must be a local date-time as YYYY-MM-DDTHH:MM"))?;
+    year_in_range(parsed.year())?;
+    Ok(parsed)
 }
 
-/// 422 naming the first box that ends after the session.
-fn check_fits(items: &[AgendaItem], duration_minutes: u32) -> ApiResult<()> {
-    match agenda::first_overrun(items, duration_minutes) {
-        Some(i) => Err(ApiError::invalid(
-            &format!("items[{i}].minutes"),
-            "does_not_fit",
-            format!("{:?} ends after the session's {duration_minutes} minutes", items[i].title),
-        )),
-        None => Ok(()),
+/// An instant in the years `recurrence::YEARS`.
+fn instant_in_range(at: DateTime<Utc>) -> Result<DateTime<Utc>, Invalid> {
+    year_in_range(at.year()).map(|()| at)
+}
+
+pub(crate) fn year_in_range(year: i32) -> Result<(), Invalid> {
+    if recurrence::YEARS.contains(&year) {
+        Ok(())
+    } else {
+        let (first, last) = (recurrence::YEARS.start(), recurrence::YEARS.end());
+        Err(Invalid::new("out_of_range", format!("must fall in the years {first} to {last}")))
     }
+}
+
+fn check_fits(items: &[AgendaItem], duration_minutes: u32) -> ApiResult<()> {
+    agenda::check(items, duration_minutes).map_err(|m| ApiError::invalid(&m.field, m.code, m.message))
 }
 
 fn agenda_items(raw: Vec<AgendaItem>, checks: &mut Checks) -> Vec<AgendaItem> {
