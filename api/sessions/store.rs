@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
@@ -14,6 +14,17 @@ use crate::db::schema::{
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+
+/// Which of these ids are active members of the cohort, in one query.
+pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<HashSet<String>> {
+    let found: Vec<String> = memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.eq_any(ids))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .select(memberships::user_id)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}
 
 pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()> {
     diesel::insert_into(series::table).values(row).execute(conn)?;
@@ -272,7 +283,7 @@ pub fn replace_action_items(
 
 pub type MySessionRow = (SessionRow, String, Option<String>, Option<String>);
 
-/// The user's sessions from `now` on across their cohorts (not left), with the cohort's zone
+/// The user's sessions from `now` on across their cohorts (not left, not archived), with the cohort's zone
 /// and their answer: one query per page.
 pub fn my_sessions(
     conn: &mut AnyConnection,
@@ -287,6 +298,7 @@ pub fn my_sessions(
         )
         .left_join(rsvps::table.on(rsvps::session_id.eq(sessions::id).and(rsvps::user_id.eq(user_id))))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .filter(cohorts::archived_at.is_null())
         .filter(sessions::ends_at.gt(now))
         .order((sessions::starts_at.asc(), sessions::id.asc()))
         .limit(page.fetch_limit())

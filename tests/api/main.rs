@@ -20,5 +20,6 @@ mod openapi;
 mod personal_tokens;
 mod rota;
 mod sessions;
+mod sessions_rules;
 mod sessions_series;
 mod tokens;

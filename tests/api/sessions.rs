@@ -324,14 +324,13 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
     let local = format!("{}T10:00", in_days(&app, 1));
     let session: Value = one_off(&app, &c, &local, 60).await;
     let id = session["id"].as_str().unwrap();
+    // Attendance is taken once the session has started.
+    app.clock.advance(chrono::Duration::days(2));
+    let organizer = app.sign_in("ada@example.com").await;
+    let member = app.sign_in("max@example.com").await;
     let attendance = json!({"records": [{"user_id": c.member.id, "status": "late"}, {"user_id": c.organizer.id, "status": "present"}]});
     let recorded: Value = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/attendance"),
-            Some(&c.organizer.access_token),
-            Some(&attendance),
-        )
+        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/attendance"), Some(&organizer), Some(&attendance))
         .await
         .json()
         .await
@@ -339,13 +338,8 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
     assert_eq!(recorded["details"]["attendance"].as_array().unwrap().len(), 2);
     let stranger = json!({"records": [{"user_id": uuid::Uuid::new_v4(), "status": "present"}]});
     let problem = assert_problem(
-        app.send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/attendance"),
-            Some(&c.organizer.access_token),
-            Some(&stranger),
-        )
-        .await,
+        app.send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/attendance"), Some(&organizer), Some(&stranger))
+            .await,
         422,
         "validation_failed",
     )
@@ -358,24 +352,18 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
         "publish": true
     });
     let written: Value = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/notes"),
-            Some(&c.organizer.access_token),
-            Some(&notes),
-        )
+        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&organizer), Some(&notes))
         .await
         .json()
         .await
         .unwrap();
     assert!(written["details"]["notes_published_at"].is_string());
-    let seen: Value = app.get_as(&format!("/api/v1/sessions/{id}"), &c.member.access_token).await.json().await.unwrap();
+    let seen: Value = app.get_as(&format!("/api/v1/sessions/{id}"), &member).await.json().await.unwrap();
     assert_eq!(seen["details"]["action_items"][0]["text"], "Write the RFC");
     let html = seen["details"]["notes_html"].as_str().unwrap();
     assert!(html.contains("<h2>Decisions</h2>") && !html.contains("<script"));
-    let by_member = app
-        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&c.member.access_token), Some(&notes))
-        .await;
+    let by_member =
+        app.send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&member), Some(&notes)).await;
     assert_problem(by_member, 403, "forbidden").await;
 }
 

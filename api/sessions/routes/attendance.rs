@@ -1,6 +1,10 @@
 //! `PUT /sessions/{session_id}/attendance`.
 
 use super::*;
+use crate::sessions::model::AttendanceRecord;
+
+/// The most records one request may carry (a cohort is smaller).
+pub const MAX_RECORDS: usize = 200;
 
 /// Record who was present, late or absent (facilitators and organizers, or whoever is on duty in
 /// the session, e.g. the note-taker).
@@ -19,7 +23,12 @@ pub async fn record_attendance(
     body: JsonBody<AttendanceRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let mut checks = Checks::new();
-    let records = checks.require("records", body.0.records, |r: Vec<_>| Ok(r));
+    let records = checks.require("records", body.0.records, |r: Vec<AttendanceRecord>| {
+        if r.len() > MAX_RECORDS {
+            return Err(Invalid::new("too_many", format!("must have at most {MAX_RECORDS} records")));
+        }
+        Ok(r)
+    });
     checks.finish()?;
     update_session(
         &state,
@@ -29,16 +38,15 @@ pub async fn record_attendance(
         move |conn, caller, access, session, now| {
             let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
             access::on_duty_or_facilitator(access, on_duty)?;
-            let mut unknown = Checks::new();
-            let ids: Vec<String> = records.iter().map(|r| r.user_id.clone()).collect();
-            let members = cohorts::members_among(conn, &session.cohort_id, &ids)?;
-            for (i, record) in records.iter().enumerate() {
-                if !members.contains(&record.user_id) {
-                    let invalid = Invalid::new("not_a_member", "is not a member of this cohort");
-                    unknown.fail(&format!("records[{i}].user_id"), invalid);
-                }
+            let named = records.iter().enumerate().map(|(i, r)| (format!("records[{i}].user_id"), r.user_id.as_str()));
+            check_active_members(conn, &session.cohort_id, named)?;
+            not_cancelled(session)?;
+            if session.starts_at > now.naive_utc() {
+                return Err(ApiError::conflict(
+                    "session_not_started",
+                    "Attendance is recorded once the session has started.",
+                ));
             }
-            unknown.finish()?;
             for record in &records {
                 store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
             }

@@ -24,6 +24,7 @@ pub async fn create_session(
     let local = checks.optional("local_start", body.local_start, |raw: String| local_start(raw).map(Some)).flatten();
     let minutes = checks.require("duration_minutes", body.duration_minutes, duration);
     let location = checks.optional("location", body.location, validation::text_up_to(500)).unwrap_or_default();
+    let starts_at = checks.optional("starts_at", body.starts_at, instant_in_range);
     if local.is_some() == body.starts_at.is_some() {
         checks.fail("local_start", Invalid::new("required", "give exactly one of local_start and starts_at"));
     }
@@ -34,7 +35,7 @@ pub async fn create_session(
         .write(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::RunSessions)?;
             let tz = zone(&access);
-            let starts_at = body.starts_at.unwrap_or_else(|| recurrence::instant(local.unwrap_or_default(), tz));
+            let starts_at = starts_at.unwrap_or_else(|| recurrence::instant(local.unwrap_or_default(), tz));
             let template = materialize::template(cohorts::agenda_template(conn, &cohort_id)?.as_deref());
             let row = SessionRow {
                 id: new_id(),

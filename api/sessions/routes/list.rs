@@ -20,6 +20,10 @@ pub async fn list_sessions(
 ) -> ApiResult<web::Json<Page<Session>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, filter) = (path.into_inner(), filter.into_inner());
+    let mut checks = Checks::new();
+    checks.optional("from", filter.from, instant_in_range);
+    checks.optional("to", filter.to, instant_in_range);
+    checks.finish()?;
     let result = state
         .db
         .read(move |conn| {

@@ -178,6 +178,33 @@ pub(crate) fn year_in_range(year: i32) -> Result<(), Invalid> {
     }
 }
 
+/// 409 `session_cancelled`: a cancelled session takes no answers and no attendance.
+fn not_cancelled(session: &SessionRow) -> ApiResult<()> {
+    if session.status() == SessionStatus::Cancelled {
+        return Err(ApiError::conflict("session_cancelled", "This session is cancelled; reinstate it first."));
+    }
+    Ok(())
+}
+
+/// 422 naming every field (e.g. `records[2].user_id`) whose id is not an active member of the
+/// cohort: random strings, other cohorts' users, and people who paused or left alike. One query.
+fn check_active_members<'a>(
+    conn: &mut AnyConnection,
+    cohort_id: &str,
+    named: impl IntoIterator<Item = (String, &'a str)>,
+) -> ApiResult<()> {
+    let named: Vec<(String, &str)> = named.into_iter().collect();
+    let ids: Vec<String> = named.iter().map(|(_, id)| id.to_string()).collect();
+    let active = store::active_members_among(conn, cohort_id, &ids)?;
+    let mut checks = Checks::new();
+    for (field, id) in &named {
+        if !active.contains(*id) {
+            checks.fail(field, Invalid::new("not_a_member", "must be an active member of this cohort"));
+        }
+    }
+    checks.finish()
+}
+
 fn check_fits(items: &[AgendaItem], duration_minutes: u32) -> ApiResult<()> {
     agenda::check(items, duration_minutes).map_err(|m| ApiError::invalid(&m.field, m.code, m.message))
 }

@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The most action items one session's notes may carry.
+pub const MAX_ACTION_ITEMS: usize = 50;
+
 /// Write the notes (Markdown) and action items (facilitators and organizers, or whoever is on duty
 /// in the session, e.g. the note-taker); `publish` shares them with the members.
 #[utoipa::path(
@@ -22,9 +25,16 @@ pub async fn write_notes(
     let mut checks = Checks::new();
     let notes = checks.optional("notes", body.notes, validation::markdown_up_to(20_000));
     if let Some(items) = &body.action_items {
+        if items.len() > MAX_ACTION_ITEMS {
+            checks
+                .fail("action_items", Invalid::new("too_many", format!("must have at most {MAX_ACTION_ITEMS} items")));
+        }
         for (i, item) in items.iter().enumerate() {
             if let Err(invalid) = validation::nonblank_text_up_to(500)(item.text.clone()) {
                 checks.fail(&format!("action_items[{i}].text"), invalid);
+            }
+            if let Some(Err(invalid)) = item.due_on.map(|d| year_in_range(d.year())) {
+                checks.fail(&format!("action_items[{i}].due_on"), invalid);
             }
         }
     }
@@ -37,6 +47,12 @@ pub async fn write_notes(
         move |conn, caller, access, session, now| {
             let on_duty = crate::rota::store::holds_duty(conn, &session.id, caller.user_id())?;
             access::on_duty_or_facilitator(access, on_duty)?;
+            if let Some(items) = &body.action_items {
+                let owners = items.iter().enumerate().filter_map(|(i, item)| {
+                    item.owner_id.as_deref().map(|id| (format!("action_items[{i}].owner_id"), id))
+                });
+                check_active_members(conn, &session.cohort_id, owners)?;
+            }
             if let Some(notes) = notes {
                 session.notes = notes;
             }

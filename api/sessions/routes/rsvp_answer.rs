@@ -27,6 +27,7 @@ pub async fn rsvp(
     };
     update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, _access, session, now| {
         started(session.starts_at.and_utc(), now)?;
+        not_cancelled(session)?;
         store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
         session_event("session.rsvp_changed", caller, session)
             .with(json!({ "response": response }))
