@@ -226,6 +226,9 @@ pub async fn change_series(
         .db
         .write(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::RunSessions)?;
+            // The cohort's row first, as every sessions write takes it: two changes at once are
+            // decided one after the other.
+            crate::cohorts::store::lock_cohort(conn, &cohort_id)?;
             let old = store::find_series(conn, &cohort_id, &series_id)?.ok_or(ApiError::NotFound)?;
             let at = store::find_session(conn, &from_session_id)?
                 .filter(|s| s.series_id.as_deref() == Some(series_id.as_str()))

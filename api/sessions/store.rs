@@ -26,6 +26,17 @@ pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[St
     Ok(found.into_iter().collect())
 }
 
+/// Runs a statement on the concrete backend. Diesel's multi-backend has no `ON CONFLICT`, while
+/// PostgreSQL and SQLite both have it with the same syntax, so upserts are built for each.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            AnyConnection::Postgresql($c) => $body,
+            AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
 pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()> {
     diesel::insert_into(series::table).values(row).execute(conn)?;
     Ok(())
@@ -72,6 +83,13 @@ pub fn set_materialized(conn: &mut AnyConnection, id: &str, until: &str) -> ApiR
 
 pub fn insert_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<()> {
     diesel::insert_into(sessions::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Takes the session's row lock until the transaction ends (a no-op update, on PostgreSQL as on
+/// SQLite). Callers take the cohort's lock first: one order everywhere, so no deadlock.
+pub fn lock_session(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+    diesel::update(sessions::table.find(id)).set(sessions::id.eq(sessions::id)).execute(conn)?;
     Ok(())
 }
 
@@ -182,6 +200,7 @@ pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiR
         .collect())
 }
 
+/// The caller's answer, as one upsert: two identical first answers at once both succeed.
 pub fn set_rsvp(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -190,10 +209,7 @@ pub fn set_rsvp(
     note: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let updated = diesel::update(rsvps::table.find((session_id, user_id)))
-        .set((rsvps::response.eq(response.as_str()), rsvps::note.eq(note), rsvps::updated_at.eq(now.naive_utc())))
-        .execute(conn)?;
-    if updated == 0 {
+    on_backend!(conn, |c| {
         diesel::insert_into(rsvps::table)
             .values((
                 rsvps::session_id.eq(session_id),
@@ -202,8 +218,11 @@ pub fn set_rsvp(
                 rsvps::note.eq(note),
                 rsvps::updated_at.eq(now.naive_utc()),
             ))
-            .execute(conn)?;
-    }
+            .on_conflict((rsvps::session_id, rsvps::user_id))
+            .do_update()
+            .set((rsvps::response.eq(response.as_str()), rsvps::note.eq(note), rsvps::updated_at.eq(now.naive_utc())))
+            .execute(c)
+    })?;
     Ok(())
 }
 
@@ -225,6 +244,7 @@ pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<(
         .load(conn)?)
 }
 
+/// One person's attendance, as one upsert.
 pub fn record_attendance(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -233,16 +253,24 @@ pub fn record_attendance(
     by: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    diesel::delete(attendance::table.find((session_id, user_id))).execute(conn)?;
-    diesel::insert_into(attendance::table)
-        .values((
-            attendance::session_id.eq(session_id),
-            attendance::user_id.eq(user_id),
-            attendance::status.eq(status.as_str()),
-            attendance::recorded_by.eq(by),
-            attendance::recorded_at.eq(now.naive_utc()),
-        ))
-        .execute(conn)?;
+    on_backend!(conn, |c| {
+        diesel::insert_into(attendance::table)
+            .values((
+                attendance::session_id.eq(session_id),
+                attendance::user_id.eq(user_id),
+                attendance::status.eq(status.as_str()),
+                attendance::recorded_by.eq(by),
+                attendance::recorded_at.eq(now.naive_utc()),
+            ))
+            .on_conflict((attendance::session_id, attendance::user_id))
+            .do_update()
+            .set((
+                attendance::status.eq(status.as_str()),
+                attendance::recorded_by.eq(by),
+                attendance::recorded_at.eq(now.naive_utc()),
+            ))
+            .execute(c)
+    })?;
     Ok(())
 }
 
@@ -258,6 +286,8 @@ pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec
         .collect())
 }
 
+/// Replaces the list: call it under the session's row lock (see `lock_session`), so that two
+/// replacements at once leave one list, never both merged.
 pub fn replace_action_items(
     conn: &mut AnyConnection,
     session_id: &str,

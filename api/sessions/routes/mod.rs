@@ -144,7 +144,12 @@ where
     let session = state
         .db
         .write(move |conn| {
-            let (access, mut session) = session_access(conn, &caller, &session_id, action)?;
+            let (access, session) = session_access(conn, &caller, &session_id, action)?;
+            // Locks in one order everywhere: the cohort's row, then the session's; then the
+            // session as it is now (another write may have changed it while we waited).
+            cohorts::lock_cohort(conn, &session.cohort_id)?;
+            store::lock_session(conn, &session.id)?;
+            let mut session = store::find_session(conn, &session.id)?.ok_or(ApiError::NotFound)?;
             change(conn, &caller, &access, &mut session, now)?;
             session.updated_at = now.naive_utc();
             store::save_session(conn, &session)?;
