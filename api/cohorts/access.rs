@@ -38,6 +38,8 @@ pub enum Action {
     ReadSessions,
     /// Answer for oneself whether one comes.
     Rsvp,
+    /// See who answered what for a session.
+    ReadRsvps,
     /// Schedule, move and cancel sessions; keep agendas, attendance and notes.
     RunSessions,
     /// Keep one session's attendance and notes: facilitators, or a member on duty in it (the
@@ -67,7 +69,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -84,6 +86,7 @@ impl Action {
         Action::ReviewCharter,
         Action::ReadSessions,
         Action::Rsvp,
+        Action::ReadRsvps,
         Action::RunSessions,
         Action::KeepSessionRecord,
         Action::ReadRota,
@@ -111,6 +114,7 @@ impl Action {
             AdoptCharter | ReviewCharter => (Facilitator, true, CharterWrite),
             ReadSessions => (Member, false, SessionsRead),
             Rsvp => (Member, true, SessionsWrite),
+            ReadRsvps => (Facilitator, false, SessionsRead),
             RunSessions => (Facilitator, true, SessionsWrite),
             KeepSessionRecord => (Member, true, SessionsWrite),
             ReadRota => (Member, false, RotaRead),
@@ -209,7 +213,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 25] = Action::ALL;
+    const ACTIONS: [Action; 26] = Action::ALL;
 
     fn code(result: ApiResult<()>) -> &'static str {
         result.err().map_or("ok", |e| e.code())

@@ -269,6 +269,7 @@ diesel::table! {
         notes_published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notes_author_id -> Nullable<Text>,
     }
 }
 

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::agenda::AgendaItem;
 use crate::db::schema::{session_series, sessions};
 use crate::db::stored_as_text;
+use crate::people::Person;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -189,15 +190,40 @@ pub struct MyDuty {
 pub struct Attendance {
     #[schema(format = Uuid)]
     pub user_id: String,
+    pub user: Person,
     pub status: AttendanceStatus,
 }
 
+/// An action item as written: `owner_id`, when given, must be an active member of the cohort.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActionItem {
     pub text: String,
     #[schema(format = Uuid)]
     pub owner_id: Option<String>,
+    /// `YYYY-MM-DD`, in the years 1900 to 9999.
     pub due_on: Option<NaiveDate>,
+}
+
+/// An action item as shown, with its owner.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionItemView {
+    pub text: String,
+    #[schema(format = Uuid)]
+    pub owner_id: Option<String>,
+    /// The owner, when there is one (null too if they deleted their account).
+    pub owner: Option<Person>,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// One member's answer, as the facilitators see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RsvpView {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub user: Person,
+    pub response: RsvpResponse,
+    pub note: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One meeting, with its times in UTC and in the cohort's zone.
@@ -236,7 +262,11 @@ pub struct SessionDetails {
     pub notes: String,
     pub notes_html: String,
     pub notes_published_at: Option<DateTime<Utc>>,
-    pub action_items: Vec<ActionItem>,
+    /// Who last wrote the notes (shown with the notes: null while they are hidden).
+    #[schema(format = Uuid)]
+    pub notes_author_id: Option<String>,
+    pub notes_author: Option<Person>,
+    pub action_items: Vec<ActionItemView>,
 }
 
 impl Session {

@@ -4,16 +4,18 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{
-    ActionItem, AttendanceStatus, MyRsvp, RsvpCounts, RsvpResponse, SeriesRow, SessionFilter, SessionRow,
+    ActionItem, ActionItemView, Attendance, AttendanceStatus, MyRsvp, RsvpCounts, RsvpResponse, RsvpView, SeriesRow,
+    SessionFilter, SessionRow,
 };
 use crate::cohorts::model::MemberState;
 use crate::db::schema::{
     cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
-    session_series as series, sessions,
+    session_series as series, sessions, users,
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+use crate::people::Person;
 
 /// Which of these ids are active members of the cohort, in one query.
 pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<HashSet<String>> {
@@ -236,12 +238,58 @@ pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Rsvp
     Ok(RsvpCounts { yes: count(RsvpResponse::Yes), no: count(RsvpResponse::No), maybe: count(RsvpResponse::Maybe) })
 }
 
-pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<(String, String)>> {
-    Ok(attendance::table
+/// A session's attendance with each person, in one query.
+pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<Attendance>> {
+    let rows: Vec<(String, String, String)> = attendance::table
+        .inner_join(users::table.on(users::id.eq(attendance::user_id)))
         .filter(attendance::session_id.eq(session_id))
         .order(attendance::user_id.asc())
-        .select((attendance::user_id, attendance::status))
-        .load(conn)?)
+        .select((attendance::user_id, users::display_name, attendance::status))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, status)| Attendance {
+            user: Person::new(user_id.clone(), name),
+            user_id,
+            status: AttendanceStatus::from_stored(&status),
+        })
+        .collect())
+}
+
+/// Every answer to a session with each person, in one query: at most one per member.
+pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpView>> {
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = rsvps::table
+        .inner_join(users::table.on(users::id.eq(rsvps::user_id)))
+        .filter(rsvps::session_id.eq(session_id))
+        .order((users::display_name.asc(), rsvps::user_id.asc()))
+        .select((rsvps::user_id, users::display_name, rsvps::response, rsvps::note, rsvps::updated_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, response, note, updated_at)| RsvpView {
+            user: Person::new(user_id.clone(), name),
+            user_id,
+            response: RsvpResponse::from_stored(&response),
+            note,
+            updated_at: updated_at.and_utc(),
+        })
+        .collect())
+}
+
+/// Who last wrote the session's notes, if anyone (and they still have an account).
+pub fn notes_author(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Option<Person>> {
+    let row: Option<(Option<String>, Option<String>)> = sessions::table
+        .left_join(users::table.on(users::id.nullable().eq(sessions::notes_author_id)))
+        .filter(sessions::id.eq(session_id))
+        .select((users::id.nullable(), users::display_name.nullable()))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(id, name)| Person::maybe(id, name)))
+}
+
+pub fn set_notes_author(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<()> {
+    diesel::update(sessions::table.find(session_id)).set(sessions::notes_author_id.eq(user_id)).execute(conn)?;
+    Ok(())
 }
 
 /// One person's attendance, as one upsert.
@@ -274,15 +322,22 @@ pub fn record_attendance(
     Ok(())
 }
 
-pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItem>> {
-    let rows: Vec<(String, Option<String>, Option<String>)> = items::table
+/// A session's action items in order, each with its owner, in one query.
+pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItemView>> {
+    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>)> = items::table
+        .left_join(users::table.on(items::owner_id.eq(users::id.nullable())))
         .filter(items::session_id.eq(session_id))
         .order(items::position.asc())
-        .select((items::text, items::owner_id, items::due_on))
+        .select((items::text, items::owner_id, items::due_on, users::id.nullable(), users::display_name.nullable()))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(text, owner_id, due_on)| ActionItem { text, owner_id, due_on: due_on.and_then(|d| d.parse().ok()) })
+        .map(|(text, owner_id, due_on, id, name)| ActionItemView {
+            text,
+            owner_id,
+            owner: Person::maybe(id, name),
+            due_on: due_on.and_then(|d| d.parse().ok()),
+        })
         .collect())
 }
 

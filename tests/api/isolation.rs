@@ -265,6 +265,12 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Some(json!({"response": "no"})),
         ),
         (
+            "get",
+            "/api/v1/sessions/{session_id}/rsvps",
+            Cohort { min_role: "facilitator", scope: SESSIONS_READ },
+            None,
+        ),
+        (
             "put",
             "/api/v1/sessions/{session_id}/agenda",
             Cohort { min_role: "facilitator", scope: SESSIONS_WRITE },

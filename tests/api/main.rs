@@ -20,6 +20,7 @@ mod openapi;
 mod personal_tokens;
 mod rota;
 mod sessions;
+mod sessions_people;
 mod sessions_races;
 mod sessions_rules;
 mod sessions_series;

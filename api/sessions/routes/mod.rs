@@ -10,8 +10,8 @@ use serde_json::json;
 use super::agenda::{self, AgendaItem};
 use super::materialize;
 use super::model::{
-    AgendaRequest, Attendance, AttendanceRequest, AttendanceStatus, MyDuty, MyRsvp, NewSession, NotesRequest,
-    RsvpRequest, RsvpResponse, Session, SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
+    AgendaRequest, AttendanceRequest, MyDuty, MyRsvp, NewSession, NotesRequest, RsvpRequest, RsvpResponse, Session,
+    SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
 };
 use super::recurrence;
 use super::series_routes::{duration, started};
@@ -39,6 +39,7 @@ mod list;
 mod notes;
 mod read;
 mod rsvp_answer;
+mod rsvp_list;
 mod template;
 
 use agenda_edit::set_agenda;
@@ -50,6 +51,7 @@ use list::list_sessions;
 use notes::write_notes;
 use read::get_session;
 use rsvp_answer::rsvp;
+use rsvp_list::list_rsvps;
 use template::{get_template, set_template};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -58,6 +60,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(get_session)
         .service(change_session)
         .service(rsvp)
+        .service(list_rsvps)
         .service(set_agenda)
         .service(record_attendance)
         .service(write_notes)
@@ -112,15 +115,15 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
     let notes_visible = session.notes_published_at.is_some()
         || access.role() >= Role::Facilitator
         || crate::rota::store::holds_duty(conn, &session.id, user_id)?;
+    let author = if notes_visible { store::notes_author(conn, &id)? } else { None };
     let details = SessionDetails {
         rsvp_counts: store::rsvp_counts(conn, &id)?,
-        attendance: store::attendance(conn, &id)?
-            .into_iter()
-            .map(|(user_id, status)| Attendance { user_id, status: AttendanceStatus::from_stored(&status) })
-            .collect(),
+        attendance: store::attendance(conn, &id)?,
         notes_html: if notes_visible { to_safe_html(&session.notes) } else { String::new() },
         notes: if notes_visible { session.notes.clone() } else { String::new() },
         notes_published_at: session.notes_published_at.map(|t| t.and_utc()),
+        notes_author: author.clone(),
+        notes_author_id: author.map(|p| p.id),
         action_items: if notes_visible { store::action_items(conn, &id)? } else { Vec::new() },
     };
     let mut view = Session::new(session, zone(access), my);

@@ -55,6 +55,7 @@ pub async fn write_notes(
             }
             if let Some(notes) = notes {
                 session.notes = notes;
+                store::set_notes_author(conn, &session.id, caller.user_id())?;
             }
             if let Some(items) = &body.action_items {
                 store::replace_action_items(conn, &session.id, items, now)?;

@@ -2,19 +2,20 @@
 
 use super::*;
 
-/// The phases new sessions of this cohort start with.
+/// The phases new sessions of this cohort start with, in order. A complete list of at most 20
+/// items (`agenda::MAX_ITEMS`); `next_cursor` is always null.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:read"])),
     params(("cohort_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<AgendaItem>), (status = 404, response = NotFound))
+    responses((status = 200, body = inline(Page<AgendaItem>)), (status = 404, response = NotFound))
 )]
 #[get("/cohorts/{cohort_id}/agenda-template")]
 pub async fn get_template(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Vec<AgendaItem>>> {
+) -> ApiResult<web::Json<Page<AgendaItem>>> {
     let cohort_id = path.into_inner();
     let template = state
         .db
@@ -23,17 +24,18 @@ pub async fn get_template(
             Ok(materialize::template(cohorts::agenda_template(conn, &cohort_id)?.as_deref()))
         })
         .await?;
-    Ok(web::Json(template))
+    Ok(web::Json(Page::complete(template)))
 }
 
-/// Replace the agenda template (facilitators and organizers); sessions created from now on use
-/// it, shrunk to fit when they are shorter.
+/// Replace the agenda template (facilitators and organizers): at most 20 items whose boxes add up
+/// to a day at most. Sessions created from now on use it, shrunk to fit when they are shorter.
+/// Answers the template as a complete list (`next_cursor` always null).
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
     params(("cohort_id" = String, Path, format = Uuid)),
     request_body = AgendaRequest,
-    responses((status = 200, body = Vec<AgendaItem>), (status = 404, response = NotFound), (status = 409, response = Conflict))
+    responses((status = 200, body = inline(Page<AgendaItem>)), (status = 404, response = NotFound), (status = 409, response = Conflict))
 )]
 #[put("/cohorts/{cohort_id}/agenda-template")]
 pub async fn set_template(
@@ -41,7 +43,7 @@ pub async fn set_template(
     caller: Caller,
     path: web::Path<String>,
     body: JsonBody<AgendaRequest>,
-) -> ApiResult<web::Json<Vec<AgendaItem>>> {
+) -> ApiResult<web::Json<Page<AgendaItem>>> {
     let mut checks = Checks::new();
     let raw = checks.require("items", body.0.items, |items: Vec<AgendaItem>| Ok(items));
     let items = agenda_items(raw, &mut checks);
@@ -61,5 +63,5 @@ pub async fn set_template(
             Ok(items)
         })
         .await?;
-    Ok(web::Json(template))
+    Ok(web::Json(Page::complete(template)))
 }
