@@ -205,7 +205,15 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
     for (series, zone, stored_template) in all {
         let Ok(tz) = zone.parse::<Tz>() else { continue };
         let template = template(stored_template.as_deref());
-        added += db.write(move |conn| materialize(conn, &series, tz, &template, horizon(now, tz), now)).await?;
+        added += db
+            .write(move |conn| {
+                // Under the cohort's lock, as every sessions write: the series as it is now (a
+                // split since the list was read has moved its end).
+                crate::cohorts::store::lock_cohort(conn, &series.cohort_id)?;
+                let Some(series) = store::find_series(conn, &series.cohort_id, &series.id)? else { return Ok(0) };
+                materialize(conn, &series, tz, &template, horizon(now, tz), now)
+            })
+            .await?;
     }
     Ok(added)
 }
