@@ -137,7 +137,7 @@ pub struct NewSeries {
     pub title: Option<String>,
     #[schema(value_type = String, required = true)]
     pub rrule: Option<String>,
-    /// The first date (cohort-local), `YYYY-MM-DD`.
+    /// The first date (cohort-local), `YYYY-MM-DD`, in the years 1900 to 9999.
     #[schema(value_type = String, format = Date, required = true)]
     pub starts_on: Option<String>,
     /// `HH:MM`, cohort-local.
@@ -372,8 +372,8 @@ pub struct NotesRequest {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SessionFilter {
-    /// Sessions starting at or after this instant.
+    /// Sessions starting at or after this instant (years 1900 to 9999).
     pub from: Option<DateTime<Utc>>,
-    /// Sessions starting before this instant.
+    /// Sessions starting before this instant (years 1900 to 9999).
     pub to: Option<DateTime<Utc>>,
 }

@@ -193,7 +193,10 @@ pub async fn get_series(
 /// Change a series from one of its sessions on (facilitators and organizers). The series is split
 /// there: earlier sessions stay as they were; from that session on a new series follows the
 /// change. Sessions on the new schedule's days keep their ids (so RSVPs and duties stay with
-/// them) and take the new time; the others are cancelled; moved or cancelled sessions stay.
+/// them): scheduled ones take the new time and length (their agenda shrinks to fit), moved or
+/// cancelled ones stay as they are and are never doubled; scheduled sessions on other days are
+/// cancelled. Without a new `rrule`, a `COUNT` counts what remains, so the total stays; a new
+/// `rrule` counts from the given session. A rule that gives no session is 422 on `rrule`.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),

@@ -322,9 +322,12 @@ pub fn record_attendance(
     Ok(())
 }
 
+/// text, owner_id, due_on, and the owner's id and name when they still have an account.
+type ActionItemRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// A session's action items in order, each with its owner, in one query.
 pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItemView>> {
-    let rows: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>)> = items::table
+    let rows: Vec<ActionItemRow> = items::table
         .left_join(users::table.on(items::owner_id.eq(users::id.nullable())))
         .filter(items::session_id.eq(session_id))
         .order(items::position.asc())

@@ -7,13 +7,17 @@ use crate::sessions::model::AttendanceRecord;
 pub const MAX_RECORDS: usize = 200;
 
 /// Record who was present, late or absent (facilitators and organizers, or whoever is on duty in
-/// the session, e.g. the note-taker).
+/// the session, e.g. the note-taker), once the session has started: before its start the answer
+/// is 409 `session_not_started` (absences known in advance are RSVPs or rota absences), and a
+/// cancelled session is 409 `session_cancelled`. Each `user_id` must be an active member of the
+/// cohort (422 `not_a_member` naming `records[i].user_id`); at most 200 records. Recording again
+/// replaces a person's record.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
     params(("session_id" = String, Path, format = Uuid)),
     request_body = AttendanceRequest,
-    responses((status = 200, body = Session), (status = 404, response = NotFound))
+    responses((status = 200, body = Session), (status = 404, response = NotFound), (status = 409, response = Conflict))
 )]
 #[put("/sessions/{session_id}/attendance")]
 pub async fn record_attendance(

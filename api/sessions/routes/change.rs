@@ -3,7 +3,10 @@
 use super::*;
 
 /// Move, cancel (with a reason), reinstate or rename one session (facilitators and organizers).
-/// Everything that hangs on the session follows it; sessions that have started do not change.
+/// Everything that hangs on the session follows it; sessions that have started do not change
+/// (409 `session_started`). A move gives `starts_at` or `local_start` (cohort-local), not both,
+/// and only into the future (422 `in_the_past` on that field); a shorter session's agenda
+/// shrinks in proportion to fit.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),

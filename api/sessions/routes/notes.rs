@@ -6,13 +6,16 @@ use super::*;
 pub const MAX_ACTION_ITEMS: usize = 50;
 
 /// Write the notes (Markdown) and action items (facilitators and organizers, or whoever is on duty
-/// in the session, e.g. the note-taker); `publish` shares them with the members.
+/// in the session, e.g. the note-taker); `publish` shares them with the members. The list of
+/// action items (at most 50) replaces the previous one as a whole; an item's `owner_id` must be an
+/// active member of the cohort (422 `not_a_member` naming `action_items[i].owner_id`). The writer
+/// is shown as `notes_author`.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
     params(("session_id" = String, Path, format = Uuid)),
     request_body = NotesRequest,
-    responses((status = 200, body = Session), (status = 404, response = NotFound))
+    responses((status = 200, body = Session), (status = 404, response = NotFound), (status = 409, response = Conflict))
 )]
 #[put("/sessions/{session_id}/notes")]
 pub async fn write_notes(

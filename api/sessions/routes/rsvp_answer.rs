@@ -3,6 +3,8 @@
 use super::*;
 
 /// Say whether you come: `yes`, `no` (counts as an absence for the rota) or `maybe`, with a note.
+/// Answering again replaces the answer. A session that has started is 409 `session_started`, a
+/// cancelled one 409 `session_cancelled`.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
