@@ -168,3 +168,31 @@ async fn a_shorter_session_keeps_an_agenda_that_fits() {
     .await;
     assert_eq!(again.status(), 200);
 }
+
+#[tokio::test]
+async fn a_split_never_doubles_a_moved_session() {
+    let app = spawn_app().await;
+    let c = cohort(&app, "Europe/Berlin").await;
+    let created: Value = series(&app, &c, "FREQ=WEEKLY", &in_days(&app, 1)).await.json().await.unwrap();
+    let before = sessions(&app, &c, &c.member.access_token).await;
+    let second = before[1]["id"].as_str().unwrap().to_string();
+    let local = format!("{}T09:00", &before[1]["local_start"].as_str().unwrap()[..10]);
+    let morning = chrono::DateTime::parse_from_rfc3339(before[1]["starts_at"].as_str().unwrap()).unwrap()
+        - chrono::Duration::hours(9);
+    let moved = app
+        .patch_as(&format!("/api/v1/sessions/{second}"), &c.organizer.access_token, &json!({"starts_at": morning}))
+        .await;
+    assert_eq!(moved.status(), 200, "moved to the morning of its day");
+    let path = format!("/api/v1/cohorts/{}/series/{}", c.id, created["id"].as_str().unwrap());
+    let from = before[0]["id"].as_str().unwrap();
+    let changed =
+        app.patch_as(&path, &c.organizer.access_token, &json!({"from_session_id": from, "location": "Room 2"})).await;
+    assert_eq!(changed.status(), 200);
+    let after = sessions(&app, &c, &c.member.access_token).await;
+    assert_eq!(after.len(), before.len(), "no session added");
+    let on_that_day: Vec<&Value> =
+        after.iter().filter(|s| s["local_start"].as_str().unwrap().starts_with(&local[..10])).collect();
+    assert_eq!(on_that_day.len(), 1, "one session on the moved session's day: {on_that_day:#?}");
+    assert_eq!(on_that_day[0]["id"], second.as_str());
+    assert_eq!(&on_that_day[0]["local_start"].as_str().unwrap()[11..16], "09:00", "still where it was moved");
+}
