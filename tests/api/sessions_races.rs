@@ -78,3 +78,43 @@ async fn twenty_note_takers_at_once_leave_one_list_of_action_items() {
     let rows: i64 = session_action_items::table.count().get_result(conn).unwrap();
     assert_eq!(rows, 3, "the list was replaced, never merged");
 }
+
+#[tokio::test]
+async fn members_saying_no_at_once_while_the_session_moves_all_succeed() {
+    let app = spawn_app().await;
+    let c = cohort(&app, "UTC").await;
+    let mut members = vec![c.member.access_token.clone()];
+    for i in 0..4 {
+        members.push(app.member(&c.organizer.access_token, &c.id, &format!("m{i}@example.com")).await.access_token);
+    }
+    weekly(&app, &c, &in_days(&app, 1), "18:00").await;
+    let planned = app
+        .post_json_as(&format!("/api/v1/cohorts/{}/rota/plan", c.id), &c.organizer.access_token, &json!({"weeks": 2}))
+        .await;
+    assert_eq!(planned.status(), 200);
+    let first = sessions(&app, &c, &c.member.access_token).await[0].clone();
+    let id = first["id"].as_str().unwrap().to_string();
+    let later = chrono::DateTime::parse_from_rfc3339(first["starts_at"].as_str().unwrap()).unwrap()
+        + chrono::Duration::hours(1);
+    let mut tasks = Vec::new();
+    for token in &members {
+        let (client, url, token) = (app.client.clone(), app.url(&format!("/api/v1/sessions/{id}/rsvp")), token.clone());
+        tasks.push(tokio::spawn(async move {
+            client.put(url).bearer_auth(token).json(&json!({"response": "no"})).send().await.unwrap().status().as_u16()
+        }));
+    }
+    let (client, url, token) =
+        (app.client.clone(), app.url(&format!("/api/v1/sessions/{id}")), c.organizer.access_token.clone());
+    tasks.push(tokio::spawn(async move {
+        client.patch(url).bearer_auth(token).json(&json!({"starts_at": later})).send().await.unwrap().status().as_u16()
+    }));
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let detail: Value =
+        app.get_as(&format!("/api/v1/sessions/{id}"), &c.organizer.access_token).await.json().await.unwrap();
+    assert_eq!(detail["details"]["rsvp_counts"]["no"], members.len());
+    assert_eq!(detail["status"], "moved");
+}
