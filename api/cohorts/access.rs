@@ -39,6 +39,8 @@ pub enum Action {
     ReadSessions,
     /// Answer for oneself whether one comes.
     Rsvp,
+    /// See who answered what for a session.
+    ReadRsvps,
     /// Schedule, move and cancel sessions; keep agendas, attendance and notes.
     RunSessions,
     /// Keep one session's attendance and notes: facilitators, or a member on duty in it (the
@@ -68,7 +70,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -85,6 +87,7 @@ impl Action {
         Action::ReviewCharter,
         Action::ReadSessions,
         Action::Rsvp,
+        Action::ReadRsvps,
         Action::RunSessions,
         Action::KeepSessionRecord,
         Action::ReadRota,
@@ -112,6 +115,7 @@ impl Action {
             AdoptCharter | ReviewCharter => (Facilitator, true, CharterWrite),
             ReadSessions => (Member, false, SessionsRead),
             Rsvp => (Member, true, SessionsWrite),
+            ReadRsvps => (Facilitator, false, SessionsRead),
             RunSessions => (Facilitator, true, SessionsWrite),
             KeepSessionRecord => (Member, true, SessionsWrite),
             ReadRota => (Member, false, RotaRead),
@@ -235,7 +239,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 25] = Action::ALL;
+    const ACTIONS: [Action; 26] = Action::ALL;
 
     #[test]
     fn actions_are_found_by_their_recorded_names() {

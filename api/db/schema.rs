@@ -270,6 +270,7 @@ diesel::table! {
         notes_published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        notes_author_id -> Nullable<Text>,
     }
 }
 

@@ -47,20 +47,59 @@ pub fn first_overrun(items: &[AgendaItem], duration_minutes: u32) -> Option<usiz
     })
 }
 
-/// A template made to fit a session: kept as it is when it fits, otherwise every box shrinks in
-/// proportion (rounded down), with fresh ids.
-pub fn fit(template: &[AgendaItem], duration_minutes: u32) -> Vec<AgendaItem> {
-    let total: u32 = template.iter().map(|i| i.minutes).sum();
-    template
+/// The most items an agenda (or a cohort's template) may have.
+pub const MAX_ITEMS: usize = 20;
+
+/// Why an agenda cannot be kept for a session: the field and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Misfit {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The agenda validation the API applies: at most `MAX_ITEMS` items whose boxes, in order, end
+/// within the session.
+pub fn check(items: &[AgendaItem], duration_minutes: u32) -> Result<(), Misfit> {
+    if items.len() > MAX_ITEMS {
+        return Err(Misfit {
+            field: "items".to_string(),
+            code: "too_many",
+            message: format!("must have at most {MAX_ITEMS} items"),
+        });
+    }
+    match first_overrun(items, duration_minutes) {
+        Some(i) => Err(Misfit {
+            field: format!("items[{i}].minutes"),
+            code: "does_not_fit",
+            message: format!("{:?} ends after the session's {duration_minutes} minutes", items[i].title),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// An agenda made to fit a session of `duration_minutes`, the one rule wherever a session's
+/// length changes: kept as it is when it fits, otherwise every box shrinks in proportion
+/// (rounded down), keeping ids, kinds, titles and order.
+pub fn refit(items: &[AgendaItem], duration_minutes: u32) -> Vec<AgendaItem> {
+    let total: u32 = items.iter().map(|i| i.minutes).fold(0u32, u32::saturating_add);
+    if total <= duration_minutes {
+        return items.to_vec();
+    }
+    items
         .iter()
-        .map(|t| {
-            let minutes = if total <= duration_minutes {
-                t.minutes
-            } else {
-                (u64::from(t.minutes) * u64::from(duration_minutes) / u64::from(total)) as u32
-            };
-            AgendaItem { minutes, ..item(t.kind, &t.title, 0) }
+        .map(|i| AgendaItem {
+            minutes: (u64::from(i.minutes) * u64::from(duration_minutes) / u64::from(total)) as u32,
+            ..i.clone()
         })
+        .collect()
+}
+
+/// A template made to fit a new session: `refit`, with fresh ids.
+pub fn fit(template: &[AgendaItem], duration_minutes: u32) -> Vec<AgendaItem> {
+    refit(template, duration_minutes)
+        .into_iter()
+        .map(|i| AgendaItem { id: uuid::Uuid::new_v4().to_string(), ..i })
         .collect()
 }
 
@@ -117,7 +156,36 @@ mod tests {
             .prop_map(|m| m.into_iter().map(|minutes| item(AgendaKind::Phase, "p", minutes)).collect())
     }
 
+    fn agendas() -> impl Strategy<Value = Vec<AgendaItem>> {
+        prop::collection::vec(0u32..=480, 0..=MAX_ITEMS)
+            .prop_map(|m| m.into_iter().map(|minutes| item(AgendaKind::Item, "i", minutes)).collect())
+    }
+
+    #[test]
+    fn a_shorter_session_keeps_its_boxes_in_proportion() {
+        let agenda = default_template();
+        let shorter = refit(&agenda, 45);
+        assert_eq!(shorter.iter().map(|i| i.minutes).collect::<Vec<_>>(), [5, 20, 12, 7]);
+        assert_eq!(shorter.iter().map(|i| &i.id).collect::<Vec<_>>(), agenda.iter().map(|i| &i.id).collect::<Vec<_>>());
+        assert_eq!(refit(&agenda, 120), agenda, "a longer session keeps the agenda as it is");
+        assert_eq!(check(&shorter, 45), Ok(()));
+        assert_eq!(check(&agenda, 45).unwrap_err().field, "items[1].minutes");
+    }
+
     proptest! {
+        /// Whatever agenda the API once accepted, and whatever length the session takes, the
+        /// refitted agenda passes the same validation, with the same items in the same order.
+        #[test]
+        fn a_refitted_agenda_always_passes_the_agenda_validation(agenda in agendas(), duration in 15u32..=480) {
+            let refitted = refit(&agenda, duration);
+            prop_assert_eq!(check(&refitted, duration), Ok(()));
+            prop_assert_eq!(refitted.len(), agenda.len());
+            for (new, old) in refitted.iter().zip(&agenda) {
+                prop_assert_eq!((&new.id, new.kind, &new.title), (&old.id, old.kind, &old.title));
+                prop_assert!(new.minutes <= old.minutes);
+            }
+        }
+
         #[test]
         fn fitted_templates_and_inserted_items_always_fit(template in items(), duration in 1u32..300, extra in 0u32..60) {
             let fitted = fit(&template, duration);

@@ -125,9 +125,31 @@ pub fn materialize(
     Ok(added)
 }
 
-/// Ends `old` before the session at `from_key` and lets `new` take over from there. Sessions of
-/// the old series on the new schedule's days keep their ids (and all that hangs on them) and
-/// take the new times; the others are cancelled, not deleted; moved and cancelled ones stay.
+/// The rule for what remains of `old` from the occurrence at `from_key` on: the same rule, with
+/// its COUNT (if any) less the occurrences before the split, so a split never adds sessions.
+pub fn remaining_rule(old: &SeriesRow, from_key: &str) -> ApiResult<String> {
+    let plan = plan(old)?;
+    let Some(count) = plan.rule.count() else { return Ok(old.rrule.clone()) };
+    let from = parse_key(from_key).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("bad key {from_key}")))?;
+    let first = plan.starts_on.and_time(plan.local_time);
+    let before = if from > first {
+        plan.rule
+            .local_starts(first, first, from - Duration::seconds(1), u16::MAX)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("series {}: {e}", old.id)))?
+            .len()
+    } else {
+        0
+    };
+    let left = count.saturating_sub(u32::try_from(before).unwrap_or(u32::MAX)).max(1);
+    Ok(plan.rule.with_count(left).as_text())
+}
+
+/// Ends `old` before the session at `from_key` and lets `new` take over from there. Each
+/// occurrence of the new schedule that falls on the day of one of the old series' sessions is
+/// that session (its id, and all that hangs on it, stay): a scheduled one takes the new time and
+/// length (its agenda refitted); a moved or cancelled one joins the new series as it is, so a
+/// moved session is never doubled and a cancellation never undone. Scheduled sessions on days
+/// the new schedule does not use are cancelled, not deleted; moved ones there stay as they are.
 pub fn split(
     conn: &mut AnyConnection,
     old: &SeriesRow,
@@ -141,31 +163,31 @@ pub fn split(
     store::insert_series(conn, new)?;
     let start = parse_key(from_key).ok_or_else(|| ApiError::Internal(anyhow::anyhow!("bad key {from_key}")))?;
     let until = horizon(now, tz).max(start);
-    let mut movable: Vec<SessionRow> = store::from_key(conn, &old.id, from_key)?
-        .into_iter()
-        .filter(|s| s.status() == SessionStatus::Scheduled)
-        .collect();
+    let mut remaining: Vec<SessionRow> = store::from_key(conn, &old.id, from_key)?;
     let duration = Duration::minutes(i64::from(new.duration_minutes));
     for occurrence in occurrences_between(new, tz, start, until)? {
-        let same_day = movable.iter().position(|s| {
+        let same_day = remaining.iter().position(|s| {
             s.occurrence_key.as_deref().and_then(parse_key).map(|k| k.date()) == Some(occurrence.local.date())
         });
-        match same_day {
-            Some(index) => {
-                let mut session = movable.swap_remove(index);
-                session.series_id = Some(new.id.clone());
-                session.occurrence_key = Some(key(occurrence.local));
-                session.title = new.title.clone();
-                session.location = new.location.clone();
-                session.starts_at = occurrence.starts_at.naive_utc();
-                session.ends_at = (occurrence.starts_at + duration).naive_utc();
-                session.updated_at = now.naive_utc();
-                store::save_session(conn, &session)?;
-            }
-            None => store::insert_session(conn, &session_for(new, occurrence, template, now))?,
+        let Some(index) = same_day else {
+            store::insert_session(conn, &session_for(new, occurrence, template, now))?;
+            continue;
+        };
+        let mut session = remaining.swap_remove(index);
+        session.series_id = Some(new.id.clone());
+        session.occurrence_key = Some(key(occurrence.local));
+        session.updated_at = now.naive_utc();
+        if session.status() == SessionStatus::Scheduled {
+            session.title = new.title.clone();
+            session.location = new.location.clone();
+            session.starts_at = occurrence.starts_at.naive_utc();
+            session.ends_at = (occurrence.starts_at + duration).naive_utc();
+            let agenda = agenda::refit(&session.agenda(), session.duration_minutes());
+            session.agenda = serde_json::to_string(&agenda).map_err(|e| ApiError::Internal(e.into()))?;
         }
+        store::save_session(conn, &session)?;
     }
-    for mut session in movable {
+    for mut session in remaining.into_iter().filter(|s| s.status() == SessionStatus::Scheduled) {
         session.status = SessionStatus::Cancelled.as_str().to_string();
         session.cancel_reason = Some("The series' schedule changed.".to_string());
         session.updated_at = now.naive_utc();
@@ -183,7 +205,15 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
     for (series, zone, stored_template) in all {
         let Ok(tz) = zone.parse::<Tz>() else { continue };
         let template = template(stored_template.as_deref());
-        added += db.write(move |conn| materialize(conn, &series, tz, &template, horizon(now, tz), now)).await?;
+        added += db
+            .write(move |conn| {
+                // Under the cohort's lock, as every sessions write: the series as it is now (a
+                // split since the list was read has moved its end).
+                crate::cohorts::store::lock_cohort(conn, &series.cohort_id)?;
+                let Some(series) = store::find_series(conn, &series.cohort_id, &series.id)? else { return Ok(0) };
+                materialize(conn, &series, tz, &template, horizon(now, tz), now)
+            })
+            .await?;
     }
     Ok(added)
 }

@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::agenda::AgendaItem;
 use crate::db::schema::{session_series, sessions};
 use crate::db::stored_as_text;
+use crate::people::Person;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -136,7 +137,7 @@ pub struct NewSeries {
     pub title: Option<String>,
     #[schema(value_type = String, required = true)]
     pub rrule: Option<String>,
-    /// The first date (cohort-local), `YYYY-MM-DD`.
+    /// The first date (cohort-local), `YYYY-MM-DD`, in the years 1900 to 9999.
     #[schema(value_type = String, format = Date, required = true)]
     pub starts_on: Option<String>,
     /// `HH:MM`, cohort-local.
@@ -189,15 +190,40 @@ pub struct MyDuty {
 pub struct Attendance {
     #[schema(format = Uuid)]
     pub user_id: String,
+    pub user: Person,
     pub status: AttendanceStatus,
 }
 
+/// An action item as written: `owner_id`, when given, must be an active member of the cohort.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct ActionItem {
     pub text: String,
     #[schema(format = Uuid)]
     pub owner_id: Option<String>,
+    /// `YYYY-MM-DD`, in the years 1900 to 9999.
     pub due_on: Option<NaiveDate>,
+}
+
+/// An action item as shown, with its owner.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActionItemView {
+    pub text: String,
+    #[schema(format = Uuid)]
+    pub owner_id: Option<String>,
+    /// The owner, when there is one (null too if they deleted their account).
+    pub owner: Option<Person>,
+    pub due_on: Option<NaiveDate>,
+}
+
+/// One member's answer, as the facilitators see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RsvpView {
+    #[schema(format = Uuid)]
+    pub user_id: String,
+    pub user: Person,
+    pub response: RsvpResponse,
+    pub note: String,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// One meeting, with its times in UTC and in the cohort's zone.
@@ -236,7 +262,11 @@ pub struct SessionDetails {
     pub notes: String,
     pub notes_html: String,
     pub notes_published_at: Option<DateTime<Utc>>,
-    pub action_items: Vec<ActionItem>,
+    /// Who last wrote the notes (shown with the notes: null while they are hidden).
+    #[schema(format = Uuid)]
+    pub notes_author_id: Option<String>,
+    pub notes_author: Option<Person>,
+    pub action_items: Vec<ActionItemView>,
 }
 
 impl Session {
@@ -282,8 +312,14 @@ pub struct NewSession {
 #[serde(default)]
 #[schema(example = json!({"status": "cancelled", "cancel_reason": "Public holiday"}))]
 pub struct SessionChange {
-    /// A new start (moves the session).
+    /// A new start as an instant (moves the session; give this or `local_start`). It must be in
+    /// the future (422 `in_the_past`).
     pub starts_at: Option<DateTime<Utc>>,
+    /// A new start in the cohort's zone, `YYYY-MM-DDTHH:MM` (moves the session; give this or
+    /// `starts_at`, not both).
+    pub local_start: Option<String>,
+    /// A new length, 15 to 480 minutes; the agenda's boxes shrink in proportion when it no
+    /// longer fits.
     pub duration_minutes: Option<i32>,
     /// `cancelled` (needs `cancel_reason`) or `scheduled` (reinstates a cancelled session).
     pub status: Option<SessionStatus>,
@@ -336,8 +372,8 @@ pub struct NotesRequest {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SessionFilter {
-    /// Sessions starting at or after this instant.
+    /// Sessions starting at or after this instant (years 1900 to 9999).
     pub from: Option<DateTime<Utc>>,
-    /// Sessions starting before this instant.
+    /// Sessions starting before this instant (years 1900 to 9999).
     pub to: Option<DateTime<Utc>>,
 }

@@ -9,7 +9,7 @@
 //! spring-forward gap) is read with the offset in force before the gap, which moves it forward by
 //! the gap's length; a time that exists twice (the autumn fall-back) takes the first.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 use rrule::{Frequency, RRule, Unvalidated};
 
@@ -42,12 +42,53 @@ pub fn parse_rule(text: &str) -> Result<Rule, String> {
     if !rule.get_by_hour().is_empty() || !rule.get_by_minute().is_empty() || !rule.get_by_second().is_empty() {
         return Err("must not set BYHOUR, BYMINUTE or BYSECOND: the series' local_time gives the time".to_string());
     }
+    if rule.get_interval() == 0 {
+        return Err("INTERVAL must be at least 1".to_string());
+    }
+    if rule.get_count() == Some(0) {
+        return Err("COUNT must be at least 1".to_string());
+    }
+    if let Some(until) = rule.get_until()
+        && !YEARS.contains(&until.year())
+    {
+        return Err(format!("UNTIL must fall in the years {} to {}", YEARS.start(), YEARS.end()));
+    }
     Ok(Rule(rule))
+}
+
+/// The years any date or time in a sessions request may fall in.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+
+/// Whether a series can follow `rule` from `starts_on` at `local_time`: the rule must fit the
+/// first date (UNTIL not before it) and give at least one session. The reason when it cannot.
+pub fn check_series(rule: &Rule, starts_on: NaiveDate, local_time: NaiveTime) -> Result<(), String> {
+    let first = starts_on.and_time(local_time);
+    if let Some(until) = rule.0.get_until()
+        && until.naive_utc() < first
+    {
+        return Err(format!("UNTIL is before the first session ({first})"));
+    }
+    let end = NaiveDate::from_ymd_opt(*YEARS.end(), 12, 31).and_then(|d| d.and_hms_opt(23, 59, 59)).unwrap_or(first);
+    let found = rule.local_starts(first, first, end, 1)?;
+    if found.is_empty() {
+        return Err("gives no session from the first date on".to_string());
+    }
+    Ok(())
 }
 
 impl Rule {
     pub fn as_text(&self) -> String {
         self.0.to_string()
+    }
+
+    /// The rule's COUNT, if it has one.
+    pub fn count(&self) -> Option<u32> {
+        self.0.get_count()
+    }
+
+    /// The same rule with another COUNT (for the part of a series that remains after a split).
+    pub fn with_count(&self, count: u32) -> Rule {
+        Rule(self.0.clone().count(count))
     }
 
     /// Local start times from `first` on that fall in `[from, to]`, at most `max`.
@@ -193,6 +234,21 @@ mod tests {
         assert!(parse_rule("FREQ=WEEKLY;BYHOUR=9").is_err());
         assert!(parse_rule("FREQ=SOMETIMES").is_err());
         assert!(parse_rule("FREQ=WEEKLY;BYDAY=MO,WE").is_ok());
+        assert!(parse_rule("FREQ=WEEKLY;INTERVAL=0").is_err());
+        assert!(parse_rule("FREQ=DAILY;UNTIL=00010101").is_err(), "UNTIL before 1900");
+    }
+
+    #[test]
+    fn a_series_needs_a_rule_that_gives_it_a_session() {
+        let (day, six) = (NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(), NaiveTime::from_hms_opt(18, 0, 0).unwrap());
+        let check = |rule: &str| check_series(&parse_rule(rule).unwrap(), day, six);
+        assert!(check("FREQ=WEEKLY").is_ok());
+        assert!(check("FREQ=DAILY;UNTIL=20270104").is_ok(), "UNTIL on the first day, read to its end");
+        assert!(check("FREQ=DAILY;UNTIL=20270103").unwrap_err().contains("before"));
+        assert!(check("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30").is_err());
+        let rule = parse_rule("FREQ=WEEKLY;COUNT=6").unwrap();
+        assert_eq!(rule.count(), Some(6));
+        assert_eq!(parse_rule(&rule.with_count(4).as_text()).unwrap().count(), Some(4));
     }
 
     proptest! {

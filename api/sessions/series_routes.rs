@@ -2,7 +2,7 @@
 //! sessions for the next 26 weeks; changing one splits it at a session, leaving the past alone.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -44,10 +44,24 @@ fn rule(raw: String) -> Result<String, Invalid> {
 }
 
 fn date(raw: String) -> Result<String, Invalid> {
-    raw.trim()
-        .parse::<NaiveDate>()
-        .map(|d| d.to_string())
-        .map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))
+    let day =
+        raw.trim().parse::<NaiveDate>().map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))?;
+    if !recurrence::YEARS.contains(&day.year()) {
+        let (first, last) = (recurrence::YEARS.start(), recurrence::YEARS.end());
+        return Err(Invalid::new("out_of_range", format!("must fall in the years {first} to {last}")));
+    }
+    Ok(day.to_string())
+}
+
+/// 422 on `rrule` when the rule cannot give this series a session (UNTIL before the first
+/// date, a rule no date matches).
+fn check_rule(rrule: &str, starts_on: &str, local_time: &str) -> ApiResult<()> {
+    let invalid = |message: String| ApiError::invalid("rrule", "invalid_rule", message);
+    let rule = recurrence::parse_rule(rrule).map_err(invalid)?;
+    let (Ok(day), Ok(time)) = (starts_on.parse::<NaiveDate>(), NaiveTime::parse_from_str(local_time, "%H:%M")) else {
+        return Ok(());
+    };
+    recurrence::check_series(&rule, day, time).map_err(invalid)
 }
 
 fn zone(name: &str) -> Tz {
@@ -115,6 +129,7 @@ pub async fn create_series(
     let duration_minutes = checks.require("duration_minutes", body.duration_minutes, duration);
     let location = checks.optional("location", body.location, validation::text_up_to(500)).unwrap_or_default();
     checks.finish()?;
+    check_rule(&rrule, &starts_on, &local_time)?;
     let (cohort_id, now) = (path.into_inner(), state.now());
     let series = state
         .db
@@ -178,7 +193,10 @@ pub async fn get_series(
 /// Change a series from one of its sessions on (facilitators and organizers). The series is split
 /// there: earlier sessions stay as they were; from that session on a new series follows the
 /// change. Sessions on the new schedule's days keep their ids (so RSVPs and duties stay with
-/// them) and take the new time; the others are cancelled; moved or cancelled sessions stay.
+/// them): scheduled ones take the new time and length (their agenda shrinks to fit), moved or
+/// cancelled ones stay as they are and are never doubled; scheduled sessions on other days are
+/// cancelled. Without a new `rrule`, a `COUNT` counts what remains, so the total stays; a new
+/// `rrule` counts from the given session. A rule that gives no session is 422 on `rrule`.
 #[utoipa::path(
     tag = "sessions",
     security(("bearer" = []), ("personal_token" = ["sessions:write"])),
@@ -211,6 +229,9 @@ pub async fn change_series(
         .db
         .write(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::RunSessions)?;
+            // The cohort's row first, as every sessions write takes it: two changes at once are
+            // decided one after the other.
+            crate::cohorts::store::lock_cohort(conn, &cohort_id)?;
             let old = store::find_series(conn, &cohort_id, &series_id)?.ok_or(ApiError::NotFound)?;
             let at = store::find_session(conn, &from_session_id)?
                 .filter(|s| s.series_id.as_deref() == Some(series_id.as_str()))
@@ -219,21 +240,29 @@ pub async fn change_series(
                 })?;
             started(at.starts_at.and_utc(), now)?;
             let from_key = at.occurrence_key.clone().unwrap_or_default();
+            // A new rule counts from this session on; the old one keeps counting what remains.
+            let rrule = match rrule {
+                Some(rrule) => rrule,
+                None => materialize::remaining_rule(&old, &from_key)?,
+            };
             let new = SeriesRow {
                 id: new_id(),
                 title: title.unwrap_or(old.title.clone()),
-                rrule: rrule.unwrap_or(old.rrule.clone()),
+                rrule,
                 starts_on: from_key.get(..10).unwrap_or(&old.starts_on).to_string(),
                 local_time: local_time.unwrap_or(old.local_time.clone()),
                 duration_minutes: duration_minutes.unwrap_or(old.duration_minutes),
                 location: location.unwrap_or(old.location.clone()),
-                ends_before: None,
+                // Splitting a series that was split before: the part after it stays with the
+                // series that continued it then.
+                ends_before: old.ends_before.clone(),
                 materialized_until: from_key.clone(),
                 created_by: Some(caller.user_id().to_string()),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
                 ..old.clone()
             };
+            check_rule(&new.rrule, &new.starts_on, &new.local_time)?;
             let tz = zone(&access.cohort.time_zone);
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             materialize::split(conn, &old, &new, &from_key, tz, &template, now)?;

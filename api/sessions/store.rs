@@ -1,19 +1,43 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{
-    ActionItem, AttendanceStatus, MyRsvp, RsvpCounts, RsvpResponse, SeriesRow, SessionFilter, SessionRow,
+    ActionItem, ActionItemView, Attendance, AttendanceStatus, MyRsvp, RsvpCounts, RsvpResponse, RsvpView, SeriesRow,
+    SessionFilter, SessionRow,
 };
 use crate::cohorts::model::MemberState;
 use crate::db::schema::{
     cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
-    session_series as series, sessions,
+    session_series as series, sessions, users,
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
+use crate::people::Person;
+
+/// Which of these ids are active members of the cohort, in one query.
+pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<HashSet<String>> {
+    let found: Vec<String> = memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.eq_any(ids))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .select(memberships::user_id)
+        .load(conn)?;
+    Ok(found.into_iter().collect())
+}
+
+/// Runs a statement on the concrete backend. Diesel's multi-backend has no `ON CONFLICT`, while
+/// PostgreSQL and SQLite both have it with the same syntax, so upserts are built for each.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            AnyConnection::Postgresql($c) => $body,
+            AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
 
 pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()> {
     diesel::insert_into(series::table).values(row).execute(conn)?;
@@ -61,6 +85,13 @@ pub fn set_materialized(conn: &mut AnyConnection, id: &str, until: &str) -> ApiR
 
 pub fn insert_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<()> {
     diesel::insert_into(sessions::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Takes the session's row lock until the transaction ends (a no-op update, on PostgreSQL as on
+/// SQLite). Callers take the cohort's lock first: one order everywhere, so no deadlock.
+pub fn lock_session(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+    diesel::update(sessions::table.find(id)).set(sessions::id.eq(sessions::id)).execute(conn)?;
     Ok(())
 }
 
@@ -171,6 +202,7 @@ pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiR
         .collect())
 }
 
+/// The caller's answer, as one upsert: two identical first answers at once both succeed.
 pub fn set_rsvp(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -179,10 +211,7 @@ pub fn set_rsvp(
     note: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let updated = diesel::update(rsvps::table.find((session_id, user_id)))
-        .set((rsvps::response.eq(response.as_str()), rsvps::note.eq(note), rsvps::updated_at.eq(now.naive_utc())))
-        .execute(conn)?;
-    if updated == 0 {
+    on_backend!(conn, |c| {
         diesel::insert_into(rsvps::table)
             .values((
                 rsvps::session_id.eq(session_id),
@@ -191,8 +220,11 @@ pub fn set_rsvp(
                 rsvps::note.eq(note),
                 rsvps::updated_at.eq(now.naive_utc()),
             ))
-            .execute(conn)?;
-    }
+            .on_conflict((rsvps::session_id, rsvps::user_id))
+            .do_update()
+            .set((rsvps::response.eq(response.as_str()), rsvps::note.eq(note), rsvps::updated_at.eq(now.naive_utc())))
+            .execute(c)
+    })?;
     Ok(())
 }
 
@@ -206,14 +238,61 @@ pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Rsvp
     Ok(RsvpCounts { yes: count(RsvpResponse::Yes), no: count(RsvpResponse::No), maybe: count(RsvpResponse::Maybe) })
 }
 
-pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<(String, String)>> {
-    Ok(attendance::table
+/// A session's attendance with each person, in one query.
+pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<Attendance>> {
+    let rows: Vec<(String, String, String)> = attendance::table
+        .inner_join(users::table.on(users::id.eq(attendance::user_id)))
         .filter(attendance::session_id.eq(session_id))
         .order(attendance::user_id.asc())
-        .select((attendance::user_id, attendance::status))
-        .load(conn)?)
+        .select((attendance::user_id, users::display_name, attendance::status))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, status)| Attendance {
+            user: Person::new(user_id.clone(), name),
+            user_id,
+            status: AttendanceStatus::from_stored(&status),
+        })
+        .collect())
 }
 
+/// Every answer to a session with each person, in one query: at most one per member.
+pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpView>> {
+    let rows: Vec<(String, String, String, String, NaiveDateTime)> = rsvps::table
+        .inner_join(users::table.on(users::id.eq(rsvps::user_id)))
+        .filter(rsvps::session_id.eq(session_id))
+        .order((users::display_name.asc(), rsvps::user_id.asc()))
+        .select((rsvps::user_id, users::display_name, rsvps::response, rsvps::note, rsvps::updated_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(user_id, name, response, note, updated_at)| RsvpView {
+            user: Person::new(user_id.clone(), name),
+            user_id,
+            response: RsvpResponse::from_stored(&response),
+            note,
+            updated_at: updated_at.and_utc(),
+        })
+        .collect())
+}
+
+/// Who last wrote the session's notes, if anyone (and they still have an account).
+pub fn notes_author(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Option<Person>> {
+    let row: Option<(Option<String>, Option<String>)> = sessions::table
+        .left_join(users::table.on(users::id.nullable().eq(sessions::notes_author_id)))
+        .filter(sessions::id.eq(session_id))
+        .select((users::id.nullable(), users::display_name.nullable()))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|(id, name)| Person::maybe(id, name)))
+}
+
+pub fn set_notes_author(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<()> {
+    diesel::update(sessions::table.find(session_id)).set(sessions::notes_author_id.eq(user_id)).execute(conn)?;
+    Ok(())
+}
+
+/// One person's attendance, as one upsert.
 pub fn record_attendance(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -222,31 +301,51 @@ pub fn record_attendance(
     by: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    diesel::delete(attendance::table.find((session_id, user_id))).execute(conn)?;
-    diesel::insert_into(attendance::table)
-        .values((
-            attendance::session_id.eq(session_id),
-            attendance::user_id.eq(user_id),
-            attendance::status.eq(status.as_str()),
-            attendance::recorded_by.eq(by),
-            attendance::recorded_at.eq(now.naive_utc()),
-        ))
-        .execute(conn)?;
+    on_backend!(conn, |c| {
+        diesel::insert_into(attendance::table)
+            .values((
+                attendance::session_id.eq(session_id),
+                attendance::user_id.eq(user_id),
+                attendance::status.eq(status.as_str()),
+                attendance::recorded_by.eq(by),
+                attendance::recorded_at.eq(now.naive_utc()),
+            ))
+            .on_conflict((attendance::session_id, attendance::user_id))
+            .do_update()
+            .set((
+                attendance::status.eq(status.as_str()),
+                attendance::recorded_by.eq(by),
+                attendance::recorded_at.eq(now.naive_utc()),
+            ))
+            .execute(c)
+    })?;
     Ok(())
 }
 
-pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItem>> {
-    let rows: Vec<(String, Option<String>, Option<String>)> = items::table
+/// text, owner_id, due_on, and the owner's id and name when they still have an account.
+type ActionItemRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+
+/// A session's action items in order, each with its owner, in one query.
+pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItemView>> {
+    let rows: Vec<ActionItemRow> = items::table
+        .left_join(users::table.on(items::owner_id.eq(users::id.nullable())))
         .filter(items::session_id.eq(session_id))
         .order(items::position.asc())
-        .select((items::text, items::owner_id, items::due_on))
+        .select((items::text, items::owner_id, items::due_on, users::id.nullable(), users::display_name.nullable()))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(text, owner_id, due_on)| ActionItem { text, owner_id, due_on: due_on.and_then(|d| d.parse().ok()) })
+        .map(|(text, owner_id, due_on, id, name)| ActionItemView {
+            text,
+            owner_id,
+            owner: Person::maybe(id, name),
+            due_on: due_on.and_then(|d| d.parse().ok()),
+        })
         .collect())
 }
 
+/// Replaces the list: call it under the session's row lock (see `lock_session`), so that two
+/// replacements at once leave one list, never both merged.
 pub fn replace_action_items(
     conn: &mut AnyConnection,
     session_id: &str,
@@ -272,7 +371,7 @@ pub fn replace_action_items(
 
 pub type MySessionRow = (SessionRow, String, Option<String>, Option<String>);
 
-/// The user's sessions from `now` on across their cohorts (not left), with the cohort's zone
+/// The user's sessions from `now` on across their cohorts (not left, not archived), with the cohort's zone
 /// and their answer: one query per page.
 pub fn my_sessions(
     conn: &mut AnyConnection,
@@ -287,6 +386,7 @@ pub fn my_sessions(
         )
         .left_join(rsvps::table.on(rsvps::session_id.eq(sessions::id).and(rsvps::user_id.eq(user_id))))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
+        .filter(cohorts::archived_at.is_null())
         .filter(sessions::ends_at.gt(now))
         .order((sessions::starts_at.asc(), sessions::id.asc()))
         .limit(page.fetch_limit())

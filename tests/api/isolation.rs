@@ -264,6 +264,7 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "member", scope: SESSIONS_WRITE },
             Some(json!({"response": "no"})),
         ),
+        ("get", "/api/v1/sessions/{session_id}/rsvps", Cohort { min_role: "facilitator", scope: SESSIONS_READ }, None),
         (
             "put",
             "/api/v1/sessions/{session_id}/agenda",

@@ -23,4 +23,8 @@ mod rota;
 mod rota_replan;
 mod rota_swaps;
 mod sessions;
+mod sessions_people;
+mod sessions_races;
+mod sessions_rules;
+mod sessions_series;
 mod tokens;

@@ -412,12 +412,22 @@ async fn whoever_is_on_duty_keeps_the_session_record() {
     assert_problem(refused, 403, "forbidden").await;
     let written = app.send(reqwest::Method::PUT, &path, Some(c.token_of(&on_duty)), Some(&notes)).await;
     assert_eq!(written.status(), 200);
+    // [sessions branch] Attendance is recorded once the session has started (409
+    // `session_not_started` before): move the clock there and sign the note-taker in again.
+    let starts_at: chrono::DateTime<chrono::Utc> = session["starts_at"].as_str().unwrap().parse().unwrap();
+    app.clock.advance(starts_at - app.clock_now() + chrono::Duration::minutes(1));
+    let email = c
+        .members
+        .iter()
+        .position(|m| m.id == on_duty)
+        .map_or("ada@example.com".into(), |i| format!("m{i}@example.com"));
+    let on_duty_token = app.sign_in(&email).await;
     let attendance = json!({"records": [{"user_id": off_duty, "status": "absent"}]});
     let recorded = app
         .send(
             reqwest::Method::PUT,
             &format!("/api/v1/sessions/{session_id}/attendance"),
-            Some(c.token_of(&on_duty)),
+            Some(&on_duty_token),
             Some(&attendance),
         )
         .await;

@@ -5,13 +5,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::{TestApp, TestUser, assert_problem, spawn_app};
 
-struct Cohort {
-    id: String,
-    organizer: TestUser,
-    member: TestUser,
+pub(crate) struct Cohort {
+    pub id: String,
+    pub organizer: TestUser,
+    pub member: TestUser,
 }
 
-async fn cohort(app: &TestApp, zone: &str) -> Cohort {
+pub(crate) async fn cohort(app: &TestApp, zone: &str) -> Cohort {
     let organizer = app.user("ada@example.com").await;
     let response =
         app.post_json_as("/api/v1/cohorts", &organizer.access_token, &json!({"name": "C", "time_zone": zone})).await;
@@ -20,11 +20,11 @@ async fn cohort(app: &TestApp, zone: &str) -> Cohort {
     Cohort { id, organizer, member }
 }
 
-fn in_days(app: &TestApp, days: i64) -> String {
+pub(crate) fn in_days(app: &TestApp, days: i64) -> String {
     (app.clock_now() + chrono::Duration::days(days)).date_naive().to_string()
 }
 
-async fn weekly(app: &TestApp, c: &Cohort, starts_on: &str, time: &str) -> Value {
+pub(crate) async fn weekly(app: &TestApp, c: &Cohort, starts_on: &str, time: &str) -> Value {
     let body = json!({"title": "Weekly", "rrule": "FREQ=WEEKLY", "starts_on": starts_on, "local_time": time, "duration_minutes": 90});
     let response =
         app.post_json_as(&format!("/api/v1/cohorts/{}/series", c.id), &c.organizer.access_token, &body).await;
@@ -32,14 +32,14 @@ async fn weekly(app: &TestApp, c: &Cohort, starts_on: &str, time: &str) -> Value
     response.json().await.unwrap()
 }
 
-async fn sessions(app: &TestApp, c: &Cohort, token: &str) -> Vec<Value> {
+pub(crate) async fn sessions(app: &TestApp, c: &Cohort, token: &str) -> Vec<Value> {
     let page: Value =
         app.get_as(&format!("/api/v1/cohorts/{}/sessions?limit=200", c.id), token).await.json().await.unwrap();
     page["items"].as_array().unwrap().clone()
 }
 
 /// A one-off session at a cohort-local start, made by the organizer.
-async fn one_off(app: &TestApp, c: &Cohort, local_start: &str, minutes: u32) -> Value {
+pub(crate) async fn one_off(app: &TestApp, c: &Cohort, local_start: &str, minutes: u32) -> Value {
     let body = json!({"local_start": local_start, "duration_minutes": minutes});
     let response =
         app.post_json_as(&format!("/api/v1/cohorts/{}/sessions", c.id), &c.organizer.access_token, &body).await;
@@ -47,7 +47,7 @@ async fn one_off(app: &TestApp, c: &Cohort, local_start: &str, minutes: u32) -> 
     response.json().await.unwrap()
 }
 
-async fn extend(app: &TestApp) -> usize {
+pub(crate) async fn extend(app: &TestApp) -> usize {
     roundtable::sessions::materialize::extend_all(&app.state.db, app.clock_now()).await.unwrap()
 }
 
@@ -324,14 +324,13 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
     let local = format!("{}T10:00", in_days(&app, 1));
     let session: Value = one_off(&app, &c, &local, 60).await;
     let id = session["id"].as_str().unwrap();
+    // Attendance is taken once the session has started.
+    app.clock.advance(chrono::Duration::days(2));
+    let organizer = app.sign_in("ada@example.com").await;
+    let member = app.sign_in("max@example.com").await;
     let attendance = json!({"records": [{"user_id": c.member.id, "status": "late"}, {"user_id": c.organizer.id, "status": "present"}]});
     let recorded: Value = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/attendance"),
-            Some(&c.organizer.access_token),
-            Some(&attendance),
-        )
+        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/attendance"), Some(&organizer), Some(&attendance))
         .await
         .json()
         .await
@@ -339,13 +338,8 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
     assert_eq!(recorded["details"]["attendance"].as_array().unwrap().len(), 2);
     let stranger = json!({"records": [{"user_id": uuid::Uuid::new_v4(), "status": "present"}]});
     let problem = assert_problem(
-        app.send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/attendance"),
-            Some(&c.organizer.access_token),
-            Some(&stranger),
-        )
-        .await,
+        app.send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/attendance"), Some(&organizer), Some(&stranger))
+            .await,
         422,
         "validation_failed",
     )
@@ -358,24 +352,18 @@ async fn attendance_and_notes_are_kept_by_facilitators() {
         "publish": true
     });
     let written: Value = app
-        .send(
-            reqwest::Method::PUT,
-            &format!("/api/v1/sessions/{id}/notes"),
-            Some(&c.organizer.access_token),
-            Some(&notes),
-        )
+        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&organizer), Some(&notes))
         .await
         .json()
         .await
         .unwrap();
     assert!(written["details"]["notes_published_at"].is_string());
-    let seen: Value = app.get_as(&format!("/api/v1/sessions/{id}"), &c.member.access_token).await.json().await.unwrap();
+    let seen: Value = app.get_as(&format!("/api/v1/sessions/{id}"), &member).await.json().await.unwrap();
     assert_eq!(seen["details"]["action_items"][0]["text"], "Write the RFC");
     let html = seen["details"]["notes_html"].as_str().unwrap();
     assert!(html.contains("<h2>Decisions</h2>") && !html.contains("<script"));
-    let by_member = app
-        .send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&c.member.access_token), Some(&notes))
-        .await;
+    let by_member =
+        app.send(reqwest::Method::PUT, &format!("/api/v1/sessions/{id}/notes"), Some(&member), Some(&notes)).await;
     assert_problem(by_member, 403, "forbidden").await;
 }
 

@@ -1,0 +1,37 @@
+//! `PUT /sessions/{session_id}/agenda`.
+
+use super::*;
+
+/// Replace a session's agenda (facilitators and organizers): phases and items in order, each with
+/// a time box; together they must fit the session (422 naming the box that does not).
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = []), ("personal_token" = ["sessions:write"])),
+    params(("session_id" = String, Path, format = Uuid)),
+    request_body = AgendaRequest,
+    responses((status = 200, body = Session), (status = 404, response = NotFound))
+)]
+#[put("/sessions/{session_id}/agenda")]
+pub async fn set_agenda(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<AgendaRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let mut checks = Checks::new();
+    let raw = checks.require("items", body.0.items, |items: Vec<AgendaItem>| Ok(items));
+    let items = agenda_items(raw, &mut checks);
+    checks.finish()?;
+    update_session(
+        &state,
+        caller,
+        path.into_inner(),
+        Action::RunSessions,
+        move |conn, caller, _access, session, now| {
+            check_fits(&items, session.duration_minutes())?;
+            session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
+            session_event("session.agenda_changed", caller, session).record(conn, now)
+        },
+    )
+    .await
+}

@@ -1,0 +1,47 @@
+//! `PUT /sessions/{session_id}/rsvp`: the caller's answer.
+
+use super::*;
+
+/// Say whether you come: `yes`, `no` (counts as an absence for the rota) or `maybe`, with a note.
+/// Answering again replaces the answer. A session that has started is 409 `session_started`, a
+/// cancelled one 409 `session_cancelled`.
+#[utoipa::path(
+    tag = "sessions",
+    security(("bearer" = []), ("personal_token" = ["sessions:write"])),
+    params(("session_id" = String, Path, format = Uuid)),
+    request_body = RsvpRequest,
+    responses((status = 200, body = Session), (status = 404, response = NotFound), (status = 409, response = Conflict))
+)]
+#[put("/sessions/{session_id}/rsvp")]
+pub async fn rsvp(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: JsonBody<RsvpRequest>,
+) -> ApiResult<web::Json<Session>> {
+    let body = body.0;
+    let mut checks = Checks::new();
+    let response = checks.require("response", body.response, |r| Ok(Some(r)));
+    let note = checks.optional("note", body.note, validation::text_up_to(500)).unwrap_or_default();
+    checks.finish()?;
+    let Some(response) = response else {
+        return Err(ApiError::invalid("response", "required", "is required"));
+    };
+    update_session(&state, caller, path.into_inner(), Action::Rsvp, move |conn, caller, _access, session, now| {
+        started(session.starts_at.and_utc(), now)?;
+        not_cancelled(session)?;
+        store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
+        session_event("session.rsvp_changed", caller, session)
+            .with(json!({ "response": response }))
+            .record(conn, now)?;
+        if response == RsvpResponse::No {
+            // A "no" is an absence: the duty they held there goes back to the rota.
+            let cohort_id = session.cohort_id.clone();
+            crate::rota::store::release_duties(conn, &cohort_id, caller.user_id(), std::slice::from_ref(&session.id))?;
+            let zone = cohorts::find_cohort(conn, &cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+            crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
+        }
+        Ok(())
+    })
+    .await
+}

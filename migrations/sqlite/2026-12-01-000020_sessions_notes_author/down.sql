@@ -1,0 +1,1 @@
+ALTER TABLE sessions DROP COLUMN notes_author_id;
