@@ -22,7 +22,7 @@ use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::db::schema::instance_settings;
 use crate::db::{AnyConnection, Db};
-use crate::error::{ApiError, ApiResult, FieldError};
+use crate::error::{ApiError, ApiResult};
 use crate::http::fallback::{self, KnownRoutes};
 use crate::http::json::BodyLimit;
 use crate::http::{guard, idempotency, request_id};
@@ -100,9 +100,6 @@ impl Application {
                 .app_data(app_state.clone())
                 .app_data(known.clone())
                 .app_data(limit.clone())
-                .app_data(web::QueryConfig::default().error_handler(|err, _| {
-                    ApiError::Validation(vec![FieldError::new("query", "invalid_query", err.to_string())]).into()
-                }))
                 .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
                 // Swagger UI before the /api scope: the scope would otherwise claim /api/openapi.json.
                 .service(

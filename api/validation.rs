@@ -23,7 +23,12 @@ impl Invalid {
 pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
 
 fn out_of_years() -> Invalid {
-    Invalid::new("out_of_range", format!("must be in the years {} to {}", YEARS.start(), YEARS.end()))
+    Invalid::new("out_of_range", format!("must fall in the years {} to {}", YEARS.start(), YEARS.end()))
+}
+
+/// A year in `YEARS`.
+pub fn year(year: i32) -> Result<(), Invalid> {
+    if YEARS.contains(&year) { Ok(()) } else { Err(out_of_years()) }
 }
 
 /// A calendar date as `YYYY-MM-DD`, in `YEARS`.

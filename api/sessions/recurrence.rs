@@ -56,8 +56,8 @@ pub fn parse_rule(text: &str) -> Result<Rule, String> {
     Ok(Rule(rule))
 }
 
-/// The years any date or time in a sessions request may fall in.
-pub const YEARS: std::ops::RangeInclusive<i32> = 1900..=9999;
+/// The years any date or time in a request may fall in (one rule for the whole API).
+pub use crate::validation::YEARS;
 
 /// Whether a series can follow `rule` from `starts_on` at `local_time`: the rule must fit the
 /// first date (UNTIL not before it) and give at least one session. The reason when it cannot.

@@ -2,7 +2,7 @@
 //! sessions for the next 26 weeks; changing one splits it at a session, leaving the past alone.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use serde_json::json;
 
@@ -44,13 +44,7 @@ fn rule(raw: String) -> Result<String, Invalid> {
 }
 
 fn date(raw: String) -> Result<String, Invalid> {
-    let day =
-        raw.trim().parse::<NaiveDate>().map_err(|_| Invalid::new("invalid_format", "must be a date as YYYY-MM-DD"))?;
-    if !recurrence::YEARS.contains(&day.year()) {
-        let (first, last) = (recurrence::YEARS.start(), recurrence::YEARS.end());
-        return Err(Invalid::new("out_of_range", format!("must fall in the years {first} to {last}")));
-    }
-    Ok(day.to_string())
+    crate::validation::date(raw).map(|day| day.to_string())
 }
 
 /// 422 on `rrule` when the rule cannot give this series a session (UNTIL before the first
@@ -84,7 +78,7 @@ pub async fn list_series(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Series>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, request) = (path.into_inner(), page.clone());

@@ -28,17 +28,6 @@ pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[St
     Ok(found.into_iter().collect())
 }
 
-/// Runs a statement on the concrete backend. Diesel's multi-backend has no `ON CONFLICT`, while
-/// PostgreSQL and SQLite both have it with the same syntax, so upserts are built for each.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            AnyConnection::Postgresql($c) => $body,
-            AnyConnection::Sqlite($c) => $body,
-        }
-    };
-}
-
 pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()> {
     diesel::insert_into(series::table).values(row).execute(conn)?;
     Ok(())
@@ -211,7 +200,7 @@ pub fn set_rsvp(
     note: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    on_backend!(conn, |c| {
+    crate::per_backend!(conn, |c| {
         diesel::insert_into(rsvps::table)
             .values((
                 rsvps::session_id.eq(session_id),
@@ -301,7 +290,7 @@ pub fn record_attendance(
     by: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    on_backend!(conn, |c| {
+    crate::per_backend!(conn, |c| {
         diesel::insert_into(attendance::table)
             .values((
                 attendance::session_id.eq(session_id),

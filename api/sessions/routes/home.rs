@@ -14,7 +14,7 @@ use super::*;
 pub async fn my_sessions(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<PageParams>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Session>>> {
     access::authorize_own(&caller, access::OwnAction::ListMySessions)?;
     let page = query.into_inner().validate()?;

@@ -15,8 +15,8 @@ pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    filter: web::Query<SessionFilter>,
-    query: web::Query<PageParams>,
+    filter: crate::http::Query<SessionFilter>,
+    query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Session>>> {
     let page = query.into_inner().validate()?;
     let (cohort_id, filter) = (path.into_inner(), filter.into_inner());

@@ -172,18 +172,13 @@ fn local_start(raw: String) -> Result<NaiveDateTime, Invalid> {
     Ok(parsed)
 }
 
-/// An instant in the years `recurrence::YEARS`.
+/// An instant in the years `validation::YEARS`.
 fn instant_in_range(at: DateTime<Utc>) -> Result<DateTime<Utc>, Invalid> {
-    year_in_range(at.year()).map(|()| at)
+    crate::validation::instant(at)
 }
 
 pub(crate) fn year_in_range(year: i32) -> Result<(), Invalid> {
-    if recurrence::YEARS.contains(&year) {
-        Ok(())
-    } else {
-        let (first, last) = (recurrence::YEARS.start(), recurrence::YEARS.end());
-        Err(Invalid::new("out_of_range", format!("must fall in the years {first} to {last}")))
-    }
+    crate::validation::year(year)
 }
 
 /// 409 `session_cancelled`: a cancelled session takes no answers and no attendance.
