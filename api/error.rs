@@ -206,6 +206,9 @@ impl ResponseError for ApiError {
             Self::TooManyRequests { retry_after_secs } => {
                 response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
+            Self::ServiceUnavailable { .. } => {
+                response.insert_header((header::RETRY_AFTER, "1"));
+            }
             _ => {}
         }
         response.json(self.to_problem())
@@ -214,9 +217,27 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match err {
-            diesel::result::Error::NotFound => Self::NotFound,
+            Error::NotFound => Self::NotFound,
+            // PostgreSQL gave up one of two transactions that crossed (40001, or a deadlock,
+            // 40P01): nothing was written, and the same request will go through when retried.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => Self::busy(),
+            Error::DatabaseError(_, ref info) if info.message().contains("deadlock detected") => {
+                tracing::warn!(error = %err, "transaction crossed another; answered 503 for a retry");
+                Self::busy()
+            }
             other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl ApiError {
+    /// 503 `database_busy`: nothing was written; retry (the client's Idempotency-Key makes that safe).
+    fn busy() -> Self {
+        Self::ServiceUnavailable {
+            code: "database_busy",
+            detail: "This change crossed another one at the same moment and was not made; retry it.".to_string(),
         }
     }
 }
@@ -232,3 +253,46 @@ impl From<r2d2::Error> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Info(&'static str);
+    impl diesel::result::DatabaseErrorInformation for Info {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            None
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    #[test]
+    fn crossed_transactions_are_503_to_retry_not_500() {
+        use diesel::result::{DatabaseErrorKind, Error};
+        let serialization = Error::DatabaseError(DatabaseErrorKind::SerializationFailure, Box::new(Info("x")));
+        assert_eq!(ApiError::from(serialization).code(), "database_busy");
+        let deadlock = Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Info("deadlock detected")));
+        let err = ApiError::from(deadlock);
+        assert_eq!(err.status_code(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(err.error_response().headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let other = Error::DatabaseError(DatabaseErrorKind::Unknown, Box::new(Info("disk full")));
+        assert_eq!(ApiError::from(other).code(), "internal");
+    }
+}
