@@ -40,7 +40,7 @@ pub fn form_next(
         event = event.by(by);
     }
     event.record(conn, now)?;
-    store::pair_cycles(conn, cohort_id, Some(cycle))?.pop().ok_or(ApiError::NotFound)
+    store::pair_cycles(conn, cohort_id, store::Cycles::One(cycle))?.pop().ok_or(ApiError::NotFound)
 }
 
 pub fn every_sessions(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {

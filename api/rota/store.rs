@@ -467,7 +467,13 @@ pub fn count_roles(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64> 
 }
 
 /// The coaching cycles (all, or one) with the people in each pair, from one joined query.
-pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Option<i32>) -> ApiResult<Vec<PairCycle>> {
+/// Which cycles `pair_cycles` reads: one, or those numbered after `after` up to `upto`.
+pub enum Cycles {
+    One(i32),
+    Between { after: i32, upto: i32 },
+}
+
+pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Cycles) -> ApiResult<Vec<PairCycle>> {
     let (coach, coachee, third) = diesel::alias!(users as coach, users as coachee, users as third);
     let mut query = pairs::table
         .left_join(coach.on(pairs::coach_id.eq(coach.field(users::id))))
@@ -485,8 +491,9 @@ pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Option<i32>)
             third.field(users::display_name).nullable(),
         ))
         .into_boxed();
-    if let Some(cycle) = only {
-        query = query.filter(pairs::cycle.eq(cycle));
+    match only {
+        Cycles::One(cycle) => query = query.filter(pairs::cycle.eq(cycle)),
+        Cycles::Between { after, upto } => query = query.filter(pairs::cycle.gt(after)).filter(pairs::cycle.le(upto)),
     }
     type Row = (i32, String, Option<String>, String, Option<String>, Option<String>, Option<String>);
     let rows: Vec<Row> = query.load(conn)?;

@@ -377,7 +377,12 @@ async fn coaching_pairs_rotate_and_an_odd_member_makes_a_trio() {
     let before: HashSet<[String; 2]> = pairs.iter().map(key).collect();
     assert!(second["pairs"].as_array().unwrap().iter().all(|p| !before.contains(&key(p))), "new partners");
     let history: Value = app.get_as(&c.path("/pairs"), &c.members[0].access_token).await.json().await.unwrap();
-    assert_eq!(history.as_array().unwrap().len(), 2);
+    assert_eq!(history["items"].as_array().unwrap().len(), 2);
+    let first: Value = app.get_as(&c.path("/pairs?limit=1"), &c.members[0].access_token).await.json().await.unwrap();
+    assert_eq!(first["items"][0]["cycle"], 1);
+    let cursor = first["next_cursor"].as_str().expect("a second page").to_string();
+    let next: Value = app.get_as(&c.path(&format!("/pairs?limit=1&cursor={cursor}")), &c.members[0].access_token).await.json().await.unwrap();
+    assert_eq!((next["items"][0]["cycle"].as_i64(), next["next_cursor"].is_null()), (Some(2), true));
     assert_problem(app.post_as(&c.path("/pairs"), &c.members[0].access_token).await, 403, "forbidden").await;
 }
 
@@ -481,5 +486,5 @@ async fn coaching_cycles_can_start_by_themselves_every_n_sessions() {
     assert_eq!(sweep(&app).await, 1, "two sessions held since");
     let token = app.sign_in("m0@example.com").await;
     let cycles: Value = app.get_as(&c.path("/pairs"), &token).await.json().await.unwrap();
-    assert_eq!(cycles.as_array().unwrap().len(), 2);
+    assert_eq!(cycles["items"].as_array().unwrap().len(), 2);
 }

@@ -99,7 +99,7 @@ async fn every_person_in_the_rota_comes_with_their_name() {
     person_matches(&absences["items"][0], "user_id", "user");
     let formed: Value = app.post_as(&c.path("/pairs"), &c.organizer.access_token).await.json().await.unwrap();
     let listed: Value = app.get_as(&c.path("/pairs"), &c.organizer.access_token).await.json().await.unwrap();
-    for pair in formed["pairs"].as_array().unwrap().iter().chain(listed[0]["pairs"].as_array().unwrap()) {
+    for pair in formed["pairs"].as_array().unwrap().iter().chain(listed["items"][0]["pairs"].as_array().unwrap()) {
         for field in ["coach", "coachee", "third"] {
             person_matches(pair, field, &format!("{field}_person"));
         }

@@ -11,30 +11,39 @@ use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::rota::model::PairCycle;
 use crate::rota::{cycles, store};
+use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
 
-/// The coaching pairs of every cycle so far, the latest last.
+/// The coaching pairs of every cycle so far, oldest cycle first, a page of cycles at a time.
 #[utoipa::path(
     tag = "rota",
     security(("bearer" = []), ("personal_token" = ["rota:read"])),
-    params(("cohort_id" = String, Path, format = Uuid)),
-    responses((status = 200, body = Vec<PairCycle>), (status = 404, response = NotFound))
+    params(("cohort_id" = String, Path, format = Uuid), PageParams),
+    responses((status = 200, body = inline(Page<PairCycle>)), (status = 404, response = NotFound))
 )]
 #[get("/cohorts/{cohort_id}/pairs")]
 pub async fn list_pairs(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-) -> ApiResult<web::Json<Vec<PairCycle>>> {
-    let cohort_id = path.into_inner();
+    query: crate::http::Query<PageParams>,
+) -> ApiResult<web::Json<Page<PairCycle>>> {
+    let page = query.into_inner().validate()?;
+    // Cycles are numbered 1, 2, 3 … per cohort: the cursor names the last cycle returned.
+    let after = page.after.as_ref().map_or(Ok(0), |c| c.id.parse::<i32>()).map_err(|_| {
+        crate::error::ApiError::invalid("cursor", "invalid_cursor", "is not a cursor returned by this list")
+    })?;
+    let (cohort_id, request) = (path.into_inner(), page.clone());
     let cycles = state
         .db
         .read(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ReadRota)?;
-            store::pair_cycles(conn, &cohort_id, None)
+            let upto = after.saturating_add(i32::try_from(request.fetch_limit()).unwrap_or(i32::MAX));
+            store::pair_cycles(conn, &cohort_id, store::Cycles::Between { after, upto })
         })
         .await?;
-    Ok(web::Json(cycles))
+    let key = |c: &PairCycle| Cursor { created_at: chrono::DateTime::UNIX_EPOCH.naive_utc(), id: c.cycle.to_string() };
+    Ok(web::Json(Page::from_rows(cycles, &page, key, |c| c)))
 }
 
 /// Start the next coaching cycle (facilitators and organizers): active members are paired as
