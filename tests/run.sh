@@ -45,6 +45,17 @@ if ! cargo nextest run --no-run 2>&1 | tail -3; then broken=1; fi
 say "unit, property and HTTP tests on SQLite"
 cargo nextest run 2>&1 | tee "$LOGS/sqlite.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error' ; count "$LOGS/sqlite.log"
 
+say "a cohort end to end against the binary (tests/e2e/story.py)"
+if timeout 180 python3 tests/e2e/story.py target/debug/roundtable > "$LOGS/story.log" 2>&1; then :; fi
+grep -E '^FAIL' "$LOGS/story.log"
+story=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$LOGS/story.log" | tail -1)
+if [ -n "$story" ]; then
+  echo "story: $story"
+  passed=$((passed + ${story%% passed*})); f=${story#*, }; failed=$((failed + ${f%% failed*}))
+else
+  echo "the story did not finish: see $LOGS/story.log"; tail -5 "$LOGS/story.log"; broken=1
+fi
+
 source tests/pg.sh
 trap pg_stop EXIT
 if pg_start; then

@@ -1,0 +1,107 @@
+# A cohort played end to end against the built binary (SQLite, mail to the log): people sign up
+# and confirm by the mailed link, join by a pasted invite URL, plan a rota, mark an absence, shorten
+# a session, run and seed an experiment, and meet the input rules. Usage: story.py PATH-TO-BINARY.
+# Prints one line per check and ends with "N passed, N failed".
+import json, re, subprocess, sys, time, urllib.request, os, tempfile
+BIN = sys.argv[1]
+d = tempfile.mkdtemp()
+log = open(f"{d}/server.log", "w+")
+srv = subprocess.Popen([BIN, "--bind", "127.0.0.1:0", "--database-url", f"{d}/rt.db", "--log-format", "json"], stdout=subprocess.PIPE, stderr=log, text=True)
+line = srv.stdout.readline(); base = line.strip().split()[-1]
+print("server", base)
+import atexit, shutil
+atexit.register(lambda: (srv.poll() is None and srv.terminate(), shutil.rmtree(d, ignore_errors=True)))
+def call(method, path, body=None, token=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    if data is not None: req.add_header("content-type", "application/json")
+    if token: req.add_header("authorization", "Bearer " + token)
+    for k, v in (headers or {}).items(): req.add_header(k, v)
+    try:
+        with urllib.request.urlopen(req) as r:
+            t = r.read(); return r.status, (json.loads(t) if t else None)
+    except urllib.error.HTTPError as e:
+        t = e.read(); return e.code, (json.loads(t) if t else None)
+def tokens_for(email, kind):
+    for _ in range(100):
+        log.flush(); found = []
+        for raw in open(f"{d}/server.log"):
+            try: f = json.loads(raw); f = f.get("fields", f)
+            except ValueError: continue
+            if f.get("to") == email:
+                found += re.findall(r'/app/' + kind + r'#token=([A-Za-z0-9_-]+)', f.get("body", ""))
+        if found: return found[-1]
+        time.sleep(0.05)
+    raise SystemExit(f"no {kind} mail for {email}")
+checks = []
+def expect(name, cond):
+    checks.append((name, bool(cond))); print(("ok  " if cond else "FAIL"), name)
+people = {}
+for name in ["org", "ana", "ben", "cy", "dee"]:
+    email = f"{name}@example.org"
+    s, _ = call("POST", "/api/v1/auth/signup", {"email": email, "password": "long enough password", "display_name": name.title(), "time_zone": "Europe/Berlin"})
+    s2, _ = call("POST", "/api/v1/auth/email-verifications/redeem", {"token": tokens_for(email, "verify-email")})
+    s3, t = call("POST", "/api/v1/auth/login", {"email": email, "password": "long enough password"})
+    people[name] = t["access_token"]
+expect("five people sign up, confirm by the mailed link and sign in", len(people) == 5)
+org = people["org"]
+s, cohort = call("POST", "/api/v1/cohorts", {"name": "Staff engineers", "time_zone": "Europe/Berlin"}, org)
+cid = cohort["id"]
+s, link = call("POST", f"/api/v1/cohorts/{cid}/invite-links", {}, org)
+for n in ["ana", "ben", "cy", "dee"]:
+    s, _ = call("POST", "/api/v1/invite-links/join", {"code": " " + link["url"] + " "}, people[n])
+    expect(f"{n} joins with the whole invite URL pasted", s == 201)
+s, e = call("POST", "/api/v1/cohorts", {"name": "x", "time_zone": "UTC", "colour": "red"}, org)
+expect("an unknown field is 422 naming it", s == 422 and e["errors"][0]["field"] == "colour")
+s, e = call("GET", f"/api/v1/cohorts/{cid}/members?limit=ten", token=org)
+expect("a bad query number says so in plain words", s == 422 and e["errors"][0] == {"field": "limit", "code": "invalid_type", "message": "must be a whole number"})
+s, page = call("GET", f"/api/v1/cohorts/{cid}/members?cursor=", token=org)
+expect("an empty cursor is the first page", s == 200 and len(page["items"]) == 5)
+import datetime
+start = (datetime.date.today() + datetime.timedelta(days=7)).isoformat()
+s, series = call("POST", f"/api/v1/cohorts/{cid}/series", {"rrule": "FREQ=WEEKLY;COUNT=6", "starts_on": start, "local_time": "18:00", "duration_minutes": 90}, org)
+expect("a six-week series is scheduled", s == 201)
+s, sessions = call("GET", f"/api/v1/cohorts/{cid}/sessions", token=org)
+ids = [x["id"] for x in sessions["items"]]
+expect("six sessions stored", len(ids) == 6)
+s, plan = call("POST", f"/api/v1/cohorts/{cid}/rota/plan", {"weeks": 8}, org)
+s, rota = call("GET", f"/api/v1/cohorts/{cid}/rota", token=org)
+def holders(r):
+    return {(a["session_id"], a["role"]["name"] if isinstance(a.get("role"), dict) else a.get("role_id")): a.get("user_id") for s_ in r["items"] for a in s_.get("duties", s_.get("assignments", []))}
+before = holders(rota)
+me = call("GET", "/api/v1/me", token=people["ana"])[1]
+ana_duties = [k for k, v in before.items() if v == me["id"] and k[0] != ids[0]]
+expect("ana holds a duty somewhere in the plan", len(ana_duties) > 0)
+target = ana_duties[-1][0]
+s, _ = call("POST", f"/api/v1/cohorts/{cid}/absences", {"session_id": target}, people["ana"])
+after = holders(call("GET", f"/api/v1/cohorts/{cid}/rota", token=org)[1])
+moved = [k for k in before if before[k] != after.get(k)]
+expect(f"one absence moves only ana's duties in that session ({len(moved)} moved)", all(k[0] == target and before[k] == me["id"] for k in moved) and len(moved) >= 1)
+s, session = call("GET", f"/api/v1/sessions/{ids[1]}", token=org)
+s, shorter = call("PATCH", f"/api/v1/sessions/{ids[1]}", {"duration_minutes": 45}, org)
+agenda = shorter.get("agenda", [])
+s2, _ = call("PUT", f"/api/v1/sessions/{ids[1]}/agenda", {"items": [{k: v for k, v in a.items() if k in ("id", "title", "minutes", "kind")} for a in agenda]}, org)
+expect(f"a shortened session keeps an agenda that fits and is accepted back ({sum(a.get('minutes', 0) for a in agenda)} min in 45)", s == 200 and s2 == 200 and sum(a.get("minutes", 0) for a in agenda) <= 45)
+s, ex = call("POST", f"/api/v1/cohorts/{cid}/experiments", {"title": "Run a design review", "success_signal": "two decisions"}, people["ben"])
+eid = ex["id"]
+expect("an experiment names its owner", ex["owner"]["display_name"] == "Ben")
+call("POST", f"/api/v1/experiments/{eid}/check-ins", {"done": "booked"}, people["ben"])
+call("PATCH", f"/api/v1/experiments/{eid}", {"state": "done", "outcome": {"result": "worked", "learned": "ask early", "next_step": "do it monthly"}}, people["ben"])
+s1, a = call("POST", f"/api/v1/experiments/{eid}/seed-next", None, people["ben"])
+s2, b = call("POST", f"/api/v1/experiments/{eid}/seed-next", None, people["ben"])
+expect("seed-next twice gives one experiment", (s1, s2) == (201, 200) and a["id"] == b["id"])
+s, c1 = call("POST", f"/api/v1/experiments/{eid}/celebrations", None, people["cy"])
+expect("celebrating answers the count", s == 201 and c1 == {"celebrations": 1, "celebrated_by_me": True})
+s, _ = call("POST", f"/api/v1/experiments/{eid}/comments", {"body": "great"}, people["dee"], {"Idempotency-Key": "dee-1"})
+dee = call("GET", "/api/v1/me", token=people["dee"])[1]
+call("DELETE", f"/api/v1/cohorts/{cid}/members/{dee['id']}", None, org)
+s, _ = call("POST", f"/api/v1/experiments/{eid}/comments", {"body": "great"}, people["dee"], {"Idempotency-Key": "dee-1"})
+expect("a removed member's replay is 404, not the stored 201", s == 404)
+s, e = call("POST", "/api/v1/invite-links/join", {"code": link["code"]}, people["dee"])
+expect("a removed member cannot rejoin by link", s == 403 and e["code"] == "removed_from_cohort")
+s, e = call("POST", f"/api/v1/cohorts/{cid}/experiments", {"title": "a\u0000b", "success_signal": "s"}, people["ana"])
+expect("NUL is 422 naming the field", s == 422 and e["errors"][0]["field"] == "title")
+srv.terminate(); srv.wait()
+bad = [n for n, ok in checks if not ok]
+print(f"{len(checks) - len(bad)} passed, {len(bad)} failed")
+sys.exit(1 if bad else 0)
