@@ -234,7 +234,7 @@ impl From<diesel::result::Error> for ApiError {
 
 impl ApiError {
     /// 503 `database_busy`: nothing was written; retry (the client's Idempotency-Key makes that safe).
-    fn busy() -> Self {
+    pub fn busy() -> Self {
         Self::ServiceUnavailable {
             code: "database_busy",
             detail: "This change crossed another one at the same moment and was not made; retry it.".to_string(),

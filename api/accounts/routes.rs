@@ -57,9 +57,9 @@ pub async fn update_me(
     let user = state
         .db
         .write(move |conn| {
-            let id = caller.user.id;
+            let id = caller.user.id.clone();
             store::update_profile(conn, &id, &changes)?;
-            NewEvent::new("user.updated", "user", &id).by(&id).with(payload).record(conn, now)?;
+            NewEvent::new("user.updated", "user", &id).by(&id).with(payload.clone()).record(conn, now)?;
             store::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
         .await?;
@@ -75,7 +75,7 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
     state
         .db
         .write(move |conn| {
-            let id = caller.user.id;
+            let id = caller.user.id.clone();
             store::delete(conn, &id)?;
             // The event keeps only the (now meaningless) id: no name, no address.
             NewEvent::new("user.deleted", "user", &id).record(conn, now)

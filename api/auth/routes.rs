@@ -148,7 +148,7 @@ pub async fn signup(
             let link = templates::link(&base_url, "verify-email", &secret.plain);
             outbox::enqueue(conn, &templates::verify_email(&row, &link), now)?;
             user_event("user.signed_up", &row.id).record(conn, now)?;
-            Ok(row)
+            Ok(row.clone())
         })
         .await?;
     state.mailer.wake();

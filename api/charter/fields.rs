@@ -9,7 +9,7 @@ const MISSION_MAX: usize = 2000;
 const MARKDOWN_MAX: usize = 20_000;
 
 /// Valid fields; `None` where the request left a field out.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct ValidFields {
     pub mission: Option<String>,
     pub goals: Option<Vec<String>>,

@@ -121,7 +121,7 @@ pub async fn propose(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             let based_on = store::current(conn, &cohort_id)?.map(|v| v.id);
-            let row = new_draft(&cohort_id, caller.user_id(), based_on, fields, cadence, now);
+            let row = new_draft(&cohort_id, caller.user_id(), based_on, fields.clone(), cadence, now);
             store::insert_version(conn, &row)?;
             version_event("charter.proposed", &caller, &cohort_id, &row.id).record(conn, now)?;
             version_view(conn, row, caller.user_id())
@@ -223,13 +223,13 @@ pub async fn edit_draft(
             }
             let changes = DraftChanges {
                 based_on_id: Some(store::current(conn, &cohort_id)?.map(|v| v.id)),
-                mission: f.mission,
+                mission: f.mission.clone(),
                 goals: f.goals.as_deref().map(list_to),
                 weekly_minutes: f.weekly_minutes,
                 learning_formats: f.learning_formats.as_deref().map(list_to),
                 other_learning_formats: f.other_learning_formats.as_deref().map(list_to),
-                norms: f.norms,
-                confidentiality: f.confidentiality,
+                norms: f.norms.clone(),
+                confidentiality: f.confidentiality.clone(),
                 project_kinds: f.project_kinds.as_deref().map(list_to),
                 review_every: f.review_cadence.map(|c| c.every as i32),
                 review_unit: f.review_cadence.map(|c| c.unit.as_str().to_string()),

@@ -200,7 +200,7 @@ pub async fn update_member(
     let member = state
         .db
         .write(move |conn| {
-            let access = change_membership(conn, &caller, &cohort_id, &user_id, body.0, now)?;
+            let access = change_membership(conn, &caller, &cohort_id, &user_id, body.0.clone(), now)?;
             let (m, display_name, email) = store::member(conn, &cohort_id, &user_id)?.ok_or(ApiError::NotFound)?;
             let show_email = access.role() == Role::Organizer || user_id == caller.user_id();
             Ok(member_view(m, display_name, email, show_email))
@@ -224,6 +224,6 @@ pub async fn remove_member(
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, user_id), now) = (path.into_inner(), state.now());
     let leave = UpdateMember { role: None, state: Some(MemberState::Left) };
-    state.db.write(move |conn| change_membership(conn, &caller, &cohort_id, &user_id, leave, now).map(|_| ())).await?;
+    state.db.write(move |conn| change_membership(conn, &caller, &cohort_id, &user_id, leave.clone(), now).map(|_| ())).await?;
     Ok(HttpResponse::NoContent().finish())
 }

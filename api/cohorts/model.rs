@@ -170,7 +170,7 @@ pub struct MemberFilter {
 
 /// A change to a membership. A member may change their own `state` (pause, resume, leave);
 /// organizers may change anyone's `role` and `state`.
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(default)]
 #[schema(example = json!({"state": "paused"}))]
 pub struct UpdateMember {

@@ -76,7 +76,7 @@ pub async fn create_cohort(
             store::insert_membership(conn, &membership)?;
             crate::rota::store::add_default_roles(conn, &cohort.id, now)?;
             cohort_event("cohort.created", &caller, &cohort.id).record(conn, now)?;
-            Ok(Cohort::new(cohort, &membership, 1))
+            Ok(Cohort::new(cohort.clone(), &membership, 1))
         })
         .await?;
     Ok(HttpResponse::Created()

@@ -101,6 +101,9 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
 /// 10 s (start-up and `/readyz` keep their own, longer waits).
 pub const REQUEST_ACQUIRE: Duration = Duration::from_secs(1);
 
+/// How many times a write that crossed another transaction is run again.
+pub const CROSSED_RETRIES: u32 = 3;
+
 impl Db {
     /// Opens the pool and applies pending migrations.
     pub fn connect(raw_url: &str, pool_size: u32) -> anyhow::Result<Self> {
@@ -161,23 +164,38 @@ impl Db {
     pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
+        F: FnMut(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
     {
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|e| ApiError::Internal(e.into()))?
     }
 
     /// The same as `write`, for code that already runs on a blocking thread.
-    pub fn write_blocking<T, F>(&self, f: F) -> ApiResult<T>
+    ///
+    /// A transaction PostgreSQL gave up because it crossed another (a serialization failure or
+    /// a deadlock: nothing of it was written) is run again, up to `CROSSED_RETRIES` times with a
+    /// short pause; only then does the caller get 503 `database_busy`. That is why `f` may run
+    /// more than once, and must do all its work through `conn`.
+    pub fn write_blocking<T, F>(&self, mut f: F) -> ApiResult<T>
     where
-        F: FnOnce(&mut AnyConnection) -> ApiResult<T>,
+        F: FnMut(&mut AnyConnection) -> ApiResult<T>,
     {
         let mut conn = self.pool.get_timeout(REQUEST_ACQUIRE)?;
         let _one_writer = match self.backend {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
-        conn.transaction(|c| f(c))
+        let mut attempt = 0;
+        loop {
+            match conn.transaction(|c| f(c)) {
+                Err(err) if err.code() == "database_busy" && attempt < CROSSED_RETRIES => {
+                    attempt += 1;
+                    tracing::info!(attempt, "transaction crossed another; running it again");
+                    std::thread::sleep(Duration::from_millis(10 * u64::from(attempt)));
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Whether the database answers and is fully migrated; the reason when it is not.
@@ -257,6 +275,32 @@ mod tests {
         assert_eq!(DatabaseUrl::parse("/tmp/x.db").backend, Backend::Sqlite);
         assert_eq!(DatabaseUrl::parse("postgres://u@h/db").backend, Backend::Postgres);
         assert_eq!(DatabaseUrl::parse("postgresql://u@h/db").backend, Backend::Postgres);
+    }
+
+    #[test]
+    fn a_write_that_crossed_another_runs_again_and_then_gives_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::connect(dir.path().join("t.db").to_str().unwrap(), 2).unwrap();
+        let mut runs = 0;
+        let answer = db.write_blocking(|_| {
+            runs += 1;
+            if runs < 3 { Err(ApiError::busy()) } else { Ok(runs) }
+        });
+        assert_eq!(answer.unwrap(), 3, "run again until it went through");
+        let mut runs = 0;
+        let answer: ApiResult<()> = db.write_blocking(|_| {
+            runs += 1;
+            Err(ApiError::busy())
+        });
+        assert_eq!(answer.unwrap_err().code(), "database_busy");
+        assert_eq!(runs, 1 + CROSSED_RETRIES, "then the caller hears 503");
+        let mut runs = 0;
+        let answer: ApiResult<()> = db.write_blocking(|_| {
+            runs += 1;
+            Err(ApiError::NotFound)
+        });
+        assert!(answer.is_err());
+        assert_eq!(runs, 1, "other errors are answered at once");
     }
 
     #[test]

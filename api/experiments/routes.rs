@@ -108,15 +108,15 @@ pub async fn create(
                 id: new_id(),
                 cohort_id: cohort_id.clone(),
                 owner_id: caller.user_id().to_string(),
-                title,
-                success_signal: signal,
-                due_session_id: body.due_session_id,
-                due_on,
+                title: title.clone(),
+                success_signal: signal.clone(),
+                due_session_id: body.due_session_id.clone(),
+                due_on: due_on.clone(),
                 metric_name: body.metric.as_ref().map(|m| m.name.trim().to_string()),
                 metric_unit: body.metric.as_ref().and_then(|m| m.unit.clone()),
                 metric_target: body.metric.as_ref().and_then(|m| m.target),
                 visibility: body.visibility.unwrap_or(Visibility::Cohort).as_str().to_string(),
-                buddy_id: body.buddy_id,
+                buddy_id: body.buddy_id.clone(),
                 state: ExperimentState::Committed.as_str().to_string(),
                 drop_reason: None,
                 outcome_result: None,
@@ -330,29 +330,29 @@ pub async fn change(
                     ));
                 }
                 row.state = to.as_str().to_string();
-                row.drop_reason = reason.or(row.drop_reason);
+                row.drop_reason = reason.clone().or(row.drop_reason);
                 kinds.extend(match to {
                     ExperimentState::Done => Some("experiment.done"),
                     ExperimentState::Dropped => Some("experiment.dropped"),
                     _ => None,
                 });
             }
-            if let Some(outcome) = body.outcome {
+            if let Some(outcome) = body.outcome.clone() {
                 row.outcome_result = Some(outcome.result.as_str().to_string());
                 row.outcome_learned = outcome.learned.map(|t| t.trim().to_string());
                 row.outcome_next_step = outcome.next_step.map(|t| t.trim().to_string());
             }
-            row.title = title.unwrap_or(row.title);
-            row.success_signal = signal.unwrap_or(row.success_signal);
+            row.title = title.clone().unwrap_or(row.title);
+            row.success_signal = signal.clone().unwrap_or(row.success_signal);
             if body.due_session_id.is_some() || due_on.is_some() {
-                row.due_session_id = body.due_session_id;
-                row.due_on = due_on;
+                row.due_session_id = body.due_session_id.clone();
+                row.due_on = due_on.clone();
             }
             if let Some(visibility) = body.visibility {
                 row.visibility = visibility.as_str().to_string();
             }
             if body.buddy_id.is_some() {
-                row.buddy_id = body.buddy_id;
+                row.buddy_id = body.buddy_id.clone();
             }
             row.updated_at = now.naive_utc();
             store::save(conn, &row)?;

@@ -205,7 +205,7 @@ pub async fn middleware(
             let answer = (!status.is_server_error())
                 .then(|| (status.as_u16(), content_type.clone(), String::from_utf8_lossy(&bytes).to_string()));
             let checks = log.taken();
-            state.db.write(move |conn| finish(conn, &user, &key, answer, &checks)).await?;
+            state.db.write(move |conn| finish(conn, &user, &key, answer.clone(), &checks)).await?;
             let mut rebuilt = HttpResponse::build(status);
             if let Some(content_type) = content_type {
                 rebuilt.insert_header((header::CONTENT_TYPE, content_type));

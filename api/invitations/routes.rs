@@ -102,7 +102,7 @@ pub async fn invite(
             let members = store::member_addresses(conn, &cohort_id, &keys)?;
             let open = store::open_for(conn, &cohort_id, &keys)?;
             let (mut ids, mut skipped) = (Vec::new(), Vec::new());
-            for (email, key) in addresses {
+            for (email, key) in addresses.clone() {
                 if members.contains(&key) {
                     skipped.push(Skipped { email, reason: "already_member" });
                     continue;

@@ -134,12 +134,12 @@ pub async fn create_series(
             let row = SeriesRow {
                 id: new_id(),
                 cohort_id: cohort_id.clone(),
-                title,
-                rrule,
-                starts_on,
-                local_time,
+                title: title.clone(),
+                rrule: rrule.clone(),
+                starts_on: starts_on.clone(),
+                local_time: local_time.clone(),
                 duration_minutes,
-                location,
+                location: location.clone(),
                 ends_before: None,
                 materialized_until: start_mark(first_day),
                 created_by: Some(caller.user_id().to_string()),
@@ -235,18 +235,18 @@ pub async fn change_series(
             started(at.starts_at.and_utc(), now)?;
             let from_key = at.occurrence_key.clone().unwrap_or_default();
             // A new rule counts from this session on; the old one keeps counting what remains.
-            let rrule = match rrule {
+            let rrule = match rrule.clone() {
                 Some(rrule) => rrule,
                 None => materialize::remaining_rule(&old, &from_key)?,
             };
             let new = SeriesRow {
                 id: new_id(),
-                title: title.unwrap_or(old.title.clone()),
+                title: title.clone().unwrap_or(old.title.clone()),
                 rrule,
                 starts_on: from_key.get(..10).unwrap_or(&old.starts_on).to_string(),
-                local_time: local_time.unwrap_or(old.local_time.clone()),
+                local_time: local_time.clone().unwrap_or(old.local_time.clone()),
                 duration_minutes: duration_minutes.unwrap_or(old.duration_minutes),
-                location: location.unwrap_or(old.location.clone()),
+                location: location.clone().unwrap_or(old.location.clone()),
                 // Splitting a series that was split before: the part after it stays with the
                 // series that continued it then.
                 ends_before: old.ends_before.clone(),

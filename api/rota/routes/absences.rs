@@ -98,10 +98,10 @@ pub async fn add_absence(
                 id: new_id(),
                 cohort_id: cohort_id.clone(),
                 user_id: caller.user_id().to_string(),
-                session_id: body.session_id,
+                session_id: body.session_id.clone(),
                 from_on: from.map(|d| d.to_string()),
                 to_on: to.map(|d| d.to_string()),
-                note,
+                note: note.clone(),
                 created_at: now.naive_utc(),
             };
             store::insert_absence(conn, &row)?;

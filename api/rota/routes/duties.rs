@@ -90,7 +90,7 @@ pub async fn override_duty(
                     ));
                 }
             }
-            row.user_id = user_id;
+            row.user_id = user_id.clone();
             row.locked = true;
             row.confirmed_at = None;
             row.updated_at = now.naive_utc();

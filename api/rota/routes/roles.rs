@@ -84,7 +84,7 @@ pub async fn add_role(
             let row = RoleRow {
                 id: new_id(),
                 cohort_id: cohort_id.clone(),
-                name,
+                name: name.clone(),
                 position,
                 min_attended: min,
                 facilitation: body.facilitation.unwrap_or(false),
@@ -131,7 +131,7 @@ pub async fn change_role(
             cohorts::lock_cohort(conn, &cohort_id)?;
             let access = access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
             let mut row = store::find_role(conn, &cohort_id, &role_id)?.ok_or(ApiError::NotFound)?;
-            row.name = name.unwrap_or(row.name);
+            row.name = name.clone().unwrap_or(row.name);
             row.min_attended = min.unwrap_or(row.min_attended);
             row.facilitation = body.facilitation.unwrap_or(row.facilitation);
             if let Some(retired) = body.retired {

@@ -65,7 +65,7 @@ pub async fn change_session(
         match body.status {
             Some(SessionStatus::Cancelled) => {
                 session.status = SessionStatus::Cancelled.as_str().to_string();
-                session.cancel_reason = reason;
+                session.cancel_reason = reason.clone();
                 kinds.push("session.cancelled");
             }
             Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
@@ -77,10 +77,10 @@ pub async fn change_session(
             }
             _ => {}
         }
-        if let Some(title) = title {
+        if let Some(title) = title.clone() {
             session.title = title;
         }
-        if let Some(location) = location {
+        if let Some(location) = location.clone() {
             session.location = location;
         }
         let reschedules = !kinds.is_empty();

@@ -138,10 +138,10 @@ async fn update_session<F>(
     caller: Caller,
     session_id: String,
     action: Action,
-    change: F,
+    mut change: F,
 ) -> ApiResult<web::Json<Session>>
 where
-    F: FnOnce(&mut AnyConnection, &Caller, &Access, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
+    F: FnMut(&mut AnyConnection, &Caller, &Access, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
 {
     let now = state.now();
     let session = state

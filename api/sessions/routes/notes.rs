@@ -56,7 +56,7 @@ pub async fn write_notes(
                 });
                 check_active_members(conn, &session.cohort_id, owners)?;
             }
-            if let Some(notes) = notes {
+            if let Some(notes) = notes.clone() {
                 session.notes = notes;
                 store::set_notes_author(conn, &session.id, caller.user_id())?;
             }

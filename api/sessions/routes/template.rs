@@ -60,7 +60,7 @@ pub async fn set_template(
                 .by(caller.user_id())
                 .in_cohort(&cohort_id)
                 .record(conn, now)?;
-            Ok(items)
+            Ok(items.clone())
         })
         .await?;
     Ok(web::Json(Page::complete(template)))
