@@ -392,15 +392,21 @@ async fn rename(app: &TestApp, who: &TestUser, name: &str) {
     assert_eq!(response.status(), 200);
 }
 
-#[tokio::test]
-async fn seeding_twice_gives_the_one_seeded_experiment() {
-    let app = spawn_app().await;
-    let c = cohort(&app).await;
-    let experiment = commit(&app, &c, &c.ada, basic("Pair on a review")).await;
+/// Ada's experiment, done, with an outcome whose next step can seed another; its path.
+async fn finished_with_a_next_step(app: &TestApp, c: &Cohort) -> String {
+    let experiment = commit(app, c, &c.ada, basic("Pair on a review")).await;
     let path = format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap());
     app.post_json_as(&format!("{path}/check-ins"), &c.ada.access_token, &json!({"done": "one"})).await;
     let outcome = json!({"state": "done", "outcome": {"result": "worked", "learned": "l", "next_step": "Do two"}});
     assert_eq!(app.patch_as(&path, &c.ada.access_token, &outcome).await.status(), 200);
+    path
+}
+
+#[tokio::test]
+async fn seeding_twice_gives_the_one_seeded_experiment() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    let path = finished_with_a_next_step(&app, &c).await;
     let first = app.post_as(&format!("{path}/seed-next"), &c.ada.access_token).await;
     assert_eq!(first.status(), 201);
     let first: Value = first.json().await.unwrap();
@@ -422,11 +428,7 @@ async fn seeding_twice_gives_the_one_seeded_experiment() {
 async fn racing_first_seeds_make_one() {
     let app = spawn_app().await;
     let c = cohort(&app).await;
-    let experiment = commit(&app, &c, &c.ada, basic("Pair on a review")).await;
-    let path = format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap());
-    app.post_json_as(&format!("{path}/check-ins"), &c.ada.access_token, &json!({"done": "one"})).await;
-    let outcome = json!({"state": "done", "outcome": {"result": "worked", "learned": "l", "next_step": "Do two"}});
-    assert_eq!(app.patch_as(&path, &c.ada.access_token, &outcome).await.status(), 200);
+    let path = finished_with_a_next_step(&app, &c).await;
     let seed = format!("{path}/seed-next");
     let requests = (0..8).map(|_| app.post_as(&seed, &c.ada.access_token));
     let statuses: Vec<u16> =

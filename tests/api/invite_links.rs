@@ -94,17 +94,19 @@ async fn two_people_racing_for_the_last_place_cannot_both_join() {
     assert_eq!(statuses, [201, 410]);
 }
 
+/// A new invite link of the cohort, with no expiry or limit, as created (code and url included).
+async fn open_link(app: &crate::helpers::TestApp, token: &str, cohort: &str) -> Value {
+    let created = app.post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), token, &json!({})).await;
+    assert_eq!(created.status(), 201);
+    created.json().await.unwrap()
+}
+
 #[tokio::test]
 async fn the_whole_link_pasted_into_code_works() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
     let cohort = app.cohort(&ada.access_token, "Cohort").await;
-    let created: Value = app
-        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = open_link(&app, &ada.access_token, &cohort).await;
     let url = created["url"].as_str().unwrap().to_string();
     let bob = app.user("bob@example.com").await;
     let joined = app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": format!(" {url} ")})).await;
@@ -123,12 +125,7 @@ async fn someone_removed_cannot_rejoin_by_link_but_someone_who_left_can() {
     let app = spawn_app().await;
     let ada = app.user("ada@example.com").await;
     let cohort = app.cohort(&ada.access_token, "Cohort").await;
-    let created: Value = app
-        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invite-links"), &ada.access_token, &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let created = open_link(&app, &ada.access_token, &cohort).await;
     let code = created["code"].as_str().unwrap().to_string();
     let join = |token: String| {
         let app = &app;
