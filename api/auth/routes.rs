@@ -10,6 +10,7 @@ use super::model::{
     SignupRequest, TokenResponse,
 };
 use super::store::{self, LinkPurpose, Rotation};
+use super::caller::Credential;
 use super::{Caller, jwt, password};
 use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
@@ -57,18 +58,42 @@ fn user_event<'a>(kind: &'a str, user_id: &'a str) -> NewEvent<'a> {
     NewEvent::new(kind, "user", user_id).by(user_id)
 }
 
+/// How the owner of an address proved it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proof<'a> {
+    /// A link from a mail, used while signed in to this account with its password (or a link):
+    /// whoever set the password is whoever holds the address.
+    SignedIn(&'a str),
+    /// A link from a mail, used by someone not signed in to this account.
+    Link,
+    /// A password-reset link: the owner sets the password now.
+    Reset,
+}
+
 /// Marks the address confirmed (whoever used a link sent to it owns it), recording it the first
-/// time. That first time also ends every sign-in and personal token the account had: whoever
-/// signed up with the address may not be its owner (a squatter who signed up first and chose the
-/// password), and nothing they started may outlive the owner's proof.
-pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+/// time. That first time the account may have been opened by someone else with this address (a
+/// squatter who signed up first and chose the password), so nothing they started may outlive the
+/// owner's proof: every other sign-in and every personal token ends, and when the proof came
+/// without a sign-in of this account (`Proof::Link`), the password set at sign-up stops working
+/// too (the owner signs in with links, or sets one with a reset).
+pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, proof: Proof<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     if accounts::mark_email_verified(conn, user_id, now)? {
-        store::revoke_all_sessions(conn, user_id, None, "address_proven", now)?;
+        let keep = match proof {
+            Proof::SignedIn(session_id) => Some(session_id),
+            Proof::Link | Proof::Reset => None,
+        };
+        store::revoke_all_sessions(conn, user_id, keep, "address_proven", now)?;
         crate::tokens::store::revoke_all(conn, user_id, now)?;
+        if proof == Proof::Link {
+            accounts::set_password(conn, user_id, UNPROVEN_PASSWORD, now)?;
+        }
         user_event("user.email_verified", user_id).record(conn, now)?;
     }
     Ok(())
 }
+
+/// What replaces a password nobody proved: no password matches it (it is not a hash).
+const UNPROVEN_PASSWORD: &str = "!unproven";
 
 /// After a password reset or change: every personal token ends too, and the owner is told.
 fn password_replaced(conn: &mut AnyConnection, user_id: &str, base_url: &str, now: DateTime<Utc>) -> ApiResult<()> {
@@ -319,7 +344,7 @@ pub async fn redeem_magic_link(
         .db
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::MagicLink, now)?;
-            confirm_email(conn, &user_id, now)?;
+            confirm_email(conn, &user_id, Proof::Link, now)?;
             let (session_id, secret) = store::start_session(conn, &user_id, "magic_link", agent.as_deref(), now)?;
             Ok((user_id, session_id, secret))
         })
@@ -377,7 +402,7 @@ pub async fn redeem_password_reset(
             let user_id = store::redeem_link(conn, &token, LinkPurpose::PasswordReset, now)?;
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, None, "password_reset", now)?;
-            confirm_email(conn, &user_id, now)?;
+            confirm_email(conn, &user_id, Proof::Reset, now)?;
             password_replaced(conn, &user_id, &base_url, now)?;
             user_event("user.password_reset", &user_id).record(conn, now)?;
             Ok(())
@@ -468,7 +493,11 @@ pub async fn resend_email_verification(
     Ok(HttpResponse::Accepted().json(Accepted { accepted: true }))
 }
 
-/// Confirm an email address with the secret from the confirmation mail.
+/// Confirm an email address with the secret from the confirmation mail. Send your bearer token
+/// too when you are signed in to that account (the app does): the first confirmation ends every
+/// other sign-in and token, and when it comes without a sign-in of the account, the password
+/// chosen at sign-up stops working as well (someone else may have chosen it), so sign in with a
+/// link or set a password with a reset.
 #[utoipa::path(
     tag = "auth",
     request_body = RedeemRequest,
@@ -480,17 +509,27 @@ pub async fn resend_email_verification(
 #[post("/auth/email-verifications/redeem")]
 pub async fn redeem_email_verification(
     state: web::Data<AppState>,
+    caller: Option<Caller>,
     body: JsonBody<RedeemRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
     let token = checks.require("token", body.0.token, present);
     checks.finish()?;
     let now = state.now();
+    // Signed in to the account the link is for: that sign-in (and its password) is the owner's.
+    let signed_in = caller.and_then(|c| match c.credential {
+        Credential::SignIn { session_id } => Some((c.user.id, session_id)),
+        Credential::Token { .. } => None,
+    });
     state
         .db
         .write(move |conn| {
             let user_id = store::redeem_link(conn, &token, LinkPurpose::EmailVerification, now)?;
-            confirm_email(conn, &user_id, now)?;
+            let proof = match &signed_in {
+                Some((id, session_id)) if *id == user_id => Proof::SignedIn(session_id),
+                _ => Proof::Link,
+            };
+            confirm_email(conn, &user_id, proof, now)?;
             Ok(())
         })
         .await?;

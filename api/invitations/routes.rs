@@ -292,7 +292,11 @@ pub async fn accept_invitation(
                 let role = Role::from_stored(&invitation.role);
                 members::admit(conn, &cohort.id, caller.user_id(), role, "invitation", now)?;
                 // The mail reached them: the address is theirs.
-                crate::auth::routes::confirm_email(conn, caller.user_id(), now)?;
+                let session = match &caller.credential {
+                    crate::auth::caller::Credential::SignIn { session_id } => session_id.as_str(),
+                    crate::auth::caller::Credential::Token { .. } => "",
+                };
+                crate::auth::routes::confirm_email(conn, caller.user_id(), crate::auth::routes::Proof::SignedIn(session), now)?;
                 invitation_event("invitation.accepted", caller.user_id(), &cohort.id, &invitation.id)
                     .record(conn, now)?;
             }

@@ -141,6 +141,7 @@ async fn a_squatter_loses_everything_once_the_owner_proves_the_address() {
     assert_eq!(redeemed.status(), 200);
     let owner: Value = redeemed.json().await.unwrap();
     assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 401, "the squatter is out");
+    assert_eq!(app.login("victim@example.com", crate::helpers::PASSWORD).await.status(), 401, "and their password too");
     let refreshed = app.post("/api/v1/auth/refresh", &json!({"refresh_token": squatter.refresh_token})).await;
     assert_eq!(refreshed.status(), 401);
     assert_eq!(app.get_as("/api/v1/me", owner["access_token"].as_str().unwrap()).await.status(), 200);
@@ -190,4 +191,22 @@ async fn an_unconfirmed_account_cannot_take_an_invitation() {
     let bob = app.unconfirmed_user("bob@example.com").await;
     let refused = app.post_json_as("/api/v1/invitations/accept", &bob.access_token, &json!({"token": token})).await;
     assert_problem(refused, 403, "email_unconfirmed").await;
+}
+
+#[tokio::test]
+async fn the_owner_confirming_by_the_mailed_link_shuts_the_squatter_out() {
+    let app = spawn_app().await;
+    let squatter = app.unconfirmed_user("victim@example.com").await;
+    // The owner finds the confirmation mail and clicks it, not signed in to that account.
+    let link = app.mail().wait_for("victim@example.com", 1).await[0].link_token();
+    let confirmed = app.post("/api/v1/auth/email-verifications/redeem", &json!({"token": link})).await;
+    assert_eq!(confirmed.status(), 204);
+    assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 401);
+    assert_eq!(app.login("victim@example.com", crate::helpers::PASSWORD).await.status(), 401, "the password nobody proved is void");
+    // The owner signs in with a link and sets a password of their own.
+    assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "victim@example.com"})).await.status(), 202);
+    let reset = app.mail().wait_for("victim@example.com", 2).await[1].link_token();
+    let done = app.post("/api/v1/auth/password-resets/redeem", &json!({"token": reset, "password": "the owner's own password"})).await;
+    assert_eq!(done.status(), 204);
+    assert_eq!(app.login("victim@example.com", "the owner's own password").await.status(), 200);
 }

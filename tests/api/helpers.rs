@@ -288,16 +288,18 @@ impl TestApp {
         tokens["access_token"].as_str().expect("signed in").to_string()
     }
 
-    /// Signs up `email`, confirms the address with the link from the mail (when the app has a mail
-    /// sink), and signs in.
+    /// Signs up `email`, signs in, and confirms the address with the link from the mail while signed
+    /// in (when the app has a mail sink), as its owner would.
     pub async fn user(&self, email: &str) -> TestUser {
         let id = self.signed_up(email).await;
+        let user = self.logged_in(email, id).await;
         if let Some(sink) = &self.mail {
             let token = sink.wait_for_subject(email, "Confirm your email address for Roundtable").await.link_token();
-            let confirmed = self.post("/api/v1/auth/email-verifications/redeem", &json!({"token": token})).await;
+            let confirmed =
+                self.post_json_as("/api/v1/auth/email-verifications/redeem", &user.access_token, &json!({"token": token})).await;
             assert_eq!(confirmed.status(), 204, "confirm {email}");
         }
-        self.logged_in(email, id).await
+        user
     }
 
     /// Signs up `email` and signs in, leaving the address unconfirmed.
