@@ -35,8 +35,8 @@ pub struct Caller {
 pub enum Check {
     Scope(Scope),
     SignIn,
-    /// `cohorts::access::authorize` for this cohort and action (by the action's name).
-    Cohort { cohort_id: String, action: String },
+    /// `cohorts::access::authorize` for this cohort and action.
+    Cohort { cohort_id: String, action: crate::cohorts::access::Action },
 }
 
 /// Shared between the request's extensions and every `Caller` extracted from it.

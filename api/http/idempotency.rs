@@ -97,7 +97,7 @@ fn checks_to_text(checks: &[Check]) -> String {
         .map(|check| match check {
             Check::Scope(scope) => format!("scope {}", scope.as_str()),
             Check::SignIn => "sign_in".to_string(),
-            Check::Cohort { cohort_id, action } => format!("cohort {cohort_id} {action}"),
+            Check::Cohort { cohort_id, action } => format!("cohort {cohort_id} {action:?}"),
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -113,7 +113,7 @@ fn checks_from_text(text: &str) -> Vec<Check> {
                 }
                 ("sign_in", None, None) => Some(Check::SignIn),
                 ("cohort", Some(id), Some(action)) => {
-                    Some(Check::Cohort { cohort_id: id.to_string(), action: action.to_string() })
+                    Some(Check::Cohort { cohort_id: id.to_string(), action: access::Action::from_name(action)? })
                 }
                 _ => None,
             }

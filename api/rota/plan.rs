@@ -542,19 +542,25 @@ mod tests {
         })
     }
 
+    /// The members (with the sessions each attended) and sessions (with absences) of a scenario.
+    fn arrange(n: usize, count: usize, absences: &[(usize, usize)], attended: &[usize]) -> (Vec<Member>, Vec<Session>) {
+        let mut m = members(n);
+        for (member, a) in m.iter_mut().zip(attended) {
+            member.attended = *a as u32;
+        }
+        let mut s = sessions(count);
+        for (session, member) in absences {
+            s[*session].absent.insert(format!("m{member:02}"));
+        }
+        (m, s)
+    }
+
     proptest! {
         #[test]
         fn plans_are_deterministic_respect_absences_and_never_double_up_when_avoidable(
             (n, count, absences, attended) in scenario()
         ) {
-            let mut m = members(n);
-            for (member, a) in m.iter_mut().zip(&attended) {
-                member.attended = *a as u32;
-            }
-            let mut s = sessions(count);
-            for (session, member) in &absences {
-                s[*session].absent.insert(format!("m{member:02}"));
-            }
+            let (m, s) = arrange(n, count, &absences, &attended);
             let input = Input { members: &m, roles: &roles(), history: &[], sessions: &s, fixed: &[], planned: &[] };
             let first = plan(&input);
             prop_assert_eq!(&first, &plan(&input));
@@ -590,14 +596,7 @@ mod tests {
         fn a_re_plan_after_one_absence_moves_only_the_absent_members_duties(
             (n, count, absences, attended) in scenario(), pick in 0usize..1000, duty in 0usize..3
         ) {
-            let mut m = members(n);
-            for (member, a) in m.iter_mut().zip(&attended) {
-                member.attended = *a as u32;
-            }
-            let mut s = sessions(count);
-            for (session, member) in &absences {
-                s[*session].absent.insert(format!("m{member:02}"));
-            }
+            let (m, mut s) = arrange(n, count, &absences, &attended);
             let r = roles();
             let first = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[], planned: &[] });
             let k = pick % count;
@@ -614,14 +613,7 @@ mod tests {
         fn a_re_plan_after_a_member_leaves_moves_only_their_duties(
             (n, count, absences, attended) in scenario(), pick in 0usize..1000
         ) {
-            let mut m = members(n);
-            for (member, a) in m.iter_mut().zip(&attended) {
-                member.attended = *a as u32;
-            }
-            let mut s = sessions(count);
-            for (session, member) in &absences {
-                s[*session].absent.insert(format!("m{member:02}"));
-            }
+            let (m, s) = arrange(n, count, &absences, &attended);
             let r = roles();
             let first = plan(&Input { members: &m, roles: &r, history: &[], sessions: &s, fixed: &[], planned: &[] });
             let leaving = m[pick % n].id.clone();

@@ -323,6 +323,10 @@ impl TestApp {
         }
     }
 
+    pub async fn put_as(&self, path: &str, token: &str, body: &Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, path, Some(token), Some(body)).await
+    }
+
     /// Any request: `token` as bearer, `body` as JSON.
     pub async fn send(
         &self,

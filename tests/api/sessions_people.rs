@@ -4,17 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app};
 use crate::sessions::{cohort, in_days, one_off};
-
-fn put<'a>(
-    app: &'a TestApp,
-    path: &'a str,
-    token: &'a str,
-    body: &'a Value,
-) -> impl Future<Output = reqwest::Response> + 'a {
-    app.send(reqwest::Method::PUT, path, Some(token), Some(body))
-}
 
 fn person(id: &str) -> Value {
     json!({"id": id, "display_name": "Test Person"})
@@ -28,9 +19,9 @@ async fn facilitators_see_who_answered_what() {
     let session = one_off(&app, &c, &format!("{}T10:00", in_days(&app, 2)), 60).await;
     let id = session["id"].as_str().unwrap();
     let rsvp = format!("/api/v1/sessions/{id}/rsvp");
-    let answered = put(&app, &rsvp, &c.member.access_token, &json!({"response": "no", "note": "Away"})).await;
+    let answered = app.put_as(&rsvp, &c.member.access_token, &json!({"response": "no", "note": "Away"})).await;
     assert_eq!(answered.status(), 200);
-    assert_eq!(put(&app, &rsvp, &third.access_token, &json!({"response": "maybe"})).await.status(), 200);
+    assert_eq!(app.put_as(&rsvp, &third.access_token, &json!({"response": "maybe"})).await.status(), 200);
 
     let path = format!("/api/v1/sessions/{id}/rsvps");
     let list: Value = app.get_as(&path, &c.organizer.access_token).await.json().await.unwrap();
@@ -57,7 +48,7 @@ async fn every_person_in_a_session_comes_with_their_name() {
         {"text": "Write the RFC", "owner_id": c.member.id},
         {"text": "Anyone"}
     ]});
-    let written: Value = put(&app, &format!("/api/v1/sessions/{id}/notes"), &c.organizer.access_token, &notes)
+    let written: Value = app.put_as(&format!("/api/v1/sessions/{id}/notes"), &c.organizer.access_token, &notes)
         .await
         .json()
         .await
@@ -73,7 +64,7 @@ async fn every_person_in_a_session_comes_with_their_name() {
     let token = app.sign_in("ada@example.com").await;
     let records = json!({"records": [{"user_id": c.member.id, "status": "late"}]});
     let recorded: Value =
-        put(&app, &format!("/api/v1/sessions/{id}/attendance"), &token, &records).await.json().await.unwrap();
+        app.put_as(&format!("/api/v1/sessions/{id}/attendance"), &token, &records).await.json().await.unwrap();
     let attendance = &recorded["details"]["attendance"][0];
     assert_eq!(attendance["user_id"], c.member.id.as_str());
     assert_eq!(attendance["user"], person(&c.member.id));
@@ -94,12 +85,12 @@ async fn the_agenda_template_is_a_complete_list() {
     assert_eq!(template["next_cursor"], Value::Null, "{template}");
     assert_eq!(template["items"].as_array().unwrap().len(), 4);
     let body = json!({"items": [{"kind": "phase", "title": "Open", "minutes": 20}]});
-    let saved: Value = put(&app, &path, &c.organizer.access_token, &body).await.json().await.unwrap();
+    let saved: Value = app.put_as(&path, &c.organizer.access_token, &body).await.json().await.unwrap();
     assert_eq!(saved["items"][0]["title"], "Open");
     assert_eq!(saved["next_cursor"], Value::Null);
     let phase = json!({"kind": "phase", "title": "p", "minutes": 1});
     let too_many = json!({"items": vec![phase; 21]});
     let problem =
-        assert_problem(put(&app, &path, &c.organizer.access_token, &too_many).await, 422, "validation_failed").await;
+        assert_problem(app.put_as(&path, &c.organizer.access_token, &too_many).await, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "items");
 }

@@ -4,17 +4,8 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
+use crate::helpers::{assert_problem, spawn_app};
 use crate::sessions::{cohort, in_days, one_off};
-
-fn put<'a>(
-    app: &'a TestApp,
-    path: &'a str,
-    token: &'a str,
-    body: &'a Value,
-) -> impl Future<Output = reqwest::Response> + 'a {
-    app.send(reqwest::Method::PUT, path, Some(token), Some(body))
-}
 
 fn fields(problem: &Value) -> Vec<String> {
     problem["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect()
@@ -29,7 +20,7 @@ async fn a_cancelled_session_takes_no_answers() {
     let cancel = json!({"status": "cancelled", "cancel_reason": "Snow"});
     assert_eq!(app.patch_as(&format!("/api/v1/sessions/{id}"), &c.organizer.access_token, &cancel).await.status(), 200);
     let answer =
-        put(&app, &format!("/api/v1/sessions/{id}/rsvp"), &c.member.access_token, &json!({"response": "yes"})).await;
+        app.put_as(&format!("/api/v1/sessions/{id}/rsvp"), &c.member.access_token, &json!({"response": "yes"})).await;
     assert_problem(answer, 409, "session_cancelled").await;
     let detail: Value =
         app.get_as(&format!("/api/v1/sessions/{id}"), &c.member.access_token).await.json().await.unwrap();
@@ -43,22 +34,22 @@ async fn attendance_is_recorded_once_the_session_has_started() {
     let months_away = one_off(&app, &c, &format!("{}T10:00", in_days(&app, 90)), 60).await;
     let records = json!({"records": [{"user_id": c.member.id, "status": "present"}]});
     let path = format!("/api/v1/sessions/{}/attendance", months_away["id"].as_str().unwrap());
-    assert_problem(put(&app, &path, &c.organizer.access_token, &records).await, 409, "session_not_started").await;
+    assert_problem(app.put_as(&path, &c.organizer.access_token, &records).await, 409, "session_not_started").await;
 
     let soon = one_off(&app, &c, &format!("{}T10:00", in_days(&app, 1)), 60).await;
     let path = format!("/api/v1/sessions/{}/attendance", soon["id"].as_str().unwrap());
-    assert_problem(put(&app, &path, &c.organizer.access_token, &records).await, 409, "session_not_started").await;
+    assert_problem(app.put_as(&path, &c.organizer.access_token, &records).await, 409, "session_not_started").await;
     let starts_at: chrono::DateTime<chrono::Utc> =
         chrono::DateTime::parse_from_rfc3339(soon["starts_at"].as_str().unwrap()).unwrap().into();
     app.clock.advance(starts_at - app.clock_now() + chrono::Duration::minutes(5));
     let token = app.sign_in("ada@example.com").await;
-    let recorded = put(&app, &path, &token, &records).await;
+    let recorded = app.put_as(&path, &token, &records).await;
     assert_eq!(recorded.status(), 200, "five minutes in");
     // Later that week, the record is still kept.
     app.clock.advance(chrono::Duration::days(3));
     let token = app.sign_in("ada@example.com").await;
     let late = json!({"records": [{"user_id": c.member.id, "status": "late"}]});
-    let body: Value = put(&app, &path, &token, &late).await.json().await.unwrap();
+    let body: Value = app.put_as(&path, &token, &late).await.json().await.unwrap();
     assert_eq!(body["details"]["attendance"][0]["status"], "late");
 }
 
@@ -132,7 +123,7 @@ async fn ids_in_bodies_must_name_active_members_of_this_cohort() {
     ]});
     let path = format!("/api/v1/sessions/{id}/notes");
     let problem =
-        assert_problem(put(&app, &path, &c.organizer.access_token, &notes).await, 422, "validation_failed").await;
+        assert_problem(app.put_as(&path, &c.organizer.access_token, &notes).await, 422, "validation_failed").await;
     assert_eq!(fields(&problem), ["action_items[1].owner_id", "action_items[2].owner_id", "action_items[3].owner_id"]);
     let detail: Value =
         app.get_as(&format!("/api/v1/sessions/{id}"), &c.organizer.access_token).await.json().await.unwrap();
@@ -148,7 +139,7 @@ async fn ids_in_bodies_must_name_active_members_of_this_cohort() {
         {"user_id": leaver.id, "status": "absent"}
     ]});
     let path = format!("/api/v1/sessions/{id}/attendance");
-    let problem = assert_problem(put(&app, &path, &token, &records).await, 422, "validation_failed").await;
+    let problem = assert_problem(app.put_as(&path, &token, &records).await, 422, "validation_failed").await;
     assert_eq!(fields(&problem), ["records[2].user_id", "records[3].user_id", "records[4].user_id"]);
     let detail: Value = app.get_as(&format!("/api/v1/sessions/{id}"), &token).await.json().await.unwrap();
     assert_eq!(detail["details"]["attendance"], json!([]), "nothing recorded");
