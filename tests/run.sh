@@ -42,6 +42,16 @@ count() {
 say "building"
 if ! cargo nextest run --no-run 2>&1 | tail -3; then broken=1; fi
 
+# Two checks that count as one test each: the code is formatted, and clippy finds nothing.
+lint() {
+  local name=$1; shift
+  if "$@" > "$LOGS/$name.log" 2>&1; then passed=$((passed + 1)); echo "$name: ok"
+  else failed=$((failed + 1)); echo "FAIL $name: see $LOGS/$name.log"; tail -20 "$LOGS/$name.log"; fi
+}
+say "formatting and lints"
+lint fmt cargo fmt --check
+lint clippy cargo clippy --all-targets -- -D warnings
+
 say "unit, property and HTTP tests on SQLite"
 cargo nextest run 2>&1 | tee "$LOGS/sqlite.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error' ; count "$LOGS/sqlite.log"
 

@@ -36,7 +36,10 @@ pub enum Check {
     Scope(Scope),
     SignIn,
     /// `cohorts::access::authorize` for this cohort and action.
-    Cohort { cohort_id: String, action: crate::cohorts::access::Action },
+    Cohort {
+        cohort_id: String,
+        action: crate::cohorts::access::Action,
+    },
 }
 
 /// Shared between the request's extensions and every `Caller` extracted from it.
@@ -82,7 +85,8 @@ impl Caller {
         } else {
             Err(ApiError::Forbidden {
                 code: "email_unconfirmed",
-                detail: "Confirm your email address first (the link in the mail we sent, or a sign-in link).".to_string(),
+                detail: "Confirm your email address first (the link in the mail we sent, or a sign-in link)."
+                    .to_string(),
             })
         }
     }

@@ -5,12 +5,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use chrono::{DateTime, Utc};
 
+use super::caller::Credential;
 use super::model::{
     Accepted, ChangePasswordRequest, EmailRequest, LoginRequest, RedeemRequest, RefreshRequest, ResetPasswordRequest,
     SignupRequest, TokenResponse,
 };
 use super::store::{self, LinkPurpose, Rotation};
-use super::caller::Credential;
 use super::{Caller, jwt, password};
 use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;

@@ -30,7 +30,8 @@ impl Throttle {
     pub fn new(ip_per_minute: u32, account_per_hour: u32) -> Self {
         let per_ip = NonZeroU32::new(ip_per_minute.max(1)).expect("at least one");
         let per_account = NonZeroU32::new(account_per_hour.max(1)).expect("at least one");
-        let ceiling = NonZeroU32::new(account_per_hour.max(1).saturating_mul(ACCOUNT_CEILING_FACTOR)).expect("at least one");
+        let ceiling =
+            NonZeroU32::new(account_per_hour.max(1).saturating_mul(ACCOUNT_CEILING_FACTOR)).expect("at least one");
         Self {
             by_ip: RateLimiter::keyed(Quota::per_minute(per_ip)),
             by_account_and_ip: RateLimiter::keyed(Quota::per_hour(per_account)),

@@ -60,7 +60,12 @@ mod tests {
     fn images_become_links_and_html_images_go() {
         let html = to_safe_html("![the board](http://tracker.example/pixel.gif)");
         assert!(!html.contains("<img"), "{html}");
-        assert!(html.contains(r#"<a href="http://tracker.example/pixel.gif" rel="noopener noreferrer nofollow">the board</a>"#), "{html}");
+        assert!(
+            html.contains(
+                r#"<a href="http://tracker.example/pixel.gif" rel="noopener noreferrer nofollow">the board</a>"#
+            ),
+            "{html}"
+        );
         let html = to_safe_html("before <img src=\"http://tracker.example/p.gif\"> after");
         assert!(!html.contains("<img") && !html.contains("tracker"), "{html}");
     }

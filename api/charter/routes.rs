@@ -8,16 +8,16 @@ use serde_json::json;
 
 use super::diff::diff;
 use super::fields::{self, ValidFields};
-use crate::comments::{Comment, NewComment};
 use super::model::{
-    CharterDiff, CharterFields, CharterVersion, DiffParams, DraftChanges, VersionFilter,
-    VersionRow, VersionState, list_to,
+    CharterDiff, CharterFields, CharterVersion, DiffParams, DraftChanges, VersionFilter, VersionRow, VersionState,
+    list_to,
 };
 use super::review::ReviewCadence;
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
+use crate::comments::{Comment, NewComment};
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::NewEvent;

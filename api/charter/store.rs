@@ -11,8 +11,8 @@ use crate::db::schema::{
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
-use crate::people::Person;
 use crate::pagination::{PageRequest, after_cursor};
+use crate::people::Person;
 
 pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<()> {
     diesel::insert_into(versions::table).values(row).execute(conn)?;
@@ -107,7 +107,9 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiRe
         .select((comments::version_id, diesel::dsl::count_star()))
         .load(conn)?;
     let (authors, adopters) = diesel::alias!(users as authors, users as adopters);
-    let people: Vec<(String, Option<String>, Option<String>, Option<String>, Option<String>)> = versions::table
+    /// A version's id, its author's id and name, its adopter's id and name.
+    type People = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+    let people: Vec<People> = versions::table
         .left_join(authors.on(authors.field(users::id).nullable().eq(versions::author_id)))
         .left_join(adopters.on(adopters.field(users::id).nullable().eq(versions::adopted_by)))
         .filter(versions::id.eq_any(ids))

@@ -224,6 +224,9 @@ pub async fn remove_member(
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, user_id), now) = (path.into_inner(), state.now());
     let leave = UpdateMember { role: None, state: Some(MemberState::Left) };
-    state.db.write(move |conn| change_membership(conn, &caller, &cohort_id, &user_id, leave.clone(), now).map(|_| ())).await?;
+    state
+        .db
+        .write(move |conn| change_membership(conn, &caller, &cohort_id, &user_id, leave.clone(), now).map(|_| ()))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -1,7 +1,7 @@
+use crate::people::Person;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use crate::people::Person;
 use utoipa::{IntoParams, ToSchema};
 
 use super::lifecycle::{ExperimentState, OutcomeResult, Visibility};

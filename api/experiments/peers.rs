@@ -6,12 +6,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::model::{HelpOffer, NewHelpOffer};
-use crate::comments::{Comment, NewComment};
 use super::routes::experiment_event;
 use super::store;
 use super::view::{find_visible, owner_only};
 use crate::auth::Caller;
 use crate::cohorts::access::Action;
+use crate::comments::{Comment, NewComment};
 use crate::error::{ApiError, ApiResult};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
@@ -21,12 +21,24 @@ use crate::state::AppState;
 use crate::validation::{self, Checks};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_comments).service(comment).service(offer_help).service(answer_offer).service(list_offers).service(celebrate);
+    cfg.service(list_comments)
+        .service(comment)
+        .service(offer_help)
+        .service(answer_offer)
+        .service(list_offers)
+        .service(celebrate);
 }
 
 fn offer_view(row: store::OfferRow) -> HelpOffer {
     let (id, _, helper_id, message, state, created_at, helper_name) = row;
-    HelpOffer { helper: Person::new(helper_id.clone(), helper_name), id, helper_id, message, state, created_at: created_at.and_utc() }
+    HelpOffer {
+        helper: Person::new(helper_id.clone(), helper_name),
+        id,
+        helper_id,
+        message,
+        state,
+        created_at: created_at.and_utc(),
+    }
 }
 
 /// The comments on an experiment, oldest first.
@@ -197,7 +209,8 @@ pub async fn celebrate(state: web::Data<AppState>, caller: Caller, path: web::Pa
             if created {
                 experiment_event("experiment.celebrated", &caller, &row).record(conn, now)?;
             }
-            let count = store::celebration_counts(conn, std::slice::from_ref(&row.id))?.get(&row.id).copied().unwrap_or(0);
+            let count =
+                store::celebration_counts(conn, std::slice::from_ref(&row.id))?.get(&row.id).copied().unwrap_or(0);
             Ok((created, count))
         })
         .await?;

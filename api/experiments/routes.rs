@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::lifecycle::{ExperimentState, Stuck, Visibility, can_move, stuck};
 use super::model::{
-    AttentionItem, AttentionParams, CheckIn, Experiment, ExperimentChange, ExperimentFilter, ExperimentRow, MetricPoint,
-    NewCheckIn, NewExperiment,
+    AttentionItem, AttentionParams, CheckIn, Experiment, ExperimentChange, ExperimentFilter, ExperimentRow,
+    MetricPoint, NewCheckIn, NewExperiment,
 };
 use super::store;
 use super::view::{find_visible, owner_only, view, views};
@@ -213,7 +213,13 @@ pub async fn attention(
             let why: Vec<Stuck> = rows
                 .iter()
                 .map(|r| {
-                    stuck(r.state(), r.created_at.and_utc(), check_ins.get(&r.id).map_or(&[][..], Vec::as_slice), quiet_days, now)
+                    stuck(
+                        r.state(),
+                        r.created_at.and_utc(),
+                        check_ins.get(&r.id).map_or(&[][..], Vec::as_slice),
+                        quiet_days,
+                        now,
+                    )
                 })
                 .collect();
             let all = views(conn, rows, caller.user_id(), now)?;

@@ -275,11 +275,24 @@ pub fn add_offer(
 
 #[diesel::dsl::auto_type(no_type_alias)]
 fn offer_columns() -> _ {
-    (offers::id, offers::experiment_id, offers::helper_id, offers::message, offers::state, offers::created_at, users::display_name)
+    (
+        offers::id,
+        offers::experiment_id,
+        offers::helper_id,
+        offers::message,
+        offers::state,
+        offers::created_at,
+        users::display_name,
+    )
 }
 
 pub fn find_offer(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OfferRow>> {
-    Ok(offers::table.inner_join(users::table.on(users::id.eq(offers::helper_id))).filter(offers::id.eq(id)).select(offer_columns()).first(conn).optional()?)
+    Ok(offers::table
+        .inner_join(users::table.on(users::id.eq(offers::helper_id)))
+        .filter(offers::id.eq(id))
+        .select(offer_columns())
+        .first(conn)
+        .optional()?)
 }
 
 /// One page of an experiment's offers, oldest first, with the helpers' names; only `helper`'s

@@ -13,8 +13,8 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::db::AnyConnection;
 use crate::db::schema::{cohorts, sessions, users};
-use crate::people::Person;
 use crate::error::{ApiError, ApiResult};
+use crate::people::Person;
 use crate::sessions::recurrence::instant;
 
 /// An experiment reached by its id: 404 unless the caller is a member who may see it.
@@ -73,7 +73,8 @@ pub fn views(
     let mut check_ins = store::check_in_times(conn, &ids)?;
     let celebrations = store::celebration_counts(conn, &ids)?;
     let mine = store::celebrated_by(conn, &ids, viewer)?;
-    let people: Vec<String> = rows.iter().flat_map(|r| [Some(r.owner_id.clone()), r.buddy_id.clone()]).flatten().collect();
+    let people: Vec<String> =
+        rows.iter().flat_map(|r| [Some(r.owner_id.clone()), r.buddy_id.clone()]).flatten().collect();
     let names: HashMap<String, String> = users::table
         .filter(users::id.eq_any(&people))
         .select((users::id, users::display_name))

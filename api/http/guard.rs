@@ -9,11 +9,11 @@
 //! - `Cache-Control: no-store` on every API answer unless the handler chose otherwise: they carry
 //!   tokens or personal data, which no shared cache may keep.
 
+use actix_web::ResponseError;
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::ResponseError;
 
 use crate::error::ApiError;
 

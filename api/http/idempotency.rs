@@ -15,8 +15,8 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::auth::Caller;
 use crate::auth::caller::{Check, CheckLog};
-use crate::cohorts::access;
 use crate::auth::secrets;
+use crate::cohorts::access;
 use crate::db::AnyConnection;
 use crate::db::schema::idempotency_records as records;
 use crate::error::{ApiError, ApiResult};

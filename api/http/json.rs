@@ -209,7 +209,10 @@ mod tests {
     #[test]
     fn unknown_fields_are_refused_by_name() {
         assert_eq!(fields(br#"{"name": "a", "colour": 1}"#), vec![("colour".into(), "unknown_field".into())]);
-        assert_eq!(fields(br#"{"inner": {"count": 1, "cuont": 2}}"#), vec![("inner.cuont".into(), "unknown_field".into())]);
+        assert_eq!(
+            fields(br#"{"inner": {"count": 1, "cuont": 2}}"#),
+            vec![("inner.cuont".into(), "unknown_field".into())]
+        );
     }
 
     #[test]

@@ -44,7 +44,11 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> ApiResult<T> {
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     if let Some((name, _)) = pairs.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
-        return Err(ApiError::invalid(&name.replace('\0', ""), "invalid_characters", "must not contain NUL characters"));
+        return Err(ApiError::invalid(
+            &name.replace('\0', ""),
+            "invalid_characters",
+            "must not contain NUL characters",
+        ));
     }
     let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));

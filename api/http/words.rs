@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn missing_and_unknown_fields_are_named() {
-        assert_eq!(field_error(".", "missing field `email`", "body"), ("email".into(), ("required", "is required".into())));
+        assert_eq!(
+            field_error(".", "missing field `email`", "body"),
+            ("email".into(), ("required", "is required".into()))
+        );
         assert_eq!(field_error("metric", "missing field `name`", "body").0, "metric.name");
         assert_eq!(field_error("", "unknown field `colour`, expected one of `a`", "body").1.0, "unknown_field");
         assert_eq!(field_error("", "invalid digit found in string", "query").0, "query");

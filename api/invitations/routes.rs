@@ -296,7 +296,12 @@ pub async fn accept_invitation(
                     crate::auth::caller::Credential::SignIn { session_id } => session_id.as_str(),
                     crate::auth::caller::Credential::Token { .. } => "",
                 };
-                crate::auth::routes::confirm_email(conn, caller.user_id(), crate::auth::routes::Proof::SignedIn(session), now)?;
+                crate::auth::routes::confirm_email(
+                    conn,
+                    caller.user_id(),
+                    crate::auth::routes::Proof::SignedIn(session),
+                    now,
+                )?;
                 invitation_event("invitation.accepted", caller.user_id(), &cohort.id, &invitation.id)
                     .record(conn, now)?;
             }

@@ -130,7 +130,9 @@ async fn a_squatter_loses_everything_once_the_owner_proves_the_address() {
     let app = spawn_app().await;
     // Someone signs up with another person's address and their own password.
     let squatter = app.unconfirmed_user("victim@example.com").await;
-    let token = app.post_json_as("/api/v1/me/tokens", &squatter.access_token, &json!({"name": "x", "scopes": ["cohorts:read"]})).await;
+    let token = app
+        .post_json_as("/api/v1/me/tokens", &squatter.access_token, &json!({"name": "x", "scopes": ["cohorts:read"]}))
+        .await;
     assert_problem(token, 403, "email_unconfirmed").await;
     assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 200);
 
@@ -170,7 +172,11 @@ async fn a_password_reset_ends_every_sign_in_and_token_and_says_so() {
     let token = app.sign_in_with("ada@example.com", "another long password").await;
     let pat = app.personal_token(&token, &["cohorts:read"]).await;
     let changed = app
-        .post_json_as("/api/v1/me/password", &token, &json!({"current_password": "another long password", "password": "a third long password"}))
+        .post_json_as(
+            "/api/v1/me/password",
+            &token,
+            &json!({"current_password": "another long password", "password": "a third long password"}),
+        )
         .await;
     assert_eq!(changed.status(), 204);
     assert_eq!(app.get_as("/api/v1/cohorts", &pat).await.status(), 401);
@@ -184,7 +190,11 @@ async fn an_unconfirmed_account_cannot_take_an_invitation() {
     let org = app.user("org@example.com").await;
     let cohort = app.cohort(&org.access_token, "C").await;
     let invited = app
-        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invitations"), &org.access_token, &json!({"emails": ["bob@example.com"]}))
+        .post_json_as(
+            &format!("/api/v1/cohorts/{cohort}/invitations"),
+            &org.access_token,
+            &json!({"emails": ["bob@example.com"]}),
+        )
         .await;
     assert_eq!(invited.status(), 201);
     let token = app.mail().wait_for("bob@example.com", 1).await[0].link_token();
@@ -202,11 +212,17 @@ async fn the_owner_confirming_by_the_mailed_link_shuts_the_squatter_out() {
     let confirmed = app.post("/api/v1/auth/email-verifications/redeem", &json!({"token": link})).await;
     assert_eq!(confirmed.status(), 204);
     assert_eq!(app.get_as("/api/v1/me", &squatter.access_token).await.status(), 401);
-    assert_eq!(app.login("victim@example.com", crate::helpers::PASSWORD).await.status(), 401, "the password nobody proved is void");
+    assert_eq!(
+        app.login("victim@example.com", crate::helpers::PASSWORD).await.status(),
+        401,
+        "the password nobody proved is void"
+    );
     // The owner signs in with a link and sets a password of their own.
     assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "victim@example.com"})).await.status(), 202);
     let reset = app.mail().wait_for("victim@example.com", 2).await[1].link_token();
-    let done = app.post("/api/v1/auth/password-resets/redeem", &json!({"token": reset, "password": "the owner's own password"})).await;
+    let done = app
+        .post("/api/v1/auth/password-resets/redeem", &json!({"token": reset, "password": "the owner's own password"}))
+        .await;
     assert_eq!(done.status(), 204);
     assert_eq!(app.login("victim@example.com", "the owner's own password").await.status(), 200);
 }

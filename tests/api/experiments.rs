@@ -264,10 +264,17 @@ async fn facilitators_see_what_is_overdue_or_stuck() {
     let items = attention["items"].as_array().unwrap();
     assert!(attention["next_cursor"].is_null());
     let listed: Vec<&str> = items.iter().map(|i| i["experiment"]["id"].as_str().unwrap()).collect();
-    assert_eq!(listed, [due["id"].as_str().unwrap(), blocked["id"].as_str().unwrap()], "oldest first; the fine one is not listed");
+    assert_eq!(
+        listed,
+        [due["id"].as_str().unwrap(), blocked["id"].as_str().unwrap()],
+        "oldest first; the fine one is not listed"
+    );
     assert_eq!((items[0]["overdue"].as_bool(), items[0]["quiet_since"].is_null()), (Some(true), true));
     assert_eq!(items[0]["repeated_blocker"], Value::Null);
-    assert_eq!((items[1]["overdue"].as_bool(), items[1]["repeated_blocker"].as_str()), (Some(false), Some("No access")));
+    assert_eq!(
+        (items[1]["overdue"].as_bool(), items[1]["repeated_blocker"].as_str()),
+        (Some(false), Some("No access"))
+    );
     assert_eq!(items[1]["experiment"]["owner"]["display_name"], "Test Person");
 
     // Quiet: a week on, nobody has checked in since.
@@ -462,12 +469,14 @@ async fn people_come_with_names_and_peers_see_what_they_did() {
     let long = "x".repeat(4001);
     let too_long = app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": long})).await;
     assert_eq!(assert_problem(too_long, 422, "validation_failed").await["errors"][0]["field"], "body");
-    let fits = app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": "y".repeat(4000)})).await;
+    let fits =
+        app.post_json_as(&format!("{path}/comments"), &c.bob.access_token, &json!({"body": "y".repeat(4000)})).await;
     assert_eq!(fits.status(), 201, "the same limit as charter comments");
 
     // Offers: the owner lists them all, with the helper's name; a helper sees their own.
     for text in ["I can review", "I know someone"] {
-        let made = app.post_json_as(&format!("{path}/help-offers"), &c.bob.access_token, &json!({"message": text})).await;
+        let made =
+            app.post_json_as(&format!("{path}/help-offers"), &c.bob.access_token, &json!({"message": text})).await;
         assert_eq!(made.status(), 201);
     }
     let offers: Value = app.get_as(&format!("{path}/help-offers"), &c.ada.access_token).await.json().await.unwrap();
@@ -475,7 +484,8 @@ async fn people_come_with_names_and_peers_see_what_they_did() {
     assert_eq!(items.len(), 2);
     assert_eq!(items[0]["helper"], json!({"id": c.bob.id, "display_name": "Bob"}));
     assert_eq!(items[0]["message"], "I can review");
-    let page: Value = app.get_as(&format!("{path}/help-offers?limit=1"), &c.ada.access_token).await.json().await.unwrap();
+    let page: Value =
+        app.get_as(&format!("{path}/help-offers?limit=1"), &c.ada.access_token).await.json().await.unwrap();
     assert!(page["next_cursor"].is_string());
     let cleo_sees: Value =
         app.get_as(&format!("{path}/help-offers"), &c.cleo.access_token).await.json().await.unwrap_or(Value::Null);
@@ -492,7 +502,10 @@ async fn people_come_with_names_and_peers_see_what_they_did() {
     assert_eq!(again, json!({"celebrations": 1, "celebrated_by_me": true}));
     let seen_by_bob: Value = app.get_as(&path, &c.bob.access_token).await.json().await.unwrap();
     let seen_by_ada: Value = app.get_as(&path, &c.ada.access_token).await.json().await.unwrap();
-    assert_eq!((seen_by_bob["celebrated_by_me"].as_bool(), seen_by_ada["celebrated_by_me"].as_bool()), (Some(true), Some(false)));
+    assert_eq!(
+        (seen_by_bob["celebrated_by_me"].as_bool(), seen_by_ada["celebrated_by_me"].as_bool()),
+        (Some(true), Some(false))
+    );
 }
 
 #[tokio::test]
@@ -503,11 +516,16 @@ async fn many_peers_celebrating_at_once_count_once_each() {
     let path = format!("/api/v1/experiments/{}/celebrations", experiment["id"].as_str().unwrap());
     let tokens = [&c.bob.access_token, &c.cleo.access_token, &c.organizer.access_token];
     let requests = (0..12).map(|i| app.post_as(&path, tokens[i % 3]));
-    let statuses: Vec<u16> = futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(requests).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 3, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 200), "{statuses:?}");
-    let seen: Value =
-        app.get_as(&format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap()), &c.ada.access_token).await.json().await.unwrap();
+    let seen: Value = app
+        .get_as(&format!("/api/v1/experiments/{}", experiment["id"].as_str().unwrap()), &c.ada.access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(seen["celebrations"], 3);
 }
 
@@ -515,13 +533,8 @@ async fn many_peers_celebrating_at_once_count_once_each() {
 async fn a_replay_is_authorised_before_it_is_answered() {
     let app = spawn_app().await;
     let c = cohort(&app).await;
-    let experiment = commit(
-        &app,
-        &c,
-        &c.ada,
-        json!({"title": "Private", "success_signal": "S", "visibility": "cohort"}),
-    )
-    .await;
+    let experiment =
+        commit(&app, &c, &c.ada, json!({"title": "Private", "success_signal": "S", "visibility": "cohort"})).await;
     let comments = format!("{}/api/v1/experiments/{}/comments", app.base, experiment["id"].as_str().unwrap());
     let post = |token: &str| {
         app.client
@@ -539,7 +552,8 @@ async fn a_replay_is_authorised_before_it_is_answered() {
     assert_problem(replay, 403, "insufficient_scope").await;
 
     // Removed from the cohort since: a stranger now, so 404, not the stored 201.
-    let removed = app.delete_as(&format!("/api/v1/cohorts/{}/members/{}", c.id, c.bob.id), &c.organizer.access_token).await;
+    let removed =
+        app.delete_as(&format!("/api/v1/cohorts/{}/members/{}", c.id, c.bob.id), &c.organizer.access_token).await;
     assert_eq!(removed.status(), 204);
     let replay = post(&c.bob.access_token).await.unwrap();
     assert!(replay.headers().get("idempotent-replayed").is_none());

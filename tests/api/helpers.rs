@@ -295,8 +295,9 @@ impl TestApp {
         let user = self.logged_in(email, id).await;
         if let Some(sink) = &self.mail {
             let token = sink.wait_for_subject(email, "Confirm your email address for Roundtable").await.link_token();
-            let confirmed =
-                self.post_json_as("/api/v1/auth/email-verifications/redeem", &user.access_token, &json!({"token": token})).await;
+            let confirmed = self
+                .post_json_as("/api/v1/auth/email-verifications/redeem", &user.access_token, &json!({"token": token}))
+                .await;
             assert_eq!(confirmed.status(), 204, "confirm {email}");
         }
         user

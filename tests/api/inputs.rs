@@ -114,7 +114,11 @@ async fn dates_and_times_outside_the_years_1900_to_9999_are_refused_by_name() {
     let far = "+262142-01-01T00:00:00Z";
     let cases = [
         (format!("/api/v1/cohorts/{cohort}/invite-links"), json!({"expires_at": far}), "expires_at"),
-        ("/api/v1/me/tokens".to_string(), json!({"name": "t", "scopes": ["cohorts:read"], "expires_at": far}), "expires_at"),
+        (
+            "/api/v1/me/tokens".to_string(),
+            json!({"name": "t", "scopes": ["cohorts:read"], "expires_at": far}),
+            "expires_at",
+        ),
         (
             format!("/api/v1/cohorts/{cohort}/experiments"),
             json!({"title": "t", "success_signal": "s", "due_on": "0001-01-01"}),

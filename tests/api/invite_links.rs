@@ -109,14 +109,17 @@ async fn the_whole_link_pasted_into_code_works() {
     let created = open_link(&app, &ada.access_token, &cohort).await;
     let url = created["url"].as_str().unwrap().to_string();
     let bob = app.user("bob@example.com").await;
-    let joined = app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": format!(" {url} ")})).await;
+    let joined =
+        app.post_json_as("/api/v1/invite-links/join", &bob.access_token, &json!({"code": format!(" {url} ")})).await;
     assert_eq!(joined.status(), 201, "the URL as pasted, spaces and all");
     let carol = app.user("carol@example.com").await;
     let query_form = url.replace("#code=", "?code=");
     let joined = app.post_json_as("/api/v1/invite-links/join", &carol.access_token, &json!({"code": query_form})).await;
     assert_eq!(joined.status(), 201);
     let dave = app.user("dave@example.com").await;
-    let empty = app.post_json_as("/api/v1/invite-links/join", &dave.access_token, &json!({"code": "https://x/app/join#code="})).await;
+    let empty = app
+        .post_json_as("/api/v1/invite-links/join", &dave.access_token, &json!({"code": "https://x/app/join#code="}))
+        .await;
     assert_eq!(assert_problem(empty, 422, "validation_failed").await["errors"][0]["field"], "code");
 }
 
@@ -147,7 +150,11 @@ async fn someone_removed_cannot_rejoin_by_link_but_someone_who_left_can() {
 
     // A new invitation brings the removed member back.
     let invited = app
-        .post_json_as(&format!("/api/v1/cohorts/{cohort}/invitations"), &ada.access_token, &json!({"emails": ["bob@example.com"]}))
+        .post_json_as(
+            &format!("/api/v1/cohorts/{cohort}/invitations"),
+            &ada.access_token,
+            &json!({"emails": ["bob@example.com"]}),
+        )
         .await;
     assert_eq!(invited.status(), 201);
     let token = app.mail().wait_for("bob@example.com", 2).await[1].link_token();

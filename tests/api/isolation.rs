@@ -396,7 +396,12 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "member", scope: EXP_WRITE },
             Some(json!({"body": "b"})),
         ),
-        ("get", "/api/v1/experiments/{experiment_id}/help-offers", Cohort { min_role: "member", scope: EXP_READ }, None),
+        (
+            "get",
+            "/api/v1/experiments/{experiment_id}/help-offers",
+            Cohort { min_role: "member", scope: EXP_READ },
+            None,
+        ),
         (
             "post",
             "/api/v1/experiments/{experiment_id}/help-offers",

@@ -20,7 +20,11 @@ async fn signup_mails_a_link_that_confirms_the_address() {
     // Confirmed while signed in to the account, as its owner does in the app: that sign-in stays.
     let other_device = app.sign_in("ada@example.com").await;
     let redeem = app
-        .post_json_as("/api/v1/auth/email-verifications/redeem", &user.access_token, &json!({"token": mail.link_token()}))
+        .post_json_as(
+            "/api/v1/auth/email-verifications/redeem",
+            &user.access_token,
+            &json!({"token": mail.link_token()}),
+        )
         .await;
     assert_eq!(redeem.status(), 204);
     let user_token = user.access_token.clone();

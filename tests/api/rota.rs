@@ -381,7 +381,12 @@ async fn coaching_pairs_rotate_and_an_odd_member_makes_a_trio() {
     let first: Value = app.get_as(&c.path("/pairs?limit=1"), &c.members[0].access_token).await.json().await.unwrap();
     assert_eq!(first["items"][0]["cycle"], 1);
     let cursor = first["next_cursor"].as_str().expect("a second page").to_string();
-    let next: Value = app.get_as(&c.path(&format!("/pairs?limit=1&cursor={cursor}")), &c.members[0].access_token).await.json().await.unwrap();
+    let next: Value = app
+        .get_as(&c.path(&format!("/pairs?limit=1&cursor={cursor}")), &c.members[0].access_token)
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!((next["items"][0]["cycle"].as_i64(), next["next_cursor"].is_null()), (Some(2), true));
     assert_problem(app.post_as(&c.path("/pairs"), &c.members[0].access_token).await, 403, "forbidden").await;
 }

@@ -48,7 +48,8 @@ async fn every_person_in_a_session_comes_with_their_name() {
         {"text": "Write the RFC", "owner_id": c.member.id},
         {"text": "Anyone"}
     ]});
-    let written: Value = app.put_as(&format!("/api/v1/sessions/{id}/notes"), &c.organizer.access_token, &notes)
+    let written: Value = app
+        .put_as(&format!("/api/v1/sessions/{id}/notes"), &c.organizer.access_token, &notes)
         .await
         .json()
         .await

@@ -9,9 +9,9 @@ use crate::error::{ApiError, ApiResult};
 use crate::events::NewEvent;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
+use crate::pagination::{Cursor, Page, PageParams};
 use crate::rota::model::PairCycle;
 use crate::rota::{cycles, store};
-use crate::pagination::{Cursor, Page, PageParams};
 use crate::state::AppState;
 
 /// The coaching pairs of every cycle so far, oldest cycle first, a page of cycles at a time.
