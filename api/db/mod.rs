@@ -4,8 +4,11 @@
 //! blocking pool. SQLite allows one writer at a time, so writes there are serialised in-process
 //! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
 
+mod request_tx;
 pub mod schema;
 mod text_enum;
+
+pub use request_tx::RequestTx;
 
 pub(crate) use text_enum::stored_as_text;
 
@@ -151,6 +154,10 @@ impl Db {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
     {
+        let f = match request_tx::run_in_current(f).await {
+            Ok(answer) => return answer,
+            Err(f) => f,
+        };
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get_timeout(REQUEST_ACQUIRE)?;
@@ -166,6 +173,11 @@ impl Db {
         T: Send + 'static,
         F: FnMut(&mut AnyConnection) -> ApiResult<T> + Send + 'static,
     {
+        // Inside a request that holds its transaction, the write is one savepoint of it.
+        let f = match request_tx::run_in_current(f).await {
+            Ok(answer) => return answer,
+            Err(f) => f,
+        };
         let db = self.clone();
         tokio::task::spawn_blocking(move || db.write_blocking(f)).await.map_err(|e| ApiError::Internal(e.into()))?
     }

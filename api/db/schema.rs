@@ -459,6 +459,9 @@ diesel::table! {
         body -> Nullable<Text>,
         created_at -> Timestamp,
         checks -> Nullable<Text>,
+        claim_token -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        headers -> Nullable<Text>,
     }
 }
 

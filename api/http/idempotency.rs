@@ -1,15 +1,29 @@
-//! `Idempotency-Key` on any POST: the first request with a key is handled and its answer stored;
-//! a retry with the same key (by the same user, with the same request) gets the stored answer and
-//! changes nothing; the same key with another request is 422; a retry while the first is still
-//! running is 409. A phone that lost its connection can therefore replay its queue safely.
-//! Answers of 5xx are not stored, so a retry after a failure runs again. Keys are kept 24 hours.
+//! `Idempotency-Key` on any POST, so that a phone replaying its offline queue never does a thing
+//! twice and never gets stuck.
+//!
+//! Rules:
+//! - Keys are the caller's own (per user) and kept 24 hours; after that the key is new again.
+//! - The first request with a key claims it for `LEASE_SECONDS` (a claim token in the row), then
+//!   runs in ONE transaction with the saving of its answer (`Db::begin_request`): the change and
+//!   the stored answer commit together or not at all. A crash in between therefore leaves either
+//!   both (a retry gets the answer) or neither (a retry, once the lease ran out, runs again).
+//! - A retry while the first still runs gets 409 `request_in_progress` with `Retry-After`.
+//! - A retry with the same request gets the stored status, body, `Content-Type`, `Location` and
+//!   `ETag`, marked `Idempotent-Replayed: true`, after the checks the first request passed are
+//!   asked again of the caller (a member removed since gets 404, a read-only token 403).
+//! - The same key with another request (method, path, query or body) is 422.
+//! - Answers 5xx and 429 are not kept: the change is rolled back and the key freed, so a retry
+//!   runs again.
+//! - The answer is saved only by the claim's holder (the update matches the token): a request
+//!   whose lease ran out and was taken over rolls back and answers 409 `request_superseded`.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
@@ -25,68 +39,219 @@ use crate::state::AppState;
 pub const HEADER: &str = "idempotency-key";
 const REPLAYED: &str = "idempotent-replayed";
 const KEEP_HOURS: i64 = 24;
+/// How long a claim is held before a retry may take the key over. Handlers answer in
+/// milliseconds; a holder that died (kill -9, a lost connection) frees its keys after this.
+pub const LEASE_SECONDS: i64 = 10;
+/// Response headers kept with the answer and replayed, besides `Content-Type`.
+const KEPT_HEADERS: [HeaderName; 2] = [header::LOCATION, header::ETAG];
 
-enum Claim {
-    New,
-    Replay { status: u16, content_type: Option<String>, body: String, checks: Vec<Check> },
-    Mismatch,
-    InFlight,
+/// A stored record, as the claim sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub fingerprint: String,
+    pub answered: bool,
+    pub claim_token: Option<String>,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
 }
 
-fn claim(conn: &mut AnyConnection, user: &str, key: &str, fingerprint: &str, now: DateTime<Utc>) -> ApiResult<Claim> {
-    type Stored = (String, Option<i32>, Option<String>, Option<String>, Option<String>);
-    let existing: Option<Stored> = records::table
-        .find((user, key))
-        .select((records::fingerprint, records::status, records::content_type, records::body, records::checks))
-        .first(conn)
-        .optional()?;
-    match existing {
-        Some((stored, ..)) if stored != fingerprint => Ok(Claim::Mismatch),
-        Some((_, Some(status), content_type, body, checks)) => Ok(Claim::Replay {
-            status: status as u16,
-            content_type,
-            body: body.unwrap_or_default(),
-            checks: checks.as_deref().map(checks_from_text).unwrap_or_default(),
-        }),
-        Some(_) => Ok(Claim::InFlight),
-        None => {
-            let inserted = diesel::insert_into(records::table)
-                .values((
-                    records::user_id.eq(user),
-                    records::idempotency_key.eq(key),
-                    records::fingerprint.eq(fingerprint),
-                    records::created_at.eq(now.naive_utc()),
-                ))
-                .execute(conn);
-            match inserted {
-                Ok(_) => Ok(Claim::New),
-                // Another request with the key got there between our read and write.
-                Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => Ok(Claim::InFlight),
-                Err(other) => Err(other.into()),
-            }
+/// What a new request with a key does, given the record of that key (pure).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// No record: insert one.
+    Insert,
+    /// The record is older than the keeping window: the key is new again (replace it).
+    Renew { created_at: NaiveDateTime },
+    /// Another request with this key: 422.
+    Mismatch,
+    /// Answered: replay it.
+    Replay,
+    /// Held by a request whose lease has not run out: 409, retry after this many seconds.
+    InFlight { retry_after: i64 },
+    /// Held by a request whose lease ran out (it died, or never finished): take it over. Safe,
+    /// because that request's change commits only with its answer, under its own token.
+    TakeOver { token: Option<String> },
+}
+
+pub fn decide(stored: Option<&Stored>, fingerprint: &str, now: DateTime<Utc>) -> Decision {
+    let Some(stored) = stored else { return Decision::Insert };
+    let now = now.naive_utc();
+    if stored.created_at < now - Duration::hours(KEEP_HOURS) {
+        return Decision::Renew { created_at: stored.created_at };
+    }
+    if stored.fingerprint != fingerprint {
+        return Decision::Mismatch;
+    }
+    if stored.answered {
+        return Decision::Replay;
+    }
+    match stored.locked_until {
+        Some(until) if until > now => {
+            let left = (until - now).num_milliseconds();
+            Decision::InFlight { retry_after: ((left + 999) / 1000).max(1) }
         }
+        // A record without a lease is from before leases existed: it can only be a dead claim.
+        _ => Decision::TakeOver { token: stored.claim_token.clone() },
     }
 }
 
-fn finish(
+/// A stored answer.
+struct Answer {
+    status: u16,
+    content_type: Option<String>,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+enum Claim {
+    New,
+    Replay { answer: Answer, checks: Vec<Check> },
+    Mismatch,
+    InFlight { retry_after: i64 },
+}
+
+fn claim(
     conn: &mut AnyConnection,
     user: &str,
     key: &str,
-    answer: Option<(u16, Option<String>, String)>,
+    fingerprint: &str,
+    token: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Claim> {
+    type Row = (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<NaiveDateTime>,
+        NaiveDateTime,
+    );
+    let until = (now + Duration::seconds(LEASE_SECONDS)).naive_utc();
+    // Twice at most: a claim that lost a race reads the winner's record once more.
+    for _ in 0..2 {
+        let row: Option<Row> = records::table
+            .find((user, key))
+            .select((
+                records::fingerprint,
+                records::status,
+                records::content_type,
+                records::body,
+                records::checks,
+                records::headers,
+                records::claim_token,
+                records::locked_until,
+                records::created_at,
+            ))
+            .first(conn)
+            .optional()?;
+        let stored = row.as_ref().map(|r| Stored {
+            fingerprint: r.0.clone(),
+            answered: r.1.is_some(),
+            claim_token: r.6.clone(),
+            locked_until: r.7,
+            created_at: r.8,
+        });
+        let target = records::table.find((user, key));
+        let fresh = (
+            records::fingerprint.eq(fingerprint),
+            records::status.eq(None::<i32>),
+            records::content_type.eq(None::<String>),
+            records::body.eq(None::<String>),
+            records::checks.eq(None::<String>),
+            records::headers.eq(None::<String>),
+            records::claim_token.eq(token),
+            records::locked_until.eq(until),
+            records::created_at.eq(now.naive_utc()),
+        );
+        let taken = match decide(stored.as_ref(), fingerprint, now) {
+            Decision::Insert => {
+                let inserted = diesel::insert_into(records::table)
+                    .values((records::user_id.eq(user), records::idempotency_key.eq(key), fresh))
+                    .execute(conn);
+                match inserted {
+                    Ok(n) => n,
+                    // Another request with the key got there between our read and write.
+                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => 0,
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            Decision::Renew { created_at } => {
+                diesel::update(target.filter(records::created_at.eq(created_at))).set(fresh).execute(conn)?
+            }
+            Decision::TakeOver { token: held_by } => {
+                let unanswered = target.filter(records::status.is_null());
+                let set = (records::claim_token.eq(token), records::locked_until.eq(until));
+                match held_by {
+                    Some(held_by) => {
+                        diesel::update(unanswered.filter(records::claim_token.eq(held_by))).set(set).execute(conn)?
+                    }
+                    None => diesel::update(unanswered.filter(records::claim_token.is_null())).set(set).execute(conn)?,
+                }
+            }
+            Decision::Mismatch => return Ok(Claim::Mismatch),
+            Decision::InFlight { retry_after } => return Ok(Claim::InFlight { retry_after }),
+            Decision::Replay => {
+                let (_, status, content_type, body, checks, headers, ..) = row.expect("a record to replay");
+                let answer = Answer {
+                    status: status.unwrap_or(200) as u16,
+                    content_type,
+                    headers: headers.as_deref().and_then(|h| serde_json::from_str(h).ok()).unwrap_or_default(),
+                    body: body.unwrap_or_default(),
+                };
+                return Ok(Claim::Replay {
+                    answer,
+                    checks: checks.as_deref().map(checks_from_text).unwrap_or_default(),
+                });
+            }
+        };
+        if taken == 1 {
+            return Ok(Claim::New);
+        }
+    }
+    Ok(Claim::InFlight { retry_after: 1 })
+}
+
+/// Saves the answer: the last step of the request's own transaction. Only the claim's holder
+/// may; a request whose claim was taken over rolls back instead.
+fn save(
+    conn: &mut AnyConnection,
+    user: &str,
+    key: &str,
+    token: &str,
+    answer: &Answer,
     checks: &[Check],
 ) -> ApiResult<()> {
-    let target = records::table.find((user, key));
-    match answer {
-        Some((status, content_type, body)) => diesel::update(target)
-            .set((
-                records::status.eq(i32::from(status)),
-                records::content_type.eq(content_type),
-                records::body.eq(body),
-                records::checks.eq(checks_to_text(checks)),
-            ))
-            .execute(conn)?,
-        None => diesel::delete(target).execute(conn)?,
-    };
+    let saved = diesel::update(records::table.find((user, key)).filter(records::claim_token.eq(token)))
+        .set((
+            records::status.eq(i32::from(answer.status)),
+            records::content_type.eq(&answer.content_type),
+            records::headers.eq(serde_json::to_string(&answer.headers).unwrap_or_default()),
+            records::body.eq(&answer.body),
+            records::checks.eq(checks_to_text(checks)),
+            records::claim_token.eq(None::<String>),
+            records::locked_until.eq(None::<NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    if saved == 1 {
+        Ok(())
+    } else {
+        Err(ApiError::conflict(
+            "request_superseded",
+            "This request took too long and a retry with the same Idempotency-Key took it over; nothing of it \
+             was kept. Retry to get the other request's answer.",
+        ))
+    }
+}
+
+/// Frees a key whose request failed (5xx, 429), so that a retry runs again.
+fn release(conn: &mut AnyConnection, user: &str, key: &str, token: &str) -> ApiResult<()> {
+    diesel::delete(
+        records::table.find((user, key)).filter(records::claim_token.eq(token)).filter(records::status.is_null()),
+    )
+    .execute(conn)?;
     Ok(())
 }
 
@@ -166,51 +331,132 @@ pub async fn middleware(
     ));
     req.set_payload(Payload::from(body));
     let (user, now) = (caller.user.id.clone(), state.now());
-    let (claim_user, claim_key) = (user.clone(), key.clone());
-    match state.db.write(move |conn| claim(conn, &claim_user, &claim_key, &fingerprint, now)).await? {
-        Claim::Replay { status, content_type, body, checks } => {
+    let token = crate::db::new_id();
+    let claimed = {
+        let (user, key, token) = (user.clone(), key.clone(), token.clone());
+        state.db.write(move |conn| claim(conn, &user, &key, &fingerprint, &token, now)).await
+    };
+    let claimed = match claimed {
+        Ok(claimed) => claimed,
+        Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
+    };
+    match claimed {
+        Claim::Replay { answer, checks } => {
             // Authorise first, replay after: whoever replays must pass today what the first
             // request passed (a member removed since gets 404, a read-only token 403).
             if let Err(refused) = state.db.read(move |conn| access::recheck(conn, &caller, &checks)).await {
                 return Ok(req.error_response(refused).map_into_boxed_body());
             }
-            let mut replay = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
-            if let Some(content_type) = content_type {
+            let mut replay = HttpResponse::build(StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK));
+            if let Some(content_type) = answer.content_type {
                 replay.insert_header((header::CONTENT_TYPE, content_type));
             }
+            for (name, value) in answer.headers {
+                if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+                    replay.insert_header((name, value));
+                }
+            }
             replay.insert_header((REPLAYED, "true"));
-            Ok(req.into_response(replay.body(body)).map_into_boxed_body())
+            Ok(req.into_response(replay.body(answer.body)).map_into_boxed_body())
         }
         Claim::Mismatch => {
             let error =
                 ApiError::invalid("Idempotency-Key", "idempotency_key_reused", "was used for a different request");
             Ok(req.error_response(error).map_into_boxed_body())
         }
-        Claim::InFlight => {
+        Claim::InFlight { retry_after } => {
             let error = ApiError::conflict(
                 "request_in_progress",
-                "A request with this Idempotency-Key is still being handled.",
+                "A request with this Idempotency-Key is still being handled; retry after the time in Retry-After.",
             );
-            Ok(req.error_response(error).map_into_boxed_body())
+            let mut response = req.error_response(error);
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            Ok(response.map_into_boxed_body())
         }
         Claim::New => {
-            let response = next.call(req).await?;
+            let held = match state.db.begin_request().await {
+                Ok(held) => held,
+                Err(error) => {
+                    free(&state, &user, &key, &token).await;
+                    return Ok(req.error_response(error).map_into_boxed_body());
+                }
+            };
+            let response = match held.scope(next.call(req)).await {
+                Ok(response) => response,
+                Err(error) => {
+                    let _ = held.rollback().await;
+                    free(&state, &user, &key, &token).await;
+                    return Err(error);
+                }
+            };
             let status = response.status();
             let content_type =
                 response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let headers: Vec<(String, String)> = KEPT_HEADERS
+                .iter()
+                .filter_map(|name| {
+                    let value = response.headers().get(name)?.to_str().ok()?;
+                    Some((name.as_str().to_string(), value.to_string()))
+                })
+                .collect();
             let (request, response) = response.into_parts();
-            let bytes = actix_web::body::to_bytes(response.into_body())
-                .await
-                .map_err(|_| ApiError::Internal(anyhow::anyhow!("reading a response body")))?;
-            let answer = (!status.is_server_error())
-                .then(|| (status.as_u16(), content_type.clone(), String::from_utf8_lossy(&bytes).to_string()));
-            let checks = log.taken();
-            state.db.write(move |conn| finish(conn, &user, &key, answer.clone(), &checks)).await?;
-            let mut rebuilt = HttpResponse::build(status);
-            if let Some(content_type) = content_type {
-                rebuilt.insert_header((header::CONTENT_TYPE, content_type));
+            let bytes = match actix_web::body::to_bytes(response.into_body()).await {
+                Ok(bytes) => bytes,
+                Err(_) => {
+                    let _ = held.rollback().await;
+                    free(&state, &user, &key, &token).await;
+                    let error = ApiError::Internal(anyhow::anyhow!("reading a response body"));
+                    return Ok(ServiceResponse::from_err(error, request).map_into_boxed_body());
+                }
+            };
+            let rebuild = |status: StatusCode| {
+                let mut rebuilt = HttpResponse::build(status);
+                if let Some(content_type) = &content_type {
+                    rebuilt.insert_header((header::CONTENT_TYPE, content_type.clone()));
+                }
+                for (name, value) in &headers {
+                    rebuilt.insert_header((name.as_str(), value.as_str()));
+                }
+                rebuilt
+            };
+            if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+                // Nothing of a failed request is kept, its key included: a retry runs again.
+                let _ = held.rollback().await;
+                free(&state, &user, &key, &token).await;
+                return Ok(ServiceResponse::new(request, rebuild(status).body(bytes)).map_into_boxed_body());
             }
-            Ok(ServiceResponse::new(request, rebuilt.body(bytes)).map_into_boxed_body())
+            let answer = Answer {
+                status: status.as_u16(),
+                content_type: content_type.clone(),
+                headers: headers.clone(),
+                body: String::from_utf8_lossy(&bytes).to_string(),
+            };
+            let checks = log.taken();
+            let saved = {
+                let (user, key, token) = (user.clone(), key.clone(), token.clone());
+                held.commit(move |conn| save(conn, &user, &key, &token, &answer, &checks)).await
+            };
+            match saved {
+                Ok(()) => {
+                    // Handlers wake the mail worker before this commit; wake it again now that
+                    // whatever they queued can be seen.
+                    state.mailer.wake();
+                    Ok(ServiceResponse::new(request, rebuild(status).body(bytes)).map_into_boxed_body())
+                }
+                Err(error) => {
+                    free(&state, &user, &key, &token).await;
+                    Ok(ServiceResponse::from_err(error, request).map_into_boxed_body())
+                }
+            }
         }
+    }
+}
+
+/// Frees the key of a request that failed; a failure to free it only delays a retry until the
+/// lease runs out.
+async fn free(state: &AppState, user: &str, key: &str, token: &str) {
+    let (user, key, token) = (user.to_string(), key.to_string(), token.to_string());
+    if let Err(err) = state.db.write(move |conn| release(conn, &user, &key, &token)).await {
+        tracing::warn!(error = %err, "freeing an idempotency key");
     }
 }

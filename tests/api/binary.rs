@@ -1,33 +1,24 @@
 //! The built binary, as a self-hoster runs it: prints where it listens, serves, stops cleanly.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 #[tokio::test]
 async fn the_binary_serves_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_roundtable"))
-        .args(["--bind", "127.0.0.1:0"])
-        .env("DATABASE_URL", format!("sqlite://{}", dir.path().join("data/rt.db").display()))
-        .env_remove("ROUNDTABLE_SMTP_URL")
-        .env_remove("ROUNDTABLE_JWT_SECRET")
-        .env("ROUNDTABLE_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let address = line.trim().strip_prefix("listening on ").expect("prints where it listens").to_string();
+    let mut server = crate::helpers::Binary::start(
+        &format!("sqlite://{}", dir.path().join("data/rt.db").display()),
+        &[("ROUNDTABLE_LOG", "warn")],
+    );
+    let address = server.address.clone();
     assert!(address.starts_with("http://127.0.0.1:"));
     let health = reqwest::get(format!("{address}/readyz")).await.unwrap();
     assert_eq!(health.status(), 200);
     assert!(dir.path().join("data/rt.db").exists(), "the SQLite file and its folder are created");
 
     // SIGTERM: the server drains and exits 0.
-    let killed = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let killed = Command::new("kill").args(["-TERM", &server.child.id().to_string()]).status().unwrap();
     assert!(killed.success());
-    let status = child.wait().unwrap();
+    let status = server.child.wait().unwrap();
     assert!(status.success(), "exit status {status}");
 }
 

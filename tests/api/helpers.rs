@@ -169,7 +169,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// A fresh database: a new PostgreSQL database, or a SQLite file in `dir`.
-fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
+pub fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
     match std::env::var("ROUNDTABLE_TEST_PG_URL") {
         Ok(admin_url) if !admin_url.is_empty() => {
             let name = format!("rt_test_{}", uuid::Uuid::new_v4().simple());
@@ -409,4 +409,46 @@ pub async fn assert_problem(response: reqwest::Response, status: u16, code: &str
     assert_eq!(body["request_id"], request_id.as_str());
     assert!(body["title"].is_string() && body["detail"].is_string());
     body
+}
+
+/// The built binary, started as a self-hoster starts it, on port 0 with `DATABASE_URL` and the
+/// given settings (no SMTP: mail goes to the log). Killed when dropped, so a failing test leaves no
+/// server behind holding the files and locks it inherited.
+pub struct Binary {
+    pub child: std::process::Child,
+    /// `http://127.0.0.1:port`, as the binary printed it.
+    pub address: String,
+}
+
+impl Binary {
+    pub fn start(database_url: &str, env: &[(&str, &str)]) -> Self {
+        use std::io::BufRead;
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_roundtable"));
+        command
+            .args(["--bind", "127.0.0.1:0"])
+            .env("DATABASE_URL", database_url)
+            .env_remove("ROUNDTABLE_SMTP_URL")
+            .env_remove("ROUNDTABLE_JWT_SECRET")
+            .env("ROUNDTABLE_LOG", "warn")
+            .envs(env.iter().copied())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null());
+        let mut child = command.spawn().expect("start the binary");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let address = line.trim().strip_prefix("listening on ").expect("prints where it listens").to_string();
+        Self { child, address }
+    }
+
+    /// SIGKILL, and wait until it is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
