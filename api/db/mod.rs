@@ -5,9 +5,11 @@
 //! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
 
 pub mod schema;
-mod text_enum;
+pub(crate) mod text_enum;
+pub mod types;
 
 pub(crate) use text_enum::stored_as_text;
+pub use types::TimeZone;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
