@@ -222,11 +222,9 @@ pub fn markdown_up_to(max: usize) -> impl Fn(String) -> Result<String, Invalid> 
 }
 
 /// An IANA time zone name such as `Europe/Berlin`.
-pub fn time_zone(raw: String) -> Result<String, Invalid> {
-    raw.trim()
-        .parse::<chrono_tz::Tz>()
-        .map(|tz| tz.name().to_string())
-        .map_err(|_| Invalid::new("unknown_time_zone", "must be an IANA time zone such as Europe/Berlin"))
+pub fn time_zone(raw: String) -> Result<crate::db::TimeZone, Invalid> {
+    crate::db::TimeZone::from_name(raw.trim())
+        .ok_or_else(|| Invalid::new("unknown_time_zone", "must be an IANA time zone such as Europe/Berlin"))
 }
 
 /// A BCP 47 language tag such as `en` or `pt-BR`.
@@ -266,7 +264,7 @@ mod tests {
         assert_eq!(email_key(" Ada@Example.COM"), "ada@example.com");
         assert_eq!(password("12345678".into()).unwrap(), "12345678");
         assert_eq!(password("1234567".into()).unwrap_err().code, "too_short");
-        assert_eq!(time_zone("Europe/Berlin".into()).unwrap(), "Europe/Berlin");
+        assert_eq!(time_zone(" Europe/Berlin ".into()).unwrap().name(), "Europe/Berlin");
         assert_eq!(time_zone("Mars/Olympus".into()).unwrap_err().code, "unknown_time_zone");
         assert_eq!(locale("pt-BR".into()).unwrap(), "pt-BR");
         assert!(locale("not a tag".into()).is_err());
@@ -308,7 +306,7 @@ mod tests {
         #[test]
         fn every_iana_zone_is_accepted(i in 0usize..chrono_tz::TZ_VARIANTS.len()) {
             let tz = chrono_tz::TZ_VARIANTS[i];
-            prop_assert_eq!(time_zone(tz.name().to_string()).unwrap(), tz.name());
+            prop_assert_eq!(time_zone(tz.name().to_string()).unwrap().tz(), tz);
         }
 
         #[test]

@@ -3,6 +3,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::TimeZone;
 use crate::db::schema::{auth_sessions, users};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -13,7 +14,7 @@ pub struct UserRow {
     pub email_lower: String,
     pub password_hash: String,
     pub display_name: String,
-    pub time_zone: String,
+    pub time_zone: TimeZone,
     pub locale: String,
     pub email_verified_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -50,7 +51,7 @@ impl From<UserRow> for User {
             id: row.id,
             email: row.email,
             display_name: row.display_name,
-            time_zone: row.time_zone,
+            time_zone: row.time_zone.to_string(),
             locale: row.locale,
             email_verified: row.email_verified_at.is_some(),
             created_at: row.created_at.and_utc(),
@@ -72,7 +73,7 @@ pub struct UpdateMe {
 #[diesel(table_name = users)]
 pub struct ProfileChanges {
     pub display_name: Option<String>,
-    pub time_zone: Option<String>,
+    pub time_zone: Option<TimeZone>,
     pub locale: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }

@@ -37,7 +37,7 @@ fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &str, now: D
     };
     let accepted_at = store::acceptance(conn, &current.id, user_id)?;
     let last_review = store::last_review(conn, &current.id)?.map(|t| t.and_utc());
-    let tz: chrono_tz::Tz = access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC);
+    let tz = access.cohort.time_zone.tz();
     let adopted_at = current.adopted_at.map_or(now, |t| t.and_utc());
     let next_review_on = next_review_after(adopted_at, last_review, tz, current.cadence());
     Ok(Charter {

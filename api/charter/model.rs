@@ -11,6 +11,8 @@ use crate::db::stored_as_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum VersionState {
     /// Proposed; its author may still edit it.
     Draft,
@@ -19,7 +21,7 @@ pub enum VersionState {
     /// Replaced by a later adoption; never changes again.
     Superseded,
 }
-stored_as_text!(VersionState, fallback = Superseded, { Draft = "draft", Adopted = "adopted", Superseded = "superseded" });
+stored_as_text!(VersionState, { Draft = "draft", Adopted = "adopted", Superseded = "superseded" });
 
 /// Learning formats a charter can name; anything else goes in `other_learning_formats`.
 pub const LEARNING_FORMATS: [&str; 10] = [
@@ -55,7 +57,7 @@ pub struct VersionRow {
     pub id: String,
     pub cohort_id: String,
     pub number: Option<i32>,
-    pub state: String,
+    pub state: VersionState,
     pub author_id: Option<String>,
     pub based_on_id: Option<String>,
     pub mission: String,
@@ -67,7 +69,7 @@ pub struct VersionRow {
     pub confidentiality: String,
     pub project_kinds: String,
     pub review_every: i32,
-    pub review_unit: String,
+    pub review_unit: ReviewUnit,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub adopted_at: Option<NaiveDateTime>,
@@ -84,11 +86,11 @@ pub fn list_to(items: &[String]) -> String {
 
 impl VersionRow {
     pub fn state(&self) -> VersionState {
-        VersionState::from_stored(&self.state)
+        self.state
     }
 
     pub fn cadence(&self) -> ReviewCadence {
-        ReviewCadence { every: self.review_every.max(1) as u32, unit: ReviewUnit::from_stored(&self.review_unit) }
+        ReviewCadence { every: self.review_every.max(1) as u32, unit: self.review_unit }
     }
 
     pub fn content(&self) -> CharterContent {
@@ -246,7 +248,7 @@ pub struct DraftChanges {
     pub confidentiality: Option<String>,
     pub project_kinds: Option<String>,
     pub review_every: Option<i32>,
-    pub review_unit: Option<String>,
+    pub review_unit: Option<ReviewUnit>,
     pub updated_at: Option<NaiveDateTime>,
 }
 

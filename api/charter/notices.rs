@@ -9,10 +9,10 @@ use diesel::prelude::*;
 
 use super::model::{VersionRow, VersionState};
 use super::review::{is_due, next_review_after};
-use crate::db::AnyConnection;
 use crate::db::schema::{
     charter_review_notices as notices, charter_reviews as reviews, charter_versions as versions, cohorts,
 };
+use crate::db::{AnyConnection, TimeZone};
 use crate::error::ApiResult;
 use crate::events::NewEvent;
 use crate::sessions::{
@@ -37,7 +37,7 @@ fn put_charter_check_on_next_session(conn: &mut AnyConnection, cohort_id: &str, 
 
 /// Records the reviews that have fallen due since the last sweep; returns how many.
 pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
-    let current: Vec<(String, VersionRow)> = versions::table
+    let current: Vec<(TimeZone, VersionRow)> = versions::table
         .inner_join(cohorts::table)
         .filter(versions::state.eq(VersionState::Adopted.as_str()))
         .filter(cohorts::archived_at.is_null())
@@ -53,7 +53,8 @@ pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiRe
         .collect();
     let mut recorded = 0;
     for (zone, version) in current {
-        let (Ok(tz), Some(adopted_at)) = (zone.parse::<chrono_tz::Tz>(), version.adopted_at) else { continue };
+        let Some(adopted_at) = version.adopted_at else { continue };
+        let tz = zone.tz();
         let last = last_reviews.get(&version.id).copied().flatten().map(|t| t.and_utc());
         let due_on = next_review_after(adopted_at.and_utc(), last, tz, version.cadence());
         if !is_due(due_on, now, tz) {

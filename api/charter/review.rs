@@ -11,11 +11,13 @@ use crate::db::stored_as_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ReviewUnit {
     Weeks,
     Months,
 }
-stored_as_text!(ReviewUnit, fallback = Months, { Weeks = "weeks", Months = "months" });
+stored_as_text!(ReviewUnit, { Weeks = "weeks", Months = "months" });
 
 /// How often the charter is reassessed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -143,7 +143,7 @@ fn new_draft(
         id: new_id(),
         cohort_id: cohort_id.to_string(),
         number: None,
-        state: VersionState::Draft.as_str().to_string(),
+        state: VersionState::Draft,
         author_id: Some(author.to_string()),
         based_on_id: based_on,
         mission: f.mission.unwrap_or_default(),
@@ -155,7 +155,7 @@ fn new_draft(
         confidentiality: f.confidentiality.unwrap_or_default(),
         project_kinds: list_to(&f.project_kinds.unwrap_or_default()),
         review_every: cadence.every as i32,
-        review_unit: cadence.unit.as_str().to_string(),
+        review_unit: cadence.unit,
         created_at: now.naive_utc(),
         updated_at: now.naive_utc(),
         adopted_at: None,
@@ -232,7 +232,7 @@ pub async fn edit_draft(
                 confidentiality: f.confidentiality.clone(),
                 project_kinds: f.project_kinds.as_deref().map(list_to),
                 review_every: f.review_cadence.map(|c| c.every as i32),
-                review_unit: f.review_cadence.map(|c| c.unit.as_str().to_string()),
+                review_unit: f.review_cadence.map(|c| c.unit),
                 updated_at: Some(now.naive_utc()),
             };
             store::update_draft(conn, &version_id, &changes)?;

@@ -52,8 +52,8 @@ pub fn admit(
                 &MembershipRow {
                     cohort_id: cohort_id.to_string(),
                     user_id: user_id.to_string(),
-                    role: role.as_str().to_string(),
-                    state: MemberState::Active.as_str().to_string(),
+                    role,
+                    state: MemberState::Active,
                     joined_at: now.naive_utc(),
                     state_changed_at: now.naive_utc(),
                 },

@@ -4,11 +4,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{cohorts, memberships};
-use crate::db::stored_as_text;
+use crate::db::{TimeZone, stored_as_text};
 
 /// A member's role; each role may do what the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Role {
     /// Reads the cohort and acts for themself.
     Member,
@@ -20,6 +22,8 @@ pub enum Role {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum MemberState {
     Active,
     /// Taking a break: still reads the cohort, gets no duties.
@@ -28,8 +32,8 @@ pub enum MemberState {
     Left,
 }
 
-stored_as_text!(Role, fallback = Member, { Member = "member", Facilitator = "facilitator", Organizer = "organizer" });
-stored_as_text!(MemberState, fallback = Left, { Active = "active", Paused = "paused", Left = "left" });
+stored_as_text!(Role, { Member = "member", Facilitator = "facilitator", Organizer = "organizer" });
+stored_as_text!(MemberState, { Active = "active", Paused = "paused", Left = "left" });
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cohorts)]
@@ -37,7 +41,7 @@ pub struct CohortRow {
     pub id: String,
     pub name: String,
     pub description: String,
-    pub time_zone: String,
+    pub time_zone: TimeZone,
     pub locale: String,
     pub created_by: Option<String>,
     pub archived_at: Option<NaiveDateTime>,
@@ -50,18 +54,18 @@ pub struct CohortRow {
 pub struct MembershipRow {
     pub cohort_id: String,
     pub user_id: String,
-    pub role: String,
-    pub state: String,
+    pub role: Role,
+    pub state: MemberState,
     pub joined_at: NaiveDateTime,
     pub state_changed_at: NaiveDateTime,
 }
 
 impl MembershipRow {
     pub fn role(&self) -> Role {
-        Role::from_stored(&self.role)
+        self.role
     }
     pub fn state(&self) -> MemberState {
-        MemberState::from_stored(&self.state)
+        self.state
     }
 }
 
@@ -98,7 +102,7 @@ impl Cohort {
             id: row.id,
             name: row.name,
             description: row.description,
-            time_zone: row.time_zone,
+            time_zone: row.time_zone.to_string(),
             locale: row.locale,
             archived: row.archived_at.is_some(),
             created_at: row.created_at.and_utc(),
@@ -140,7 +144,7 @@ pub struct UpdateCohort {
 pub struct CohortChanges {
     pub name: Option<String>,
     pub description: Option<String>,
-    pub time_zone: Option<String>,
+    pub time_zone: Option<TimeZone>,
     pub locale: Option<String>,
     pub updated_at: Option<NaiveDateTime>,
 }

@@ -64,8 +64,8 @@ pub async fn create_cohort(
     let membership = MembershipRow {
         cohort_id: cohort.id.clone(),
         user_id: caller.user.id.clone(),
-        role: Role::Organizer.as_str().to_string(),
-        state: MemberState::Active.as_str().to_string(),
+        role: Role::Organizer,
+        state: MemberState::Active,
         joined_at: now.naive_utc(),
         state_changed_at: now.naive_utc(),
     };
@@ -173,11 +173,10 @@ pub async fn update_cohort(
             ]);
             if !changed.is_empty() {
                 store::update_cohort(conn, &cohort_id, &changes)?;
-                if let Some(zone) = changes.time_zone.as_deref().filter(|z| *z != access.cohort.time_zone) {
+                if let Some(zone) = changes.time_zone.filter(|z| *z != access.cohort.time_zone) {
                     // Series keep their local times in the new zone; the rota follows.
-                    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-                    crate::sessions::materialize::retime(conn, &cohort_id, tz, now)?;
-                    crate::rota::engine::replan_if_planned(conn, &cohort_id, zone, now)?;
+                    crate::sessions::materialize::retime(conn, &cohort_id, zone.tz(), now)?;
+                    crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
                 }
                 cohort_event("cohort.updated", &caller, &cohort_id)
                     .with(json!({ "changed": changed }))

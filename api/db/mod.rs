@@ -6,11 +6,13 @@
 
 mod request_tx;
 pub mod schema;
-mod text_enum;
+pub(crate) mod text_enum;
+pub mod types;
 
 pub use request_tx::RequestTx;
 
 pub(crate) use text_enum::stored_as_text;
+pub use types::TimeZone;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -8,18 +8,22 @@ use crate::db::stored_as_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum ExperimentState {
     Committed,
     InProgress,
     Done,
     Dropped,
 }
-stored_as_text!(ExperimentState, fallback = Dropped, {
+stored_as_text!(ExperimentState, {
     Committed = "committed", InProgress = "in_progress", Done = "done", Dropped = "dropped"
 });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Visibility {
     /// Only its owner.
     Private,
@@ -28,16 +32,18 @@ pub enum Visibility {
     /// Every member of the cohort.
     Cohort,
 }
-stored_as_text!(Visibility, fallback = Private, { Private = "private", Buddy = "buddy", Cohort = "cohort" });
+stored_as_text!(Visibility, { Private = "private", Buddy = "buddy", Cohort = "cohort" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum OutcomeResult {
     Worked,
     Partly,
     DidNot,
 }
-stored_as_text!(OutcomeResult, fallback = DidNot, { Worked = "worked", Partly = "partly", DidNot = "did_not" });
+stored_as_text!(OutcomeResult, { Worked = "worked", Partly = "partly", DidNot = "did_not" });
 
 /// Whether an experiment may move from one state to another: committed -> in progress ->
 /// done, and dropped from either of the first two. Done and dropped are final.

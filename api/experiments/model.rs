@@ -20,11 +20,11 @@ pub struct ExperimentRow {
     pub metric_name: Option<String>,
     pub metric_unit: Option<String>,
     pub metric_target: Option<f64>,
-    pub visibility: String,
+    pub visibility: Visibility,
     pub buddy_id: Option<String>,
-    pub state: String,
+    pub state: ExperimentState,
     pub drop_reason: Option<String>,
-    pub outcome_result: Option<String>,
+    pub outcome_result: Option<OutcomeResult>,
     pub outcome_learned: Option<String>,
     pub outcome_next_step: Option<String>,
     pub seeded_from_id: Option<String>,
@@ -34,10 +34,10 @@ pub struct ExperimentRow {
 
 impl ExperimentRow {
     pub fn state(&self) -> ExperimentState {
-        ExperimentState::from_stored(&self.state)
+        self.state
     }
     pub fn visibility(&self) -> Visibility {
-        Visibility::from_stored(&self.visibility)
+        self.visibility
     }
 }
 

@@ -115,9 +115,9 @@ pub async fn create(
                 metric_name: body.metric.as_ref().map(|m| m.name.trim().to_string()),
                 metric_unit: body.metric.as_ref().and_then(|m| m.unit.clone()),
                 metric_target: body.metric.as_ref().and_then(|m| m.target),
-                visibility: body.visibility.unwrap_or(Visibility::Cohort).as_str().to_string(),
+                visibility: body.visibility.unwrap_or(Visibility::Cohort),
                 buddy_id: body.buddy_id.clone(),
-                state: ExperimentState::Committed.as_str().to_string(),
+                state: ExperimentState::Committed,
                 drop_reason: None,
                 outcome_result: None,
                 outcome_learned: None,
@@ -335,7 +335,7 @@ pub async fn change(
                         format!("cannot go from {from} to {}", to.as_str()),
                     ));
                 }
-                row.state = to.as_str().to_string();
+                row.state = to;
                 row.drop_reason = reason.clone().or(row.drop_reason);
                 kinds.extend(match to {
                     ExperimentState::Done => Some("experiment.done"),
@@ -344,7 +344,7 @@ pub async fn change(
                 });
             }
             if let Some(outcome) = body.outcome.clone() {
-                row.outcome_result = Some(outcome.result.as_str().to_string());
+                row.outcome_result = Some(outcome.result);
                 row.outcome_learned = outcome.learned.map(|t| t.trim().to_string());
                 row.outcome_next_step = outcome.next_step.map(|t| t.trim().to_string());
             }
@@ -355,7 +355,7 @@ pub async fn change(
                 row.due_on = due_on.clone();
             }
             if let Some(visibility) = body.visibility {
-                row.visibility = visibility.as_str().to_string();
+                row.visibility = visibility;
             }
             if body.buddy_id.is_some() {
                 row.buddy_id = body.buddy_id.clone();
@@ -409,7 +409,7 @@ pub async fn seed_next(state: web::Data<AppState>, caller: Caller, path: web::Pa
                 title: next_step,
                 due_session_id: None,
                 due_on: None,
-                state: ExperimentState::Committed.as_str().to_string(),
+                state: ExperimentState::Committed,
                 drop_reason: None,
                 outcome_result: None,
                 outcome_learned: None,
@@ -502,7 +502,7 @@ pub async fn check_in(
             }
             let check_in_id = store::add_check_in(conn, &row.id, (&done, &next, &blockers, body.value), now)?;
             if row.state() == ExperimentState::Committed {
-                row.state = ExperimentState::InProgress.as_str().to_string();
+                row.state = ExperimentState::InProgress;
                 row.updated_at = now.naive_utc();
                 store::save(conn, &row)?;
             }

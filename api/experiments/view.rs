@@ -6,13 +6,13 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use chrono_tz::Tz;
 use diesel::prelude::*;
 
-use super::lifecycle::{OutcomeResult, can_see, is_overdue};
+use super::lifecycle::{can_see, is_overdue};
 use super::model::{Experiment, ExperimentRow, Metric, Outcome};
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
-use crate::db::AnyConnection;
 use crate::db::schema::{cohorts, sessions, users};
+use crate::db::{AnyConnection, TimeZone};
 use crate::error::{ApiError, ApiResult};
 use crate::people::Person;
 use crate::sessions::recurrence::instant;
@@ -64,7 +64,7 @@ pub fn views(
         .load(conn)?
         .into_iter()
         .collect();
-    let zones: HashMap<String, String> = cohorts::table
+    let zones: HashMap<String, TimeZone> = cohorts::table
         .filter(cohorts::id.eq_any(&cohort_ids))
         .select((cohorts::id, cohorts::time_zone))
         .load(conn)?
@@ -82,10 +82,10 @@ pub fn views(
         .into_iter()
         .collect();
     let person = |id: &str| names.get(id).map(|name| Person::new(id, name.clone()));
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|row| {
-            let tz: Tz = zones.get(&row.cohort_id).and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
+            // Every experiment has its cohort (a foreign key): the zone is there.
+            let tz: Tz = zones.get(&row.cohort_id).ok_or(ApiError::NotFound)?.tz();
             let due_on: Option<NaiveDate> = row.due_on.as_deref().and_then(|d| d.parse().ok());
             let due_at = match &row.due_session_id {
                 Some(session) => starts.get(session).map(|t| t.and_utc()),
@@ -93,7 +93,7 @@ pub fn views(
             };
             let times = check_ins.remove(&row.id).unwrap_or_default();
             let state = row.state();
-            Experiment {
+            Ok(Experiment {
                 overdue: is_overdue(state, due_at, now),
                 check_in_count: times.len() as i64,
                 last_check_in_at: times.iter().map(|(at, _)| *at).max(),
@@ -106,8 +106,8 @@ pub fn views(
                     unit: row.metric_unit.clone(),
                     target: row.metric_target,
                 }),
-                outcome: row.outcome_result.as_deref().map(|r| Outcome {
-                    result: OutcomeResult::from_stored(r),
+                outcome: row.outcome_result.map(|result| Outcome {
+                    result,
                     learned: row.outcome_learned.clone(),
                     next_step: row.outcome_next_step.clone(),
                 }),
@@ -125,9 +125,9 @@ pub fn views(
                 drop_reason: row.drop_reason,
                 seeded_from_id: row.seeded_from_id,
                 created_at: row.created_at.and_utc(),
-            }
+            })
         })
-        .collect())
+        .collect()
 }
 
 pub fn view(conn: &mut AnyConnection, row: ExperimentRow, viewer: &str, now: DateTime<Utc>) -> ApiResult<Experiment> {

@@ -16,7 +16,7 @@ pub struct InvitationRow {
     pub cohort_id: String,
     pub email: String,
     pub email_lower: String,
-    pub role: String,
+    pub role: Role,
     pub created_at: NaiveDateTime,
     pub sent_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -67,7 +67,7 @@ impl Invitation {
     pub fn new(row: InvitationRow, now: DateTime<Utc>) -> Self {
         Self {
             state: row.state(now),
-            role: Role::from_stored(&row.role),
+            role: row.role,
             id: row.id,
             email: row.email,
             created_at: row.created_at.and_utc(),

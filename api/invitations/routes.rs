@@ -289,7 +289,7 @@ pub async fn accept_invitation(
                 if !store::accept(conn, &invitation.id, caller.user_id(), now)? {
                     return Err(gone());
                 }
-                let role = Role::from_stored(&invitation.role);
+                let role = invitation.role;
                 members::admit(conn, &cohort.id, caller.user_id(), role, "invitation", now)?;
                 // The mail reached them: the address is theirs.
                 let session = match &caller.credential {

@@ -147,7 +147,7 @@ mod tests {
             email_lower: "ada@example.com".into(),
             password_hash: String::new(),
             display_name: name.into(),
-            time_zone: "UTC".into(),
+            time_zone: crate::db::TimeZone::UTC,
             locale: "en".into(),
             email_verified_at: None,
             created_at: t,

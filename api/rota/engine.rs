@@ -12,7 +12,7 @@ use super::plan::{self, Input, Member, Relaxed, Role, Served, Session};
 use super::store;
 use crate::cohorts::model::MemberState;
 use crate::db::schema::{memberships, session_rsvps as rsvps, sessions};
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, TimeZone, new_id};
 use crate::error::ApiResult;
 use crate::events::NewEvent;
 use crate::sessions::model::SessionStatus;
@@ -70,7 +70,7 @@ fn replan(
         .order((sessions::starts_at.asc(), sessions::id.asc()))
         .select((sessions::id, sessions::starts_at))
         .load(conn)?;
-    let members: Vec<(String, String)> = memberships::table
+    let members: Vec<(String, MemberState)> = memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
         .order((memberships::joined_at.asc(), memberships::user_id.asc()))
@@ -110,7 +110,7 @@ fn replan(
         .map(|(id, state)| Member {
             id: id.clone(),
             attended: attended.get(id).copied().unwrap_or(0) as u32,
-            available: state == MemberState::Active.as_str(),
+            available: *state == MemberState::Active,
         })
         .collect();
     let plan_roles: Vec<Role> = roles
@@ -187,7 +187,7 @@ fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now:
 pub fn replan_if_planned(
     conn: &mut AnyConnection,
     cohort_id: &str,
-    time_zone: &str,
+    time_zone: &TimeZone,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     crate::cohorts::store::lock_cohort(conn, cohort_id)?;
@@ -200,8 +200,7 @@ pub fn replan_if_planned(
         None => store::last_planned_start(conn, cohort_id)?.map(|s| s + Duration::seconds(1)).unwrap_or_default(),
     };
     if until > now.naive_utc() {
-        let tz: Tz = time_zone.parse().unwrap_or(chrono_tz::UTC);
-        replan(conn, cohort_id, tz, until.and_utc(), now)?;
+        replan(conn, cohort_id, time_zone.tz(), until.and_utc(), now)?;
     }
     Ok(())
 }

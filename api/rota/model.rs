@@ -210,16 +210,20 @@ pub struct DutyOverride {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SwapKind {
     /// Exchange duties with a named peer (`peer_assignment_id`).
     Swap,
     /// Hand the duty to a named peer, or to anyone (`peer_id` absent).
     Cover,
 }
-stored_as_text!(SwapKind, fallback = Cover, { Swap = "swap", Cover = "cover" });
+stored_as_text!(SwapKind, { Swap = "swap", Cover = "cover" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SwapState {
     Open,
     Accepted,
@@ -230,7 +234,7 @@ pub enum SwapState {
     Expired,
 }
 // A withdrawn request is stored as "cancelled" (the value the table has allowed from the start).
-stored_as_text!(SwapState, fallback = Withdrawn, {
+stored_as_text!(SwapState, {
     Open = "open", Accepted = "accepted", Declined = "declined", Withdrawn = "cancelled", Expired = "expired"
 });
 
@@ -240,18 +244,18 @@ pub struct SwapRow {
     pub id: String,
     pub cohort_id: String,
     pub assignment_id: String,
-    pub kind: String,
+    pub kind: SwapKind,
     pub requester_id: String,
     pub peer_id: Option<String>,
     pub peer_assignment_id: Option<String>,
-    pub state: String,
+    pub state: SwapState,
     pub expires_at: NaiveDateTime,
     pub created_at: NaiveDateTime,
 }
 
 impl SwapRow {
     pub fn state(&self, now: DateTime<Utc>) -> SwapState {
-        match SwapState::from_stored(&self.state) {
+        match self.state {
             SwapState::Open if self.expires_at <= now.naive_utc() => SwapState::Expired,
             state => state,
         }
@@ -312,7 +316,7 @@ impl SwapRequest {
     ) -> Self {
         Self {
             state: row.state(now),
-            kind: SwapKind::from_stored(&row.kind),
+            kind: row.kind,
             session: SwapSession {
                 id: session_id,
                 starts_at: starts_at.and_utc(),

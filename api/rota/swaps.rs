@@ -42,7 +42,7 @@ fn swap_event<'a>(kind: &'a str, caller: &'a Caller, swap: &'a SwapRow) -> NewEv
 }
 
 fn zone(access: &Access) -> Tz {
-    access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    access.cohort.time_zone.tz()
 }
 
 /// The request as answered: with its session, role and people (one joined query).

@@ -86,7 +86,7 @@ pub fn session_for(
         location: series.location.clone(),
         starts_at: occurrence.starts_at.naive_utc(),
         ends_at: (occurrence.starts_at + duration).naive_utc(),
-        status: SessionStatus::Scheduled.as_str().to_string(),
+        status: SessionStatus::Scheduled,
         cancel_reason: None,
         agenda: serde_json::to_string(&agenda::fit(template, series.duration_minutes as u32)).unwrap_or_default(),
         notes: String::new(),
@@ -188,7 +188,7 @@ pub fn split(
         store::save_session(conn, &session)?;
     }
     for mut session in remaining.into_iter().filter(|s| s.status() == SessionStatus::Scheduled) {
-        session.status = SessionStatus::Cancelled.as_str().to_string();
+        session.status = SessionStatus::Cancelled;
         session.cancel_reason = Some("The series' schedule changed.".to_string());
         session.updated_at = now.naive_utc();
         store::save_session(conn, &session)?;
@@ -203,7 +203,7 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
     let all = db.read(store::active_series).await?;
     let mut added = 0;
     for (series, zone, stored_template) in all {
-        let Ok(tz) = zone.parse::<Tz>() else { continue };
+        let tz = zone.tz();
         let template = template(stored_template.as_deref());
         added += db
             .write(move |conn| {

@@ -6,37 +6,43 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agenda::AgendaItem;
 use crate::db::schema::{session_series, sessions};
-use crate::db::stored_as_text;
+use crate::db::{TimeZone, stored_as_text};
 use crate::people::Person;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum SessionStatus {
     Scheduled,
     /// Moved away from the time its series gave it; regenerating the series leaves it alone.
     Moved,
     Cancelled,
 }
-stored_as_text!(SessionStatus, fallback = Cancelled, { Scheduled = "scheduled", Moved = "moved", Cancelled = "cancelled" });
+stored_as_text!(SessionStatus, { Scheduled = "scheduled", Moved = "moved", Cancelled = "cancelled" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum RsvpResponse {
     Yes,
     /// Counts as an absence for the rota.
     No,
     Maybe,
 }
-stored_as_text!(RsvpResponse, fallback = Maybe, { Yes = "yes", No = "no", Maybe = "maybe" });
+stored_as_text!(RsvpResponse, { Yes = "yes", No = "no", Maybe = "maybe" });
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
+#[derive(diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum AttendanceStatus {
     Present,
     Late,
     Absent,
 }
-stored_as_text!(AttendanceStatus, fallback = Absent, { Present = "present", Late = "late", Absent = "absent" });
+stored_as_text!(AttendanceStatus, { Present = "present", Late = "late", Absent = "absent" });
 
 pub const LOCAL_KEY_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 
@@ -69,7 +75,7 @@ pub struct SessionRow {
     pub location: String,
     pub starts_at: NaiveDateTime,
     pub ends_at: NaiveDateTime,
-    pub status: String,
+    pub status: SessionStatus,
     pub cancel_reason: Option<String>,
     pub agenda: String,
     pub notes: String,
@@ -80,7 +86,7 @@ pub struct SessionRow {
 
 impl SessionRow {
     pub fn status(&self) -> SessionStatus {
-        SessionStatus::from_stored(&self.status)
+        self.status
     }
     pub fn agenda(&self) -> Vec<AgendaItem> {
         serde_json::from_str(&self.agenda).unwrap_or_default()
@@ -110,7 +116,7 @@ pub struct Series {
 }
 
 impl Series {
-    pub fn new(row: SeriesRow, time_zone: &str) -> Self {
+    pub fn new(row: SeriesRow, time_zone: &TimeZone) -> Self {
         Self {
             starts_on: row.starts_on.parse().unwrap_or_default(),
             id: row.id,

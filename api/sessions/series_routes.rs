@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Tz;
 use serde_json::json;
 
 use super::materialize::{self, horizon, start_mark};
@@ -56,10 +55,6 @@ fn check_rule(rrule: &str, starts_on: &str, local_time: &str) -> ApiResult<()> {
         return Ok(());
     };
     recurrence::check_series(&rule, day, time).map_err(invalid)
-}
-
-fn zone(name: &str) -> Tz {
-    name.parse().unwrap_or(chrono_tz::UTC)
 }
 
 fn series_event<'a>(kind: &'a str, caller: &'a Caller, cohort_id: &'a str, series_id: &'a str) -> NewEvent<'a> {
@@ -147,7 +142,7 @@ pub async fn create_series(
                 updated_at: now.naive_utc(),
             };
             store::insert_series(conn, &row)?;
-            let tz = zone(&access.cohort.time_zone);
+            let tz = access.cohort.time_zone.tz();
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             let added = materialize::materialize(conn, &row, tz, &template, horizon(now, tz), now)?;
             series_event("series.created", &caller, &cohort_id, &row.id)
@@ -257,7 +252,7 @@ pub async fn change_series(
                 ..old.clone()
             };
             check_rule(&new.rrule, &new.starts_on, &new.local_time)?;
-            let tz = zone(&access.cohort.time_zone);
+            let tz = access.cohort.time_zone.tz();
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             materialize::split(conn, &old, &new, &from_key, tz, &template, now)?;
             series_event("series.changed", &caller, &cohort_id, &old.id)

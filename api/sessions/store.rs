@@ -12,7 +12,7 @@ use crate::db::schema::{
     cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
     session_series as series, sessions, users,
 };
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, TimeZone, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -54,7 +54,7 @@ pub fn list_series(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest
 }
 
 /// Every series of a cohort that is not archived, with the cohort's zone and agenda template.
-pub fn active_series(conn: &mut AnyConnection) -> ApiResult<Vec<(SeriesRow, String, Option<String>)>> {
+pub fn active_series(conn: &mut AnyConnection) -> ApiResult<Vec<(SeriesRow, TimeZone, Option<String>)>> {
     Ok(series::table
         .inner_join(cohorts::table)
         .filter(cohorts::archived_at.is_null())
@@ -180,15 +180,12 @@ pub fn list(
 
 /// The user's answers for these sessions, in one query.
 pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, MyRsvp>> {
-    let rows: Vec<(String, String, String)> = rsvps::table
+    let rows: Vec<(String, RsvpResponse, String)> = rsvps::table
         .filter(rsvps::session_id.eq_any(ids))
         .filter(rsvps::user_id.eq(user_id))
         .select((rsvps::session_id, rsvps::response, rsvps::note))
         .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, response, note)| (id, MyRsvp { response: RsvpResponse::from_stored(&response), note }))
-        .collect())
+    Ok(rows.into_iter().map(|(id, response, note)| (id, MyRsvp { response, note })).collect())
 }
 
 /// The caller's answer, as one upsert: two identical first answers at once both succeed.
@@ -218,18 +215,18 @@ pub fn set_rsvp(
 }
 
 pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<RsvpCounts> {
-    let rows: Vec<(String, i64)> = rsvps::table
+    let rows: Vec<(RsvpResponse, i64)> = rsvps::table
         .filter(rsvps::session_id.eq(session_id))
         .group_by(rsvps::response)
         .select((rsvps::response, diesel::dsl::count_star()))
         .load(conn)?;
-    let count = |r: RsvpResponse| rows.iter().find(|(s, _)| s == r.as_str()).map_or(0, |(_, n)| *n);
+    let count = |r: RsvpResponse| rows.iter().find(|(s, _)| *s == r).map_or(0, |(_, n)| *n);
     Ok(RsvpCounts { yes: count(RsvpResponse::Yes), no: count(RsvpResponse::No), maybe: count(RsvpResponse::Maybe) })
 }
 
 /// A session's attendance with each person, in one query.
 pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<Attendance>> {
-    let rows: Vec<(String, String, String)> = attendance::table
+    let rows: Vec<(String, String, AttendanceStatus)> = attendance::table
         .inner_join(users::table.on(users::id.eq(attendance::user_id)))
         .filter(attendance::session_id.eq(session_id))
         .order(attendance::user_id.asc())
@@ -237,17 +234,13 @@ pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<A
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, name, status)| Attendance {
-            user: Person::new(user_id.clone(), name),
-            user_id,
-            status: AttendanceStatus::from_stored(&status),
-        })
+        .map(|(user_id, name, status)| Attendance { user: Person::new(user_id.clone(), name), user_id, status })
         .collect())
 }
 
 /// Every answer to a session with each person, in one query: at most one per member.
 pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpView>> {
-    let rows: Vec<(String, String, String, String, NaiveDateTime)> = rsvps::table
+    let rows: Vec<(String, String, RsvpResponse, String, NaiveDateTime)> = rsvps::table
         .inner_join(users::table.on(users::id.eq(rsvps::user_id)))
         .filter(rsvps::session_id.eq(session_id))
         .order((users::display_name.asc(), rsvps::user_id.asc()))
@@ -258,7 +251,7 @@ pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpVi
         .map(|(user_id, name, response, note, updated_at)| RsvpView {
             user: Person::new(user_id.clone(), name),
             user_id,
-            response: RsvpResponse::from_stored(&response),
+            response,
             note,
             updated_at: updated_at.and_utc(),
         })
@@ -358,7 +351,7 @@ pub fn replace_action_items(
     Ok(())
 }
 
-pub type MySessionRow = (SessionRow, String, Option<String>, Option<String>);
+pub type MySessionRow = (SessionRow, TimeZone, Option<RsvpResponse>, Option<String>);
 
 /// The user's sessions from `now` on across their cohorts (not left, not archived), with the cohort's zone
 /// and their answer: one query per page.

@@ -30,3 +30,4 @@ mod sessions_races;
 mod sessions_rules;
 mod sessions_series;
 mod tokens;
+mod typed_columns;

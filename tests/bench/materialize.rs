@@ -29,7 +29,7 @@ fn run(label: &str, url: &str) {
                 id: new_id(),
                 name: format!("Cohort {i}"),
                 description: String::new(),
-                time_zone: tz.name().to_string(),
+                time_zone: tz.into(),
                 locale: "en".to_string(),
                 created_by: None,
                 archived_at: None,

@@ -33,5 +33,5 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 pub(crate) fn zone(access: &Access) -> Tz {
-    access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    access.cohort.time_zone.tz()
 }

@@ -58,20 +58,19 @@ pub async fn change_session(
             let agenda = agenda::refit(&session.agenda(), session.duration_minutes());
             session.agenda = serde_json::to_string(&agenda).map_err(|e| ApiError::Internal(e.into()))?;
             if session.status() != SessionStatus::Cancelled {
-                session.status = SessionStatus::Moved.as_str().to_string();
+                session.status = SessionStatus::Moved;
             }
             kinds.push("session.moved");
         }
         match body.status {
             Some(SessionStatus::Cancelled) => {
-                session.status = SessionStatus::Cancelled.as_str().to_string();
+                session.status = SessionStatus::Cancelled;
                 session.cancel_reason = reason.clone();
                 kinds.push("session.cancelled");
             }
             Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
                 let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
-                session.status =
-                    if moved { SessionStatus::Moved } else { SessionStatus::Scheduled }.as_str().to_string();
+                session.status = if moved { SessionStatus::Moved } else { SessionStatus::Scheduled };
                 session.cancel_reason = None;
                 kinds.push("session.reinstated");
             }
@@ -90,7 +89,7 @@ pub async fn change_session(
         if reschedules {
             // Saved first, so the re-plan sees the session as it now is.
             store::save_session(conn, session)?;
-            let zone = cohorts::find_cohort(conn, &session.cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+            let zone = cohorts::find_cohort(conn, &session.cohort_id)?.ok_or(ApiError::NotFound)?.time_zone;
             crate::rota::engine::replan_if_planned(conn, &session.cohort_id, &zone, now)?;
         }
         Ok(())

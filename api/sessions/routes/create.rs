@@ -46,7 +46,7 @@ pub async fn create_session(
                 location: location.clone(),
                 starts_at: starts_at.naive_utc(),
                 ends_at: (starts_at + Duration::minutes(i64::from(minutes))).naive_utc(),
-                status: SessionStatus::Scheduled.as_str().to_string(),
+                status: SessionStatus::Scheduled,
                 cancel_reason: None,
                 agenda: serde_json::to_string(&agenda::fit(&template, minutes as u32)).unwrap_or_default(),
                 notes: String::new(),

@@ -28,10 +28,8 @@ pub async fn my_sessions(
                 &page,
                 |(row, _, _, _)| Cursor { created_at: row.starts_at, id: row.id.clone() },
                 |(row, zone, response, note)| {
-                    let tz: Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-                    let my = response
-                        .map(|r| MyRsvp { response: RsvpResponse::from_stored(&r), note: note.unwrap_or_default() });
-                    Session::new(row, tz, my)
+                    let my = response.map(|response| MyRsvp { response, note: note.unwrap_or_default() });
+                    Session::new(row, zone.tz(), my)
                 },
             );
             result.items = with_duties(conn, result.items, &user_id)?;

@@ -70,7 +70,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 fn zone(access: &Access) -> Tz {
-    access.cohort.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    access.cohort.time_zone.tz()
 }
 
 fn session_event<'a>(kind: &'a str, caller: &'a Caller, session: &'a SessionRow) -> NewEvent<'a> {

@@ -38,7 +38,7 @@ pub async fn rsvp(
             // A "no" is an absence: the duty they held there goes back to the rota.
             let cohort_id = session.cohort_id.clone();
             crate::rota::store::release_duties(conn, &cohort_id, caller.user_id(), std::slice::from_ref(&session.id))?;
-            let zone = cohorts::find_cohort(conn, &cohort_id)?.map(|c| c.time_zone).unwrap_or_default();
+            let zone = cohorts::find_cohort(conn, &cohort_id)?.ok_or(ApiError::NotFound)?.time_zone;
             crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
         }
         Ok(())
