@@ -460,3 +460,53 @@ async fn free(state: &AppState, user: &str, key: &str, token: &str) {
         tracing::warn!(error = %err, "freeing an idempotency key");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap()
+    }
+
+    fn stored(answered: bool, locked_until: Option<i64>, created: i64) -> Stored {
+        Stored {
+            fingerprint: "f".into(),
+            answered,
+            claim_token: Some("t".into()),
+            locked_until: locked_until.map(|s| at(s).naive_utc()),
+            created_at: at(created).naive_utc(),
+        }
+    }
+
+    #[test]
+    fn a_key_is_claimed_answered_held_or_taken_over() {
+        assert_eq!(decide(None, "f", at(0)), Decision::Insert);
+        assert_eq!(decide(Some(&stored(true, None, 0)), "f", at(5)), Decision::Replay);
+        assert_eq!(decide(Some(&stored(true, None, 0)), "other", at(5)), Decision::Mismatch);
+        assert_eq!(decide(Some(&stored(false, Some(10), 0)), "f", at(3)), Decision::InFlight { retry_after: 7 });
+        // Part of a second left still says "retry after 1", never 0.
+        let nearly =
+            Stored { locked_until: Some(at(10).naive_utc() - Duration::milliseconds(300)), ..stored(false, None, 0) };
+        assert_eq!(decide(Some(&nearly), "f", at(9)), Decision::InFlight { retry_after: 1 });
+        assert_eq!(
+            decide(Some(&stored(false, Some(10), 0)), "f", at(10)),
+            Decision::TakeOver { token: Some("t".into()) },
+            "a lease that ran out frees the key"
+        );
+        assert_eq!(
+            decide(Some(&stored(false, None, 0)), "f", at(1)),
+            Decision::TakeOver { token: Some("t".into()) },
+            "a claim from before leases existed is a dead one"
+        );
+    }
+
+    #[test]
+    fn after_24_hours_a_key_is_new_again_whatever_it_held() {
+        let day = KEEP_HOURS * 3600;
+        for record in [stored(true, None, 0), stored(false, Some(day + 50), 0)] {
+            assert_eq!(decide(Some(&record), "other", at(day + 1)), Decision::Renew { created_at: at(0).naive_utc() });
+        }
+        assert_eq!(decide(Some(&stored(true, None, 0)), "other", at(day)), Decision::Mismatch, "not a second early");
+    }
+}
