@@ -8,6 +8,7 @@ mod binary;
 mod charter;
 mod cohorts;
 mod errors;
+mod events;
 mod experiments;
 mod health;
 mod inputs;
