@@ -18,8 +18,6 @@
 pub mod kind;
 pub mod reactors;
 
-use std::cell::Cell;
-
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
@@ -115,12 +113,6 @@ struct EventRow<'a> {
     audience: &'static str,
 }
 
-thread_local! {
-    /// Set when this thread appended an event in a transaction that has not been numbered yet:
-    /// lets [`before_commit`] skip transactions that recorded nothing.
-    static UNNUMBERED: Cell<bool> = const { Cell::new(false) };
-}
-
 fn append(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     let kind = event.kind();
     diesel::insert_into(events::table)
@@ -136,7 +128,6 @@ fn append(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) ->
             audience: event.resolved_audience()?.as_str(),
         })
         .execute(conn)?;
-    UNNUMBERED.set(true);
     Ok(())
 }
 
@@ -146,8 +137,9 @@ const NUMBERING_LOCK: i64 = 0x6576_656e_7473;
 
 /// Numbers the events this transaction appended, in the order it appended them; call it as
 /// the last statement before COMMIT, at every commit point of a transaction that may have
-/// recorded events (`Db::write_blocking` does). Correct to call any number of times, and a no-op
-/// on this thread when nothing was appended since the last call.
+/// recorded events (`Db::write_blocking` does). Correct to call any number of times, from any
+/// thread the connection has moved to; when the transaction appended nothing it costs one
+/// look-up in the partial index of unnumbered rows and takes no lock.
 ///
 /// PostgreSQL: takes `pg_advisory_xact_lock`, held until the transaction ends, then gives the
 /// transaction's rows (`seq IS NULL`, visible only to it) the next values of `events_seq`. Two
@@ -156,7 +148,10 @@ const NUMBERING_LOCK: i64 = 0x6576_656e_7473;
 /// N. Taken last, the lock cannot deadlock (its holder waits for nothing but its own commit).
 /// SQLite has one writer at a time: `MAX(seq) + 1` onwards is enough.
 pub fn before_commit(conn: &mut AnyConnection) -> ApiResult<()> {
-    if !UNNUMBERED.replace(false) {
+    // Only this transaction's rows are unnumbered (every commit numbers its own), so this is
+    // "did we append anything"; a row some commit path left unnumbered is numbered by the next.
+    let unnumbered = events::table.filter(events::seq.is_null());
+    if !diesel::select(diesel::dsl::exists(unnumbered)).get_result::<bool>(conn)? {
         return Ok(());
     }
     match conn {

@@ -212,6 +212,32 @@ async fn an_event_committed_late_is_never_numbered_behind_what_a_reader_has_seen
 }
 
 #[tokio::test]
+async fn a_transaction_whose_connection_moved_to_another_thread_is_numbered_at_its_commit() {
+    // A transaction held across awaits may append on one thread and commit on another.
+    let app = spawn_app().await;
+    let start = last_seq(&app);
+    let now = app.clock_now();
+    let mut conn = app.db();
+    let conn = std::thread::spawn(move || {
+        conn.batch_execute("BEGIN").unwrap();
+        NewEvent::new(ev::TokenCreated {}, "moved").record(&mut conn, now).unwrap();
+        conn
+    })
+    .join()
+    .unwrap();
+    std::thread::spawn(move || {
+        let mut conn = conn;
+        events::before_commit(&mut conn).unwrap();
+        conn.batch_execute("COMMIT").unwrap();
+    })
+    .join()
+    .unwrap();
+    let all = stream(&app, start);
+    assert_eq!(subjects(&all), ["moved"]);
+    assert_contiguous(&all, start);
+}
+
+#[tokio::test]
 async fn many_writers_at_once_make_one_gap_free_stream() {
     let app = spawn_app().await;
     let start = last_seq(&app);
