@@ -174,9 +174,8 @@ pub async fn update_cohort(
                 store::update_cohort(conn, &cohort_id, &changes)?;
                 let mut time_zone = None;
                 if let Some(zone) = changes.time_zone.as_deref().filter(|z| *z != access.cohort.time_zone) {
-                    // Series keep their local times in the new zone; the rota follows (a reactor).
-                    let tz: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
-                    crate::sessions::materialize::retime(conn, &cohort_id, tz, now)?;
+                    // Series keep their local times in the new zone and the rota follows
+                    // (reactors of the event).
                     time_zone =
                         Some(ev::TimeZoneChange { from: access.cohort.time_zone.clone(), to: zone.to_string() });
                 }

@@ -17,6 +17,7 @@ use crate::db::AnyConnection;
 use crate::error::ApiResult;
 use crate::rota::reactions as rota;
 use crate::sessions::model::RsvpResponse;
+use crate::sessions::reactions as sessions;
 
 /// A reaction to an event, run inside the transaction that records it.
 pub struct Reactor {
@@ -40,20 +41,14 @@ fn always(_: &P) -> bool {
 pub static REGISTRY: &[On] = &[
     // A member who pauses or leaves gives up their upcoming duties; a "no" gives up the duty
     // held in that session. Both before the re-plan that fills them again.
-    On {
-        kind: EventKind::MemberStateChanged,
-        when: |p| matches!(p, P::MemberStateChanged(c) if c.to != MemberState::Active),
-        reactor: &rota::RELEASE_UPCOMING_DUTIES,
-    },
+    On { kind: EventKind::MemberStateChanged, when: not_active, reactor: &rota::RELEASE_UPCOMING_DUTIES },
     On { kind: EventKind::SessionRsvpChanged, when: said_no, reactor: &rota::RELEASE_SESSION_DUTY },
+    // Series keep their local times when the cohort's time zone moves (before the re-plan).
+    On { kind: EventKind::CohortUpdated, when: zone_moved, reactor: &sessions::RETIME },
     // The rota is planned again whenever something it depends on changed.
     On { kind: EventKind::MemberJoined, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::MemberStateChanged, when: always, reactor: &rota::REPLAN },
-    On {
-        kind: EventKind::CohortUpdated,
-        when: |p| matches!(p, P::CohortUpdated(c) if c.time_zone.is_some()),
-        reactor: &rota::REPLAN,
-    },
+    On { kind: EventKind::CohortUpdated, when: zone_moved, reactor: &rota::REPLAN },
     On { kind: EventKind::SeriesChanged, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::SessionMoved, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::SessionCancelled, when: always, reactor: &rota::REPLAN },
@@ -64,6 +59,14 @@ pub static REGISTRY: &[On] = &[
     On { kind: EventKind::RoleAdded, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::RoleChanged, when: always, reactor: &rota::REPLAN },
 ];
+
+fn not_active(payload: &P) -> bool {
+    matches!(payload, P::MemberStateChanged(c) if c.to != MemberState::Active)
+}
+
+fn zone_moved(payload: &P) -> bool {
+    matches!(payload, P::CohortUpdated(c) if c.time_zone.is_some())
+}
 
 fn said_no(payload: &P) -> bool {
     matches!(payload, P::SessionRsvpChanged(r) if r.response == RsvpResponse::No)
@@ -113,7 +116,8 @@ mod tests {
         assert_eq!(names(resumed), ["rota.replan"]);
         assert!(names(CohortUpdated { changed: vec!["time_zone".into()], time_zone: None }).is_empty());
         let moved = TimeZoneChange { from: "UTC".into(), to: "Europe/Berlin".into() };
-        assert_eq!(names(CohortUpdated { changed: vec!["time_zone".into()], time_zone: Some(moved) }), ["rota.replan"]);
+        let zone_moved = CohortUpdated { changed: vec!["time_zone".into()], time_zone: Some(moved) };
+        assert_eq!(names(zone_moved), ["sessions.retime", "rota.replan"], "local times kept, then the re-plan");
         assert!(names(SessionCreated {}).is_empty(), "a new session waits for the next plan");
     }
 }

@@ -5,6 +5,7 @@
 pub mod agenda;
 pub mod materialize;
 pub mod model;
+pub mod reactions;
 pub mod recurrence;
 pub mod routes;
 pub mod series_routes;
