@@ -105,6 +105,11 @@ pub struct SharedParts;
 impl Modify for SharedParts {
     fn modify(&self, openapi: &mut OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        // The event stream's types: `Event`, every kind and the payload of each (no route
+        // serves them yet; consumers of the stream read them).
+        for (name, schema) in crate::events::kind::schemas() {
+            components.schemas.insert(name, schema);
+        }
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(

@@ -1,14 +1,13 @@
 //! `/api/v1/me`: the signed-in user's own account and sign-ins.
 
 use actix_web::{HttpResponse, delete, get, patch, web};
-use serde_json::json;
 
 use super::model::{ProfileChanges, SignIn, SignInRow, UpdateMe, User};
 use super::store;
 use crate::auth::Caller;
 use crate::auth::store as auth_store;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{NewEvent, changed_fields};
+use crate::events::{NewEvent, changed_fields, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::NotFound;
 use crate::pagination::{Cursor, Page, PageParams};
@@ -52,14 +51,13 @@ pub async fn update_me(
     if changed.is_empty() {
         return Ok(web::Json(User::from(caller.user)));
     }
-    let payload = json!({ "changed": changed });
     let now = state.now();
     let user = state
         .db
         .write(move |conn| {
             let id = caller.user.id.clone();
             store::update_profile(conn, &id, &changes)?;
-            NewEvent::new("user.updated", "user", &id).by(&id).with(payload.clone()).record(conn, now)?;
+            NewEvent::new(ev::UserUpdated { changed: changed.clone() }, &id).by(&id).record(conn, now)?;
             store::find(conn, &id)?.ok_or(ApiError::NotFound)
         })
         .await?;
@@ -78,7 +76,7 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
             let id = caller.user.id.clone();
             store::delete(conn, &id)?;
             // The event keeps only the (now meaningless) id: no name, no address.
-            NewEvent::new("user.deleted", "user", &id).record(conn, now)
+            NewEvent::new(ev::UserDeleted {}, &id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -16,7 +16,7 @@ use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::events::NewEvent;
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::client_ip;
 use crate::http::json::JsonBody;
 use crate::mail::{OutgoingMail, outbox, templates};
@@ -54,8 +54,8 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 /// An event about a user, done by that user.
-fn user_event<'a>(kind: &'a str, user_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(kind, "user", user_id).by(user_id)
+fn user_event(payload: impl Into<EventPayload>, user_id: &str) -> NewEvent<'_> {
+    NewEvent::new(payload, user_id).by(user_id)
 }
 
 /// How the owner of an address proved it.
@@ -87,7 +87,7 @@ pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, proof: Proof<'_>, 
         if proof == Proof::Link {
             accounts::set_password(conn, user_id, UNPROVEN_PASSWORD, now)?;
         }
-        user_event("user.email_verified", user_id).record(conn, now)?;
+        user_event(ev::UserEmailVerified {}, user_id).record(conn, now)?;
     }
     Ok(())
 }
@@ -172,7 +172,7 @@ pub async fn signup(
             let secret = store::create_link(conn, &row.id, LinkPurpose::EmailVerification, now)?;
             let link = templates::link(&base_url, "verify-email", &secret.plain);
             outbox::enqueue(conn, &templates::verify_email(&row, &link), now)?;
-            user_event("user.signed_up", &row.id).record(conn, now)?;
+            user_event(ev::UserSignedUp {}, &row.id).record(conn, now)?;
             Ok(row.clone())
         })
         .await?;
@@ -404,7 +404,7 @@ pub async fn redeem_password_reset(
             store::revoke_all_sessions(conn, &user_id, None, "password_reset", now)?;
             confirm_email(conn, &user_id, Proof::Reset, now)?;
             password_replaced(conn, &user_id, &base_url, now)?;
-            user_event("user.password_reset", &user_id).record(conn, now)?;
+            user_event(ev::UserPasswordReset {}, &user_id).record(conn, now)?;
             Ok(())
         })
         .await?;
@@ -451,7 +451,7 @@ pub async fn change_password(
             accounts::set_password(conn, &user_id, &password_hash, now)?;
             store::revoke_all_sessions(conn, &user_id, Some(&current_session), "password_changed", now)?;
             password_replaced(conn, &user_id, &base_url, now)?;
-            user_event("user.password_changed", &user_id).record(conn, now)
+            user_event(ev::UserPasswordChanged {}, &user_id).record(conn, now)
         })
         .await?;
     state.mailer.wake();

@@ -14,6 +14,7 @@ use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
+use crate::events::kind as ev;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::people::Person;
@@ -172,7 +173,7 @@ pub async fn accept(
             let created = store::acceptance(conn, &current.id, caller.user_id())?.is_none();
             if created {
                 store::accept(conn, &current.id, caller.user_id(), now)?;
-                version_event("charter.accepted", &caller, &cohort_id, &current.id).record(conn, now)?;
+                version_event(ev::CharterAccepted {}, &caller, &cohort_id, &current.id).record(conn, now)?;
             }
             Ok((created, charter_view(conn, &access, caller.user_id(), now)?))
         })
@@ -207,7 +208,7 @@ pub async fn review(
             let current = store::current(conn, &cohort_id)?
                 .ok_or_else(|| ApiError::conflict("no_charter", "This cohort has not adopted a charter yet."))?;
             store::insert_review(conn, &cohort_id, &current.id, caller.user_id(), &note, now)?;
-            version_event("charter.reviewed", &caller, &cohort_id, &current.id).record(conn, now)?;
+            version_event(ev::CharterReviewed {}, &caller, &cohort_id, &current.id).record(conn, now)?;
             charter_view(conn, &access, caller.user_id(), now)
         })
         .await?;

@@ -14,7 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{AnyConnection, TimeZone};
 use crate::error::ApiResult;
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::sessions::{
     self,
     agenda::{self, AgendaKind},
@@ -72,10 +72,8 @@ pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiRe
                 notices::created_at.eq(now.naive_utc()),
             ))
             .execute(conn)?;
-        NewEvent::new("charter.review_due", "charter_version", &version.id)
-            .in_cohort(&version.cohort_id)
-            .with(serde_json::json!({ "due_on": key }))
-            .record(conn, now)?;
+        let due = ev::CharterReviewDue { due_on: key.to_string() };
+        NewEvent::new(due, &version.id).in_cohort(&version.cohort_id).record(conn, now)?;
         put_charter_check_on_next_session(conn, &version.cohort_id, now)?;
         recorded += 1;
     }

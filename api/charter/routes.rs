@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::diff::diff;
 use super::fields::{self, ValidFields};
@@ -20,7 +19,7 @@ use crate::cohorts::store as cohorts;
 use crate::comments::{Comment, NewComment};
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -40,8 +39,13 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// An event about a charter version, done by the caller.
-pub fn version_event<'a>(kind: &'a str, caller: &'a Caller, cohort_id: &'a str, version_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(kind, "charter_version", version_id).by(caller.user_id()).in_cohort(cohort_id)
+pub fn version_event<'a>(
+    payload: impl Into<EventPayload>,
+    caller: &'a Caller,
+    cohort_id: &'a str,
+    version_id: &'a str,
+) -> NewEvent<'a> {
+    NewEvent::new(payload, version_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// A version as the caller sees it, with its counts.
@@ -123,7 +127,7 @@ pub async fn propose(
             let based_on = store::current(conn, &cohort_id)?.map(|v| v.id);
             let row = new_draft(&cohort_id, caller.user_id(), based_on, fields.clone(), cadence, now);
             store::insert_version(conn, &row)?;
-            version_event("charter.proposed", &caller, &cohort_id, &row.id).record(conn, now)?;
+            version_event(ev::CharterProposed {}, &caller, &cohort_id, &row.id).record(conn, now)?;
             version_view(conn, row, caller.user_id())
         })
         .await?;
@@ -236,7 +240,7 @@ pub async fn edit_draft(
                 updated_at: Some(now.naive_utc()),
             };
             store::update_draft(conn, &version_id, &changes)?;
-            version_event("charter.edited", &caller, &cohort_id, &version_id).record(conn, now)?;
+            version_event(ev::CharterEdited {}, &caller, &cohort_id, &version_id).record(conn, now)?;
             let row = store::find_version(conn, &cohort_id, &version_id)?.ok_or(ApiError::NotFound)?;
             version_view(conn, row, caller.user_id())
         })
@@ -286,9 +290,7 @@ pub async fn adopt(
             if !store::adopt(conn, &version_id, number, caller.user_id(), now)? {
                 return Err(ApiError::conflict("version_not_draft", "This version was adopted already."));
             }
-            version_event("charter.adopted", &caller, &cohort_id, &version_id)
-                .with(json!({ "number": number }))
-                .record(conn, now)?;
+            version_event(ev::CharterAdopted { number }, &caller, &cohort_id, &version_id).record(conn, now)?;
             let row = store::find_version(conn, &cohort_id, &version_id)?.ok_or(ApiError::NotFound)?;
             version_view(conn, row, caller.user_id())
         })
@@ -317,7 +319,7 @@ pub async fn endorse(
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             let draft = draft_of(conn, &cohort_id, &version_id)?;
             if store::endorse(conn, &version_id, caller.user_id(), now)? {
-                version_event("charter.endorsed", &caller, &cohort_id, &version_id).record(conn, now)?;
+                version_event(ev::CharterEndorsed {}, &caller, &cohort_id, &version_id).record(conn, now)?;
             }
             version_view(conn, draft, caller.user_id())
         })
@@ -379,7 +381,7 @@ pub async fn comment(
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             draft_of(conn, &cohort_id, &version_id)?;
             let id = store::add_comment(conn, &version_id, caller.user_id(), &text, now)?;
-            version_event("charter.commented", &caller, &cohort_id, &version_id).record(conn, now)?;
+            version_event(ev::CharterCommented {}, &caller, &cohort_id, &version_id).record(conn, now)?;
             Ok(Comment::from(store::find_comment(conn, &id)?))
         })
         .await?;

@@ -3,7 +3,6 @@
 
 use actix_web::{HttpResponse, delete, get, patch, web};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::access::{self, Access, Action};
 use super::model::{Member, MemberFilter, MemberState, MembershipRow, Role, UpdateMember};
@@ -12,7 +11,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -61,14 +60,8 @@ pub fn admit(
             Admission::Joined
         }
     };
-    NewEvent::new("member.joined", "member", user_id)
-        .by(user_id)
-        .in_cohort(cohort_id)
-        .with(json!({ "role": role, "via": via }))
-        .record(conn, now)?;
-    if let Some(cohort) = store::find_cohort(conn, cohort_id)? {
-        crate::rota::engine::replan_if_planned(conn, cohort_id, &cohort.time_zone, now)?;
-    }
+    let joined = ev::MemberJoined { role, via: via.to_string() };
+    NewEvent::new(joined, user_id).by(user_id).in_cohort(cohort_id).record(conn, now)?;
     Ok(admission)
 }
 
@@ -152,30 +145,13 @@ fn change_membership(
         store::mark_removed(conn, cohort_id, user_id, caller.user_id())?;
     }
     if from.0 != to.0 {
-        NewEvent::new("member.role_changed", "member", user_id)
-            .by(caller.user_id())
-            .in_cohort(cohort_id)
-            .with(json!({"from": from.0, "to": to.0}))
-            .record(conn, now)?;
+        let changed = ev::MemberRoleChanged { from: from.0, to: to.0 };
+        NewEvent::new(changed, user_id).by(caller.user_id()).in_cohort(cohort_id).record(conn, now)?;
     }
     if from.1 != to.1 {
-        NewEvent::new("member.state_changed", "member", user_id)
-            .by(caller.user_id())
-            .in_cohort(cohort_id)
-            .with(json!({"from": from.1, "to": to.1}))
-            .record(conn, now)?;
-        if to.1 != MemberState::Active {
-            // Their upcoming duties go back to the rota.
-            let upcoming = crate::rota::store::assignments_between(
-                conn,
-                cohort_id,
-                now.naive_utc(),
-                crate::rota::store::end_of_time(),
-            )?;
-            let sessions: Vec<String> = upcoming.into_iter().map(|(a, _)| a.session_id).collect();
-            crate::rota::store::release_duties(conn, cohort_id, user_id, &sessions)?;
-        }
-        crate::rota::engine::replan_if_planned(conn, cohort_id, &access.cohort.time_zone, now)?;
+        // The rota reacts: their upcoming duties go back to it unless they are active.
+        let changed = ev::MemberStateChanged { from: from.1, to: to.1 };
+        NewEvent::new(changed, user_id).by(caller.user_id()).in_cohort(cohort_id).record(conn, now)?;
     }
     Ok(access)
 }

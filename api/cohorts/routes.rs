@@ -2,7 +2,6 @@
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, delete, get, patch, post, web};
-use serde_json::json;
 
 use super::access::{self, Action, OwnAction};
 use super::model::{Cohort, CohortChanges, CohortRow, MemberState, MembershipRow, NewCohort, Role, UpdateCohort};
@@ -10,7 +9,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::db::new_id;
 use crate::error::ApiResult;
-use crate::events::{NewEvent, changed_fields};
+use crate::events::{EventPayload, NewEvent, changed_fields, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -24,8 +23,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 const DESCRIPTION_MAX: usize = 2000;
 
 /// An event about a cohort, done by the caller.
-fn cohort_event<'a>(kind: &'a str, caller: &'a Caller, cohort_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(kind, "cohort", cohort_id).by(caller.user_id()).in_cohort(cohort_id)
+fn cohort_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, cohort_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(payload, cohort_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// Create a cohort; you become its organizer.
@@ -75,7 +74,7 @@ pub async fn create_cohort(
             store::insert_cohort(conn, &cohort)?;
             store::insert_membership(conn, &membership)?;
             crate::rota::store::add_default_roles(conn, &cohort.id, now)?;
-            cohort_event("cohort.created", &caller, &cohort.id).record(conn, now)?;
+            cohort_event(ev::CohortCreated {}, &caller, &cohort.id).record(conn, now)?;
             Ok(Cohort::new(cohort.clone(), &membership, 1))
         })
         .await?;
@@ -173,14 +172,14 @@ pub async fn update_cohort(
             ]);
             if !changed.is_empty() {
                 store::update_cohort(conn, &cohort_id, &changes)?;
+                let mut time_zone = None;
                 if let Some(zone) = changes.time_zone.filter(|z| *z != access.cohort.time_zone) {
-                    // Series keep their local times in the new zone; the rota follows.
-                    crate::sessions::materialize::retime(conn, &cohort_id, zone.tz(), now)?;
-                    crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
+                    // Series keep their local times in the new zone and the rota follows
+                    // (reactors of the event).
+                    time_zone =
+                        Some(ev::TimeZoneChange { from: access.cohort.time_zone.to_string(), to: zone.to_string() });
                 }
-                cohort_event("cohort.updated", &caller, &cohort_id)
-                    .with(json!({ "changed": changed }))
-                    .record(conn, now)?;
+                cohort_event(ev::CohortUpdated { changed, time_zone }, &caller, &cohort_id).record(conn, now)?;
             }
             let row = store::find_cohort(conn, &cohort_id)?.unwrap_or(access.cohort);
             Ok(Cohort::new(row, &access.membership, store::member_count(conn, &cohort_id)?))
@@ -209,7 +208,7 @@ pub async fn archive_cohort(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ArchiveCohort)?;
             store::archive(conn, &cohort_id, now)?;
-            cohort_event("cohort.archived", &caller, &cohort_id).record(conn, now)
+            cohort_event(ev::CohortArchived {}, &caller, &cohort_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

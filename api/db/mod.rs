@@ -201,7 +201,11 @@ impl Db {
         };
         let mut attempt = 0;
         loop {
-            match conn.transaction(|c| f(c)) {
+            match conn.transaction(|c| {
+                let done = f(c)?;
+                crate::events::before_commit(c)?;
+                ApiResult::Ok(done)
+            }) {
                 Err(err) if err.code() == "database_busy" && attempt < CROSSED_RETRIES => {
                     attempt += 1;
                     tracing::info!(attempt, "transaction crossed another; running it again");

@@ -83,7 +83,8 @@ fn hold(conn: &mut AnyConnection, receiver: mpsc::Receiver<Message>) {
                 Ok(Message::Run(step)) => step(c),
                 Ok(Message::Commit(last, done)) => {
                     reply = Some(done);
-                    return last(c).map_err(TxEnd::Failed);
+                    // The events go last: numbering them is the last statement before COMMIT.
+                    return last(c).and_then(|()| crate::events::before_commit(c)).map_err(TxEnd::Failed);
                 }
                 Ok(Message::Rollback(done)) => {
                     reply = Some(done);

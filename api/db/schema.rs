@@ -79,6 +79,8 @@ diesel::table! {
         subject_id -> Text,
         payload -> Text,
         created_at -> Timestamp,
+        seq -> Nullable<BigInt>,
+        audience -> Text,
     }
 }
 

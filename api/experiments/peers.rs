@@ -13,6 +13,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::Action;
 use crate::comments::{Comment, NewComment};
 use crate::error::{ApiError, ApiResult};
+use crate::events::{EventPayload, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -93,7 +94,7 @@ pub async fn comment(
         .write(move |conn| {
             let (_, row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
             let comment_id = store::add_comment(conn, &row.id, caller.user_id(), &text, now)?;
-            experiment_event("experiment.commented", &caller, &row).record(conn, now)?;
+            experiment_event(ev::ExperimentCommented {}, &caller, &row).record(conn, now)?;
             Ok(Comment::from(store::find_comment(conn, &comment_id)?))
         })
         .await?;
@@ -127,7 +128,7 @@ pub async fn offer_help(
                 return Err(ApiError::conflict("own_experiment", "Offer help to others; ask the cohort for yours."));
             }
             let offer_id = store::add_offer(conn, &row.id, caller.user_id(), &message, now)?;
-            experiment_event("experiment.help_offered", &caller, &row).record(conn, now)?;
+            experiment_event(ev::ExperimentHelpOffered {}, &caller, &row).record(conn, now)?;
             Ok(offer_view(store::find_offer(conn, &offer_id)?.ok_or(ApiError::NotFound)?))
         })
         .await?;
@@ -169,7 +170,12 @@ pub async fn answer_offer(
             if !store::answer_offer(conn, &offer.0, &answer)? {
                 return Err(ApiError::conflict("offer_answered", "This offer has been answered already."));
             }
-            experiment_event(&format!("experiment.help_{answer}"), &caller, &row).record(conn, now)?;
+            let answered: EventPayload = if answer == "accepted" {
+                ev::ExperimentHelpAccepted {}.into()
+            } else {
+                ev::ExperimentHelpDismissed {}.into()
+            };
+            experiment_event(answered, &caller, &row).record(conn, now)?;
             Ok(offer_view(store::find_offer(conn, &offer.0)?.ok_or(ApiError::NotFound)?))
         })
         .await?;
@@ -207,7 +213,7 @@ pub async fn celebrate(state: web::Data<AppState>, caller: Caller, path: web::Pa
             }
             let created = store::celebrate(conn, &row.id, caller.user_id(), now)?;
             if created {
-                experiment_event("experiment.celebrated", &caller, &row).record(conn, now)?;
+                experiment_event(ev::ExperimentCelebrated {}, &caller, &row).record(conn, now)?;
             }
             let count =
                 store::celebration_counts(conn, std::slice::from_ref(&row.id))?.get(&row.id).copied().unwrap_or(0);

@@ -4,7 +4,6 @@
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 use super::lifecycle::{ExperimentState, Stuck, Visibility, can_move, stuck};
 use super::model::{
@@ -19,7 +18,7 @@ use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{Audience, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams, PageRequest};
@@ -39,8 +38,18 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(metric_history);
 }
 
-pub fn experiment_event<'a>(kind: &'a str, caller: &'a Caller, row: &'a ExperimentRow) -> NewEvent<'a> {
-    NewEvent::new(kind, "experiment", &row.id).by(caller.user_id()).in_cohort(&row.cohort_id)
+/// An event about an experiment, seen by whom its visibility allows.
+pub fn experiment_event<'a>(
+    payload: impl Into<EventPayload>,
+    caller: &'a Caller,
+    row: &'a ExperimentRow,
+) -> NewEvent<'a> {
+    let audience = match row.visibility() {
+        Visibility::Private => Audience::Private,
+        Visibility::Buddy => Audience::Buddy,
+        Visibility::Cohort => Audience::Cohort,
+    };
+    NewEvent::new(payload, &row.id).by(caller.user_id()).in_cohort(&row.cohort_id).visible_to(audience)
 }
 
 fn date(raw: String) -> Result<String, Invalid> {
@@ -127,7 +136,7 @@ pub async fn create(
                 updated_at: now.naive_utc(),
             };
             store::insert(conn, &row)?;
-            experiment_event("experiment.committed", &caller, &row).record(conn, now)?;
+            experiment_event(ev::ExperimentCommitted { seeded_from: None }, &caller, &row).record(conn, now)?;
             view(conn, row, caller.user_id(), now)
         })
         .await?;
@@ -338,8 +347,8 @@ pub async fn change(
                 row.state = to;
                 row.drop_reason = reason.clone().or(row.drop_reason);
                 kinds.extend(match to {
-                    ExperimentState::Done => Some("experiment.done"),
-                    ExperimentState::Dropped => Some("experiment.dropped"),
+                    ExperimentState::Done => Some(EventPayload::from(ev::ExperimentDone {})),
+                    ExperimentState::Dropped => Some(ev::ExperimentDropped {}.into()),
                     _ => None,
                 });
             }
@@ -420,9 +429,8 @@ pub async fn seed_next(state: web::Data<AppState>, caller: Caller, path: web::Pa
                 ..row
             };
             store::insert(conn, &seeded)?;
-            experiment_event("experiment.committed", &caller, &seeded)
-                .with(json!({ "seeded_from": seeded.seeded_from_id }))
-                .record(conn, now)?;
+            let committed = ev::ExperimentCommitted { seeded_from: seeded.seeded_from_id.clone() };
+            experiment_event(committed, &caller, &seeded).record(conn, now)?;
             Ok((true, view(conn, seeded, caller.user_id(), now)?))
         })
         .await?;
@@ -506,7 +514,7 @@ pub async fn check_in(
                 row.updated_at = now.naive_utc();
                 store::save(conn, &row)?;
             }
-            experiment_event("experiment.checked_in", &caller, &row).record(conn, now)?;
+            experiment_event(ev::ExperimentCheckedIn {}, &caller, &row).record(conn, now)?;
             Ok(check_in_view(store::find_check_in(conn, &check_in_id)?))
         })
         .await?;

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde_json::json;
 
 use super::model::PairCycle;
 use super::{pairs, store};
@@ -12,7 +11,7 @@ use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::db::schema::{coaching_pairs, cohorts as cohort_table, sessions};
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::pagination::PageRequest;
 use crate::sessions::model::SessionStatus;
 
@@ -34,8 +33,7 @@ pub fn form_next(
     let cycle = history.iter().map(|p| p.cycle + 1).max().unwrap_or(1);
     let pairs = pairs::pair(&members, &history);
     store::insert_pairs(conn, cohort_id, cycle, &pairs, now)?;
-    let mut event =
-        NewEvent::new("pairs.formed", "cohort", cohort_id).in_cohort(cohort_id).with(json!({ "cycle": cycle }));
+    let mut event = NewEvent::new(ev::PairsFormed { cycle }, cohort_id).in_cohort(cohort_id);
     if let Some(by) = by {
         event = event.by(by);
     }

@@ -14,7 +14,7 @@ use crate::cohorts::model::MemberState;
 use crate::db::schema::{memberships, session_rsvps as rsvps, sessions};
 use crate::db::{AnyConnection, TimeZone, new_id};
 use crate::error::ApiResult;
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::sessions::model::SessionStatus;
 
 pub const DEFAULT_WEEKS: i64 = 12;
@@ -163,10 +163,7 @@ fn replan(
     }
     for note in planned.notes.iter().filter(|n| n.relaxed == Relaxed::Gap) {
         let (Some(session_id), Some(role_id)) = (&note.session_id, &note.role_id) else { continue };
-        NewEvent::new("duty.gap", "session", session_id)
-            .in_cohort(cohort_id)
-            .with(serde_json::json!({ "role_id": role_id }))
-            .record(conn, now)?;
+        NewEvent::new(ev::DutyGap { role_id: role_id.clone() }, session_id).in_cohort(cohort_id).record(conn, now)?;
     }
     result.extend(
         future.into_iter().map(|(row, _)| row).filter(|row| row.locked || row.confirmed_at.is_some()).map(|row| row.id),
@@ -175,10 +172,13 @@ fn replan(
 }
 
 fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now: DateTime<Utc>) -> ApiResult<()> {
-    NewEvent::new("duty.assigned", "assignment", &row.id)
-        .in_cohort(cohort_id)
-        .with(serde_json::json!({ "user_id": row.user_id, "session_id": row.session_id, "role_id": row.role_id }))
-        .record(conn, now)
+    let assigned = ev::DutyAssigned {
+        user_id: row.user_id.clone(),
+        session_id: Some(row.session_id.clone()),
+        role_id: Some(row.role_id.clone()),
+        by_hand: false,
+    };
+    NewEvent::new(assigned, &row.id).in_cohort(cohort_id).record(conn, now)
 }
 
 /// Re-plans after something the rota depends on changed (an absence, a member, a session, a

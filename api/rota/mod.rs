@@ -6,6 +6,7 @@ pub mod engine;
 pub mod model;
 pub mod pairs;
 pub mod plan;
+pub mod reactions;
 pub mod routes;
 pub mod store;
 pub mod swaps;

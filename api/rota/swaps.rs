@@ -8,7 +8,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::model::{AssignmentRow, NewSwapRequest, SwapFilter, SwapKind, SwapRequest, SwapRow, SwapState};
 use super::store;
@@ -18,7 +17,7 @@ use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -37,8 +36,8 @@ fn session_start(conn: &mut AnyConnection, session_id: &str) -> ApiResult<DateTi
     Ok(sessions::find_session(conn, session_id)?.ok_or(ApiError::NotFound)?.starts_at.and_utc())
 }
 
-fn swap_event<'a>(kind: &'a str, caller: &'a Caller, swap: &'a SwapRow) -> NewEvent<'a> {
-    NewEvent::new(kind, "swap_request", &swap.id).by(caller.user_id()).in_cohort(&swap.cohort_id)
+fn swap_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, swap: &'a SwapRow) -> NewEvent<'a> {
+    NewEvent::new(payload, &swap.id).by(caller.user_id()).in_cohort(&swap.cohort_id)
 }
 
 fn zone(access: &Access) -> Tz {
@@ -108,7 +107,7 @@ pub async fn ask(
                 });
             }
             let starts_at = session_start(conn, &row.session_id)?;
-            crate::sessions::series_routes::started(starts_at, now)?;
+            crate::sessions::started(starts_at, now)?;
             let mut peer = body.peer_id.clone();
             if let Some(peer_id) = &body.peer_id {
                 let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
@@ -137,7 +136,7 @@ pub async fn ask(
                 if body.peer_id.as_ref().is_some_and(|p| Some(p) != other.user_id.as_ref()) {
                     return Err(ApiError::invalid("peer_id", "not_the_holder", "does not hold that duty"));
                 }
-                crate::sessions::series_routes::started(session_start(conn, &other.session_id)?, now)?;
+                crate::sessions::started(session_start(conn, &other.session_id)?, now)?;
                 peer = other.user_id;
             }
             // Decided under the cohort row lock: a second ask waits for the first to commit and
@@ -161,8 +160,13 @@ pub async fn ask(
             );
             let id = store::insert_swap(conn, values)?;
             let swap = store::find_swap(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let event = if kind == SwapKind::Swap { "swap.asked" } else { "cover.needed" };
-            swap_event(event, &caller, &swap).with(json!({ "peer_id": swap.peer_id })).record(conn, now)?;
+            let peer_id = swap.peer_id.clone();
+            let event: EventPayload = if kind == SwapKind::Swap {
+                ev::SwapAsked { peer_id }.into()
+            } else {
+                ev::CoverNeeded { peer_id }.into()
+            };
+            swap_event(event, &caller, &swap).record(conn, now)?;
             view(conn, &access, &id, now)
         })
         .await?;
@@ -279,7 +283,7 @@ pub async fn accept(
             mine.confirmed_at = Some(now.naive_utc());
             mine.updated_at = now.naive_utc();
             store::save_assignment(conn, &mine)?;
-            swap_event("swap.accepted", &caller, &swap).record(conn, now)?;
+            swap_event(ev::SwapAccepted {}, &caller, &swap).record(conn, now)?;
             view(conn, &access, &swap.id, now)
         })
         .await?;
@@ -313,7 +317,7 @@ pub async fn decline(
             if !store::decide_swap(conn, &swap.id, "declined", caller.user_id(), now)? {
                 return Err(ApiError::conflict("request_closed", "This request has been answered already."));
             }
-            swap_event("swap.declined", &caller, &swap).record(conn, now)?;
+            swap_event(ev::SwapDeclined {}, &caller, &swap).record(conn, now)?;
             view(conn, &access, &swap.id, now)
         })
         .await?;
@@ -350,7 +354,7 @@ pub async fn withdraw(
             if !store::decide_swap(conn, &swap.id, SwapState::Withdrawn.as_str(), caller.user_id(), now)? {
                 return Err(ApiError::conflict("request_closed", "This request has been answered already."));
             }
-            swap_event("swap.withdrawn", &caller, &swap).record(conn, now)?;
+            swap_event(ev::SwapWithdrawn {}, &caller, &swap).record(conn, now)?;
             view(conn, &access, &swap.id, now)
         })
         .await?;

@@ -2,8 +2,7 @@
 //! sessions for the next 26 weeks; changing one splits it at a session, leaving the past alone.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use serde_json::json;
+use chrono::{NaiveDate, NaiveTime};
 
 use super::materialize::{self, horizon, start_mark};
 use super::model::{NewSeries, Series, SeriesChange, SeriesRow};
@@ -13,7 +12,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::db::new_id;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -57,8 +56,13 @@ fn check_rule(rrule: &str, starts_on: &str, local_time: &str) -> ApiResult<()> {
     recurrence::check_series(&rule, day, time).map_err(invalid)
 }
 
-fn series_event<'a>(kind: &'a str, caller: &'a Caller, cohort_id: &'a str, series_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(kind, "series", series_id).by(caller.user_id()).in_cohort(cohort_id)
+fn series_event<'a>(
+    payload: impl Into<EventPayload>,
+    caller: &'a Caller,
+    cohort_id: &'a str,
+    series_id: &'a str,
+) -> NewEvent<'a> {
+    NewEvent::new(payload, series_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// A cohort's series, oldest first (including ended and split ones).
@@ -145,9 +149,7 @@ pub async fn create_series(
             let tz = access.cohort.time_zone.tz();
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             let added = materialize::materialize(conn, &row, tz, &template, horizon(now, tz), now)?;
-            series_event("series.created", &caller, &cohort_id, &row.id)
-                .with(json!({ "sessions": added }))
-                .record(conn, now)?;
+            series_event(ev::SeriesCreated { sessions: added }, &caller, &cohort_id, &row.id).record(conn, now)?;
             Ok(Series::new(row, &access.cohort.time_zone))
         })
         .await?;
@@ -255,20 +257,12 @@ pub async fn change_series(
             let tz = access.cohort.time_zone.tz();
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             materialize::split(conn, &old, &new, &from_key, tz, &template, now)?;
-            series_event("series.changed", &caller, &cohort_id, &old.id)
-                .with(json!({ "continued_by": new.id }))
-                .record(conn, now)?;
-            crate::rota::engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
+            let changed = ev::SeriesChanged { continued_by: new.id.clone() };
+            series_event(changed, &caller, &cohort_id, &old.id).record(conn, now)?;
             Ok(Series::new(new, &access.cohort.time_zone))
         })
         .await?;
     Ok(web::Json(series))
 }
 
-/// 409 `session_started` for a session that has begun: the past never changes.
-pub fn started(starts_at: DateTime<Utc>, now: DateTime<Utc>) -> ApiResult<()> {
-    if starts_at <= now {
-        return Err(ApiError::conflict("session_started", "This session has started; the past stays as it was."));
-    }
-    Ok(())
-}
+pub use super::started;

@@ -8,7 +8,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::auth::scopes::Scope;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::NotFound;
 use crate::pagination::{Cursor, Page, PageParams};
@@ -20,8 +20,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// An event about a token, done by its owner.
-fn token_event<'a>(kind: &'a str, user_id: &'a str, token_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(kind, "personal_access_token", token_id).by(user_id)
+fn token_event<'a>(payload: impl Into<EventPayload>, user_id: &'a str, token_id: &'a str) -> NewEvent<'a> {
+    NewEvent::new(payload, token_id).by(user_id)
 }
 
 /// Create a personal access token. The secret is in this answer only.
@@ -73,7 +73,7 @@ pub async fn create_token(
         .db
         .write(move |conn| {
             let (id, secret) = store::create(conn, &user_id, &name, &scopes, body.expires_at, now)?;
-            token_event("token.created", &user_id, &id).record(conn, now)?;
+            token_event(ev::TokenCreated {}, &user_id, &id).record(conn, now)?;
             let row = store::find(conn, &user_id, &id)?.ok_or(ApiError::NotFound)?;
             Ok(CreatedToken { details: row.into(), token: secret.plain })
         })
@@ -127,7 +127,7 @@ pub async fn revoke_token(
             if !store::revoke(conn, &user_id, &token_id, now)? {
                 return Err(ApiError::NotFound);
             }
-            token_event("token.revoked", &user_id, &token_id).record(conn, now)
+            token_event(ev::TokenRevoked {}, &user_id, &token_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -9,6 +9,7 @@ mod charter;
 mod cohorts;
 mod crash;
 mod errors;
+mod events;
 mod experiments;
 mod health;
 mod idempotency;

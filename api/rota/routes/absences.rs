@@ -9,11 +9,10 @@ use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
-use crate::rota::engine::{self};
 use crate::rota::model::{Absence, AbsenceRow, NewAbsence};
 use crate::rota::store;
 use crate::sessions::store as sessions;
@@ -106,11 +105,7 @@ pub async fn add_absence(
             };
             store::insert_absence(conn, &row)?;
             release_covered(conn, &access, &row, now)?;
-            NewEvent::new("absence.added", "absence", &row.id)
-                .by(caller.user_id())
-                .in_cohort(&cohort_id)
-                .record(conn, now)?;
-            engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
+            NewEvent::new(ev::AbsenceAdded {}, &row.id).by(caller.user_id()).in_cohort(&cohort_id).record(conn, now)?;
             Ok(Absence::from(store::absence_with_person(conn, &row.id)?.ok_or(ApiError::NotFound)?))
         })
         .await?;
@@ -156,13 +151,16 @@ pub async fn remove_absence(
         .db
         .write(move |conn| {
             cohorts::lock_cohort(conn, &cohort_id)?;
-            let access = access::authorize(conn, &caller, &cohort_id, Action::ActOnDuty)?;
+            access::authorize(conn, &caller, &cohort_id, Action::ActOnDuty)?;
             let absence = store::find_absence(conn, &cohort_id, &absence_id)?.ok_or(ApiError::NotFound)?;
             if absence.user_id != caller.user_id() {
                 access::authorize(conn, &caller, &cohort_id, Action::RunRota)?;
             }
             store::delete_absence(conn, &absence_id)?;
-            engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)
+            NewEvent::new(ev::AbsenceRemoved {}, &absence_id)
+                .by(caller.user_id())
+                .in_cohort(&cohort_id)
+                .record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,7 +2,6 @@
 
 use actix_web::{post, put, web};
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
@@ -10,7 +9,7 @@ use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
 use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::rota::engine::{self};
@@ -61,7 +60,7 @@ pub async fn override_duty(
         .db
         .write(move |conn| {
             let (access, mut row, starts_at) = duty_of(conn, &caller, &id, Action::RunRota)?;
-            crate::sessions::series_routes::started(starts_at, now)?;
+            crate::sessions::started(starts_at, now)?;
             if let Some(user) = &user_id {
                 let active =
                     cohorts::membership(conn, &row.cohort_id, user)?.is_some_and(|m| m.state() == MemberState::Active);
@@ -95,11 +94,9 @@ pub async fn override_duty(
             row.confirmed_at = None;
             row.updated_at = now.naive_utc();
             store::save_assignment(conn, &row)?;
-            NewEvent::new("duty.assigned", "assignment", &row.id)
-                .by(caller.user_id())
-                .in_cohort(&row.cohort_id)
-                .with(json!({ "user_id": row.user_id, "override": true }))
-                .record(conn, now)?;
+            let assigned =
+                ev::DutyAssigned { user_id: row.user_id.clone(), session_id: None, role_id: None, by_hand: true };
+            NewEvent::new(assigned, &row.id).by(caller.user_id()).in_cohort(&row.cohort_id).record(conn, now)?;
             engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
         })
         .await?;
@@ -124,7 +121,7 @@ pub async fn confirm_duty(
         .db
         .write(move |conn| {
             let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
-            crate::sessions::series_routes::started(starts_at, now)?;
+            crate::sessions::started(starts_at, now)?;
             if row.user_id.as_deref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
@@ -134,7 +131,7 @@ pub async fn confirm_duty(
             row.confirmed_at = row.confirmed_at.or(Some(now.naive_utc()));
             row.updated_at = now.naive_utc();
             store::save_assignment(conn, &row)?;
-            NewEvent::new("duty.confirmed", "assignment", &row.id)
+            NewEvent::new(ev::DutyConfirmed {}, &row.id)
                 .by(caller.user_id())
                 .in_cohort(&row.cohort_id)
                 .record(conn, now)?;

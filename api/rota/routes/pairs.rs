@@ -6,7 +6,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -131,7 +131,7 @@ pub async fn set_pair_settings(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::RunRota)?;
             cycles::set_every_sessions(conn, &cohort_id, every)?;
-            NewEvent::new("pairs.settings_changed", "cohort", &cohort_id)
+            NewEvent::new(ev::PairsSettingsChanged {}, &cohort_id)
                 .by(caller.user_id())
                 .in_cohort(&cohort_id)
                 .record(conn, now)

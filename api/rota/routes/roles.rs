@@ -7,11 +7,10 @@ use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
 use crate::db::new_id;
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::Page;
-use crate::rota::engine::{self};
 use crate::rota::model::{DutyRole, RoleFields, RoleRow};
 use crate::rota::plan::MAX_ROLES;
 use crate::rota::store;
@@ -73,7 +72,7 @@ pub async fn add_role(
         .db
         .write(move |conn| {
             cohorts::lock_cohort(conn, &cohort_id)?;
-            let access = access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
+            access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
             if store::count_roles(conn, &cohort_id)? >= MAX_ROLES as i64 {
                 return Err(ApiError::conflict(
                     "too_many_roles",
@@ -92,11 +91,7 @@ pub async fn add_role(
                 created_at: now.naive_utc(),
             };
             store::insert_role(conn, &row)?;
-            NewEvent::new("role.added", "duty_role", &row.id)
-                .by(caller.user_id())
-                .in_cohort(&cohort_id)
-                .record(conn, now)?;
-            engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
+            NewEvent::new(ev::RoleAdded {}, &row.id).by(caller.user_id()).in_cohort(&cohort_id).record(conn, now)?;
             Ok(DutyRole::from(row))
         })
         .await?;
@@ -129,7 +124,7 @@ pub async fn change_role(
         .db
         .write(move |conn| {
             cohorts::lock_cohort(conn, &cohort_id)?;
-            let access = access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
+            access::authorize(conn, &caller, &cohort_id, Action::ManageRoles)?;
             let mut row = store::find_role(conn, &cohort_id, &role_id)?.ok_or(ApiError::NotFound)?;
             row.name = name.clone().unwrap_or(row.name);
             row.min_attended = min.unwrap_or(row.min_attended);
@@ -138,11 +133,7 @@ pub async fn change_role(
                 row.retired_at = if retired { row.retired_at.or(Some(now.naive_utc())) } else { None };
             }
             store::save_role(conn, &row)?;
-            NewEvent::new("role.changed", "duty_role", &row.id)
-                .by(caller.user_id())
-                .in_cohort(&cohort_id)
-                .record(conn, now)?;
-            engine::replan_if_planned(conn, &cohort_id, &access.cohort.time_zone, now)?;
+            NewEvent::new(ev::RoleChanged {}, &row.id).by(caller.user_id()).in_cohort(&cohort_id).record(conn, now)?;
             Ok(DutyRole::from(row))
         })
         .await?;

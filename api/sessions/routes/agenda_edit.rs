@@ -30,7 +30,7 @@ pub async fn set_agenda(
         move |conn, caller, _access, session, now| {
             check_fits(&items, session.duration_minutes())?;
             session.agenda = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
-            session_event("session.agenda_changed", caller, session).record(conn, now)
+            session_event(ev::SessionAgendaChanged {}, caller, session).record(conn, now)
         },
     )
     .await

@@ -54,7 +54,7 @@ pub async fn record_attendance(
             for record in &records {
                 store::record_attendance(conn, &session.id, &record.user_id, record.status, caller.user_id(), now)?;
             }
-            session_event("session.attendance_recorded", caller, session).record(conn, now)
+            session_event(ev::SessionAttendanceRecorded {}, caller, session).record(conn, now)
         },
     )
     .await

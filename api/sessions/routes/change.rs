@@ -60,19 +60,20 @@ pub async fn change_session(
             if session.status() != SessionStatus::Cancelled {
                 session.status = SessionStatus::Moved;
             }
-            kinds.push("session.moved");
+            kinds.push(EventPayload::from(ev::SessionMoved {}));
         }
         match body.status {
             Some(SessionStatus::Cancelled) => {
                 session.status = SessionStatus::Cancelled;
                 session.cancel_reason = reason.clone();
-                kinds.push("session.cancelled");
+                kinds.push(ev::SessionCancelled {}.into());
             }
             Some(SessionStatus::Scheduled) if session.status() == SessionStatus::Cancelled => {
-                let moved = session.occurrence_key.is_none() || kinds.contains(&"session.moved");
+                let moved =
+                    session.occurrence_key.is_none() || kinds.iter().any(|k| k.kind() == EventKind::SessionMoved);
                 session.status = if moved { SessionStatus::Moved } else { SessionStatus::Scheduled };
                 session.cancel_reason = None;
-                kinds.push("session.reinstated");
+                kinds.push(ev::SessionReinstated {}.into());
             }
             _ => {}
         }
@@ -82,15 +83,12 @@ pub async fn change_session(
         if let Some(location) = location.clone() {
             session.location = location;
         }
-        let reschedules = !kinds.is_empty();
-        for kind in kinds {
-            session_event(kind, caller, session).record(conn, now)?;
-        }
-        if reschedules {
-            // Saved first, so the re-plan sees the session as it now is.
+        if !kinds.is_empty() {
+            // Saved first, so the re-plan (a reactor, run once for all of them) sees the
+            // session as it now is.
             store::save_session(conn, session)?;
-            let zone = cohorts::find_cohort(conn, &session.cohort_id)?.ok_or(ApiError::NotFound)?.time_zone;
-            crate::rota::engine::replan_if_planned(conn, &session.cohort_id, &zone, now)?;
+            let events = kinds.into_iter().map(|kind| session_event(kind, caller, session)).collect();
+            events::record_all(conn, events, now)?;
         }
         Ok(())
     })

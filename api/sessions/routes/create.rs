@@ -55,7 +55,7 @@ pub async fn create_session(
                 updated_at: now.naive_utc(),
             };
             store::insert_session(conn, &row)?;
-            session_event("session.created", &caller, &row).record(conn, now)?;
+            session_event(ev::SessionCreated {}, &caller, &row).record(conn, now)?;
             detailed(conn, &access, row, caller.user_id())
         })
         .await?;

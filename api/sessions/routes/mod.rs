@@ -5,13 +5,12 @@
 use actix_web::{HttpResponse, get, patch, post, put, web};
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, Utc};
 use chrono_tz::Tz;
-use serde_json::json;
 
 use super::agenda::{self, AgendaItem};
 use super::materialize;
 use super::model::{
-    AgendaRequest, AttendanceRequest, MyDuty, MyRsvp, NewSession, NotesRequest, RsvpRequest, RsvpResponse, Session,
-    SessionChange, SessionDetails, SessionFilter, SessionRow, SessionStatus,
+    AgendaRequest, AttendanceRequest, MyDuty, MyRsvp, NewSession, NotesRequest, RsvpRequest, Session, SessionChange,
+    SessionDetails, SessionFilter, SessionRow, SessionStatus,
 };
 use super::recurrence;
 use super::series_routes::{duration, started};
@@ -23,7 +22,7 @@ use crate::cohorts::model::Role;
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::NewEvent;
+use crate::events::{self, EventKind, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -73,8 +72,8 @@ fn zone(access: &Access) -> Tz {
     access.cohort.time_zone.tz()
 }
 
-fn session_event<'a>(kind: &'a str, caller: &'a Caller, session: &'a SessionRow) -> NewEvent<'a> {
-    NewEvent::new(kind, "session", &session.id).by(caller.user_id()).in_cohort(&session.cohort_id)
+fn session_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, session: &'a SessionRow) -> NewEvent<'a> {
+    NewEvent::new(payload, &session.id).by(caller.user_id()).in_cohort(&session.cohort_id)
 }
 
 /// Fills in the caller's duties for a page of sessions, in one query.

@@ -65,7 +65,7 @@ pub async fn write_notes(
             }
             if body.publish == Some(true) && session.notes_published_at.is_none() {
                 session.notes_published_at = Some(now.naive_utc());
-                session_event("session.notes_published", caller, session).record(conn, now)?;
+                session_event(ev::SessionNotesPublished {}, caller, session).record(conn, now)?;
             }
             Ok(())
         },

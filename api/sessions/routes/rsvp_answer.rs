@@ -31,16 +31,8 @@ pub async fn rsvp(
         started(session.starts_at.and_utc(), now)?;
         not_cancelled(session)?;
         store::set_rsvp(conn, &session.id, caller.user_id(), response, &note, now)?;
-        session_event("session.rsvp_changed", caller, session)
-            .with(json!({ "response": response }))
-            .record(conn, now)?;
-        if response == RsvpResponse::No {
-            // A "no" is an absence: the duty they held there goes back to the rota.
-            let cohort_id = session.cohort_id.clone();
-            crate::rota::store::release_duties(conn, &cohort_id, caller.user_id(), std::slice::from_ref(&session.id))?;
-            let zone = cohorts::find_cohort(conn, &cohort_id)?.ok_or(ApiError::NotFound)?.time_zone;
-            crate::rota::engine::replan_if_planned(conn, &cohort_id, &zone, now)?;
-        }
+        // A "no" is an absence: the rota takes back the duty they held there (a reactor).
+        session_event(ev::SessionRsvpChanged { response }, caller, session).record(conn, now)?;
         Ok(())
     })
     .await

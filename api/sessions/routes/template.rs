@@ -56,7 +56,7 @@ pub async fn set_template(
             check_fits(&items, 24 * 60)?;
             let stored = serde_json::to_string(&items).map_err(|e| ApiError::Internal(e.into()))?;
             cohorts::set_agenda_template(conn, &cohort_id, &stored)?;
-            NewEvent::new("cohort.agenda_template_changed", "cohort", &cohort_id)
+            NewEvent::new(ev::CohortAgendaTemplateChanged {}, &cohort_id)
                 .by(caller.user_id())
                 .in_cohort(&cohort_id)
                 .record(conn, now)?;
