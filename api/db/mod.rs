@@ -122,7 +122,20 @@ fn open_first(target: &DatabaseUrl) -> anyhow::Result<AnyConnection> {
             let mut c = diesel::SqliteConnection::establish(&target.url)
                 .with_context(|| format!("opening SQLite database {}", target.url))?;
             SqlitePragmas::apply(&mut c).context("setting up SQLite")?;
-            c.batch_execute("PRAGMA journal_mode = WAL;").context("switching SQLite to WAL")?;
+            // Replicas opening a new file at the same moment race for the lock this needs, and
+            // SQLite answers the losers "database is locked" at once (waiting could deadlock):
+            // they try again shortly, when the file is in WAL already and the switch is a no-op.
+            let mut tries = 0;
+            loop {
+                match c.batch_execute("PRAGMA journal_mode = WAL;") {
+                    Ok(()) => break,
+                    Err(err) if tries < 50 && err.to_string().contains("locked") => {
+                        tries += 1;
+                        std::thread::sleep(Duration::from_millis(20 * tries.min(5)));
+                    }
+                    Err(err) => return Err(err).context("switching SQLite to WAL"),
+                }
+            }
             Ok(AnyConnection::Sqlite(c))
         }
     }
@@ -354,6 +367,29 @@ mod tests {
                         let mut conn = AnyConnection::Sqlite(diesel::SqliteConnection::establish(&path).unwrap());
                         start.wait();
                         SqlitePragmas.on_acquire(&mut conn).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for handle in opened {
+                assert_eq!(handle.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
+    }
+
+    /// Replicas starting at the same moment on a brand-new file: each opens its first
+    /// connection and switches the file to WAL; none fails.
+    #[test]
+    fn first_connections_opening_at_once_on_a_new_file_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let target = DatabaseUrl::parse(dir.path().join("new.db").to_str().unwrap());
+            let start = Arc::new(std::sync::Barrier::new(8));
+            let opened: Vec<_> = (0..8)
+                .map(|_| {
+                    let (target, start) = (target.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        start.wait();
+                        open_first(&target).map(|_| ()).map_err(|e| format!("{e:#}"))
                     })
                 })
                 .collect();

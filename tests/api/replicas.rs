@@ -169,3 +169,56 @@ async fn a_requeued_mail_goes_out_once() {
     assert_eq!(mails.len(), 1);
     assert_eq!(mail_row(&app, &id).0, "sent");
 }
+
+#[tokio::test]
+async fn a_database_error_in_one_cohort_undoes_only_that_cohorts_cycle() {
+    let app = spawn_app_with(Options::default()).await;
+    let failing = cohort_with_cycles_due(&app).await;
+    // A second cohort of the same people, created after the first (ids are time-ordered, so the
+    // sweep meets the failing cohort first).
+    let organizer = &failing.organizer.access_token;
+    let healthy = app.cohort(organizer, "Second").await;
+    for member in &failing.members {
+        let code = app.invite_code(organizer, &healthy).await;
+        let joined = app.post_json_as("/api/v1/invite-links/join", &member.access_token, &json!({"code": code})).await;
+        assert_eq!(joined.status(), 201);
+    }
+    let settings = format!("/api/v1/cohorts/{healthy}/pairs/settings");
+    let set = app.send(reqwest::Method::PUT, &settings, Some(organizer), Some(&json!({"every_sessions": 2}))).await;
+    assert_eq!(set.status(), 200);
+    // The database refuses the first cohort's pairs (a planted failure, as a full disk would).
+    let plant = if app.pg_admin_url.is_some() {
+        format!(
+            "CREATE FUNCTION planted_failure() RETURNS trigger AS $$ BEGIN \
+               IF NEW.cohort_id = '{0}' THEN RAISE EXCEPTION 'planted failure'; END IF; RETURN NEW; \
+             END $$ LANGUAGE plpgsql; \
+             CREATE TRIGGER planted BEFORE INSERT ON coaching_pairs FOR EACH ROW EXECUTE FUNCTION planted_failure();",
+            failing.id
+        )
+    } else {
+        format!(
+            "CREATE TRIGGER planted BEFORE INSERT ON coaching_pairs WHEN NEW.cohort_id = '{0}' \
+             BEGIN SELECT RAISE(ABORT, 'planted failure'); END;",
+            failing.id
+        )
+    };
+    diesel::connection::SimpleConnection::batch_execute(&mut app.db(), &plant).unwrap();
+
+    let formed = roundtable::rota::cycles::form_due(&app.state.db, app.clock_now()).await.unwrap();
+    assert_eq!(formed, 1, "the healthy cohort's cycle is formed");
+    let cycles_of = |cohort_id: &str| -> i64 {
+        coaching_cycles::table
+            .filter(coaching_cycles::cohort_id.eq(cohort_id))
+            .count()
+            .get_result(&mut app.db())
+            .unwrap()
+    };
+    assert_eq!((cycles_of(&failing.id), cycles_of(&healthy)), (0, 1), "nothing half-written for the failing one");
+    let announced: i64 = events::table
+        .filter(events::kind.eq("pairs.formed"))
+        .filter(events::cohort_id.eq(&failing.id))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(announced, 0);
+}
