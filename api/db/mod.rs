@@ -122,21 +122,26 @@ fn open_first(target: &DatabaseUrl) -> anyhow::Result<AnyConnection> {
             let mut c = diesel::SqliteConnection::establish(&target.url)
                 .with_context(|| format!("opening SQLite database {}", target.url))?;
             SqlitePragmas::apply(&mut c).context("setting up SQLite")?;
-            // Replicas opening a new file at the same moment race for the lock this needs, and
-            // SQLite answers the losers "database is locked" at once (waiting could deadlock):
-            // they try again shortly, when the file is in WAL already and the switch is a no-op.
-            let mut tries = 0;
-            loop {
-                match c.batch_execute("PRAGMA journal_mode = WAL;") {
-                    Ok(()) => break,
-                    Err(err) if tries < 50 && err.to_string().contains("locked") => {
-                        tries += 1;
-                        std::thread::sleep(Duration::from_millis(20 * tries.min(5)));
-                    }
-                    Err(err) => return Err(err).context("switching SQLite to WAL"),
-                }
-            }
+            switch_to_wal(&mut c)?;
             Ok(AnyConnection::Sqlite(c))
+        }
+    }
+}
+
+/// Switches the SQLite file to WAL (a property of the file, kept across connections). Replicas
+/// opening a new file at the same moment race for the lock this needs, and SQLite answers the
+/// losers "database is locked" at once (waiting could deadlock): they try again shortly, when the
+/// file is in WAL already and the switch is a no-op.
+fn switch_to_wal(c: &mut diesel::SqliteConnection) -> anyhow::Result<()> {
+    let mut tries = 0;
+    loop {
+        match c.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(err) if tries < 50 && err.to_string().contains("locked") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20 * tries.min(5)));
+            }
+            Err(err) => return Err(err).context("switching SQLite to WAL"),
         }
     }
 }
@@ -376,20 +381,22 @@ mod tests {
         }
     }
 
-    /// Replicas starting at the same moment on a brand-new file: each opens its first
-    /// connection and switches the file to WAL; none fails.
+    /// Replicas starting at the same moment on a brand-new file: each switches the file to WAL
+    /// on its first connection; none fails.
     #[test]
-    fn first_connections_opening_at_once_on_a_new_file_all_succeed() {
+    fn first_connections_switching_a_new_file_to_wal_at_once_all_succeed() {
         for round in 0..20 {
             let dir = tempfile::tempdir().unwrap();
-            let target = DatabaseUrl::parse(dir.path().join("new.db").to_str().unwrap());
-            let start = Arc::new(std::sync::Barrier::new(8));
-            let opened: Vec<_> = (0..8)
+            let path = dir.path().join("new.db").to_str().unwrap().to_string();
+            let start = Arc::new(std::sync::Barrier::new(16));
+            let opened: Vec<_> = (0..16)
                 .map(|_| {
-                    let (target, start) = (target.clone(), start.clone());
+                    let (path, start) = (path.clone(), start.clone());
                     std::thread::spawn(move || {
+                        let mut c = diesel::SqliteConnection::establish(&path).unwrap();
+                        SqlitePragmas::apply(&mut c).unwrap();
                         start.wait();
-                        open_first(&target).map(|_| ()).map_err(|e| format!("{e:#}"))
+                        switch_to_wal(&mut c).map_err(|e| format!("{e:#}"))
                     })
                 })
                 .collect();
