@@ -3,9 +3,8 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
-use roundtable::clock::SystemClock;
+use roundtable::clock::{Clock, SystemClock};
 use roundtable::config::Config;
-use roundtable::db::Db;
 use roundtable::startup::{Application, openapi_spec};
 use roundtable::telemetry;
 
@@ -26,6 +25,12 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Put a mail whose delivery is `unknown` (or `failed`) back in the queue, due now. Only when
+    /// you know it did not arrive: it will be sent again.
+    MailRequeue {
+        /// The mail's id (`outbound_mail.id`).
+        id: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -34,6 +39,9 @@ fn main() -> ExitCode {
         Command::Openapi => print_openapi(),
         Command::Migrate => telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| migrate(&cli.config)),
         Command::Serve => telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| serve(cli.config)),
+        Command::MailRequeue { id } => {
+            telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| requeue_mail(&cli.config, &id))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,9 +59,21 @@ fn print_openapi() -> anyhow::Result<()> {
 }
 
 fn migrate(config: &Config) -> anyhow::Result<()> {
-    // Db::connect applies whatever is pending and logs each version.
-    Db::connect(&config.database_url, 1)?;
+    // The same locked run as at server start: replicas starting meanwhile wait for it.
+    let applied = roundtable::db::migrate(&config.database_url)?;
+    for version in &applied {
+        tracing::info!(%version, "applied migration");
+    }
     println!("migrations applied");
+    Ok(())
+}
+
+fn requeue_mail(config: &Config, id: &str) -> anyhow::Result<()> {
+    let db = roundtable::db::Db::connect(&config.database_url, 1)?;
+    let (id, now) = (id.to_string(), SystemClock.now());
+    let requeued = db.write_blocking(|conn| roundtable::mail::outbox::requeue(conn, &id, now))?;
+    anyhow::ensure!(requeued, "no mail {id} in state unknown or failed");
+    println!("mail {id} queued again");
     Ok(())
 }
 

@@ -26,6 +26,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::fallback::{self, KnownRoutes};
 use crate::http::json::BodyLimit;
 use crate::http::{guard, idempotency, request_id};
+use crate::jobs::{Job as PeriodicJob, Jobs, Outcome};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, tokens};
@@ -153,49 +154,44 @@ impl Application {
     }
 }
 
-/// Periodic work, on UTC intervals only: a sweep that delivers mail whose retry is due, lets the
-/// throttles forget idle clients, records charter reviews that fell due and forms coaching cycles
-/// that are due; and a job that keeps sessions stored 26 weeks ahead.
+/// Periodic work, on UTC intervals only: the sweep (every `every_seconds`) wakes the mail worker,
+/// lets the throttles forget idle clients, forgets old idempotency keys, records charter reviews
+/// that fell due and forms coaching cycles that are due; a slower job keeps sessions stored 26
+/// weeks ahead (also once at start). Each job but the first two runs under its lease
+/// (`jobs::Jobs`), so of several replicas only one runs it per period.
 async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
-    let sweep_state = state.clone();
-    let sweep = Job::new_repeated_async(Duration::from_secs(every_seconds.max(1)), move |_, _| {
-        let state = sweep_state.clone();
+    let jobs = Jobs::new(state.clone());
+    tracing::debug!(holder = jobs.holder(), "periodic jobs start");
+    let every = every_seconds.max(1);
+    let sweep_jobs = jobs.clone();
+    let sweep = Job::new_repeated_async(Duration::from_secs(every), move |_, _| {
+        let jobs = sweep_jobs.clone();
         Box::pin(async move {
-            state.mailer.wake();
-            state.throttle.forget_idle();
-            let now = state.now();
-            if let Err(err) = state.db.write(move |conn| idempotency::forget_old(conn, now)).await {
-                tracing::error!(error = %err, "forgetting old idempotency keys");
-            }
-            if let Err(err) = state.db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await {
-                tracing::error!(error = %err, "recording due charter reviews");
-            }
-            if let Err(err) = state.db.write(move |conn| rota::cycles::form_due(conn, now)).await {
-                tracing::error!(error = %err, "forming coaching cycles");
-            }
+            jobs.sweep(chrono::Duration::seconds(every as i64)).await;
         })
     })
     .context("creating the sweep job")?;
     scheduler.add(sweep).await.context("adding the sweep job")?;
     // Sessions are stored 26 weeks ahead; moving that horizon on a few times a day is plenty.
-    let horizon_state = state.clone();
-    let horizon = Job::new_repeated_async(Duration::from_secs(6 * 3600), move |_, _| {
-        let state = horizon_state.clone();
-        Box::pin(async move { extend_sessions(&state).await })
+    let horizon_jobs = jobs.clone();
+    let horizon = Job::new_repeated_async(HORIZON_PERIOD, move |_, _| {
+        let jobs = horizon_jobs.clone();
+        Box::pin(async move { extend_sessions(&jobs).await })
     })
     .context("creating the session horizon job")?;
     scheduler.add(horizon).await.context("adding the session horizon job")?;
-    let at_start = state.clone();
-    tokio::spawn(async move { extend_sessions(&at_start).await });
+    tokio::spawn(async move { extend_sessions(&jobs).await });
     scheduler.start().await.context("starting the scheduler")?;
     Ok(scheduler)
 }
 
-async fn extend_sessions(state: &AppState) {
-    match sessions::materialize::extend_all(&state.db, state.now()).await {
-        Ok(added) => tracing::info!(added, "stored upcoming sessions"),
-        Err(err) => tracing::error!(error = %err, "storing upcoming sessions"),
+const HORIZON_PERIOD: Duration = Duration::from_secs(6 * 3600);
+
+async fn extend_sessions(jobs: &Jobs) {
+    let period = chrono::Duration::from_std(HORIZON_PERIOD).unwrap_or(chrono::Duration::hours(6));
+    if let Outcome::Done(added) = jobs.run_logged(PeriodicJob::SessionHorizon, period).await {
+        tracing::info!(added, "stored upcoming sessions");
     }
 }
 

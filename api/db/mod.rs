@@ -87,18 +87,74 @@ pub struct Db {
 #[derive(Debug)]
 struct SqlitePragmas;
 
+impl SqlitePragmas {
+    /// The settings that belong to each connection (WAL belongs to the file: `open_first`).
+    fn apply(c: &mut diesel::SqliteConnection) -> QueryResult<()> {
+        // busy_timeout first: it makes every later lock wait instead of failing at once.
+        c.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+    }
+}
+
 impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
         if let AnyConnection::Sqlite(c) = conn {
-            // busy_timeout first: switching to WAL needs a lock that a sibling connection may hold.
-            c.batch_execute(
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
-            )
-            .map_err(diesel::r2d2::Error::QueryError)?;
+            Self::apply(c).map_err(diesel::r2d2::Error::QueryError)?;
         }
         Ok(())
     }
+}
+
+/// The key of the PostgreSQL advisory lock held while migrations run ("RoundTbl"): every replica
+/// uses the same, so of several starting at once one migrates and the others wait, then find
+/// nothing pending.
+const MIGRATION_LOCK: i64 = 0x526f_756e_6454_626c;
+
+/// The first connection, before any pool: with the concrete backend (the multi-connection derive
+/// would only say "invalid connection url" and a pool would retry for its whole timeout), and on
+/// SQLite the one that switches the file to WAL, so that pool connections opening at the same
+/// moment never race to switch it (the loser logged "database is locked").
+fn open_first(target: &DatabaseUrl) -> anyhow::Result<AnyConnection> {
+    match target.backend {
+        Backend::Postgres => diesel::PgConnection::establish(&target.url)
+            .map(AnyConnection::Postgresql)
+            .with_context(|| format!("connecting to PostgreSQL at {}", redact(&target.url))),
+        Backend::Sqlite => {
+            if let Some(dir) = std::path::Path::new(&target.url).parent()
+                && !dir.as_os_str().is_empty()
+            {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating database folder {}", dir.display()))?;
+            }
+            let mut c = diesel::SqliteConnection::establish(&target.url)
+                .with_context(|| format!("opening SQLite database {}", target.url))?;
+            SqlitePragmas::apply(&mut c).context("setting up SQLite")?;
+            switch_to_wal(&mut c)?;
+            Ok(AnyConnection::Sqlite(c))
+        }
+    }
+}
+
+/// Switches the SQLite file to WAL (a property of the file, kept across connections). Replicas
+/// opening a new file at the same moment race for the lock this needs, and SQLite answers the
+/// losers "database is locked" at once (waiting could deadlock): they try again shortly, when the
+/// file is in WAL already and the switch is a no-op.
+fn switch_to_wal(c: &mut diesel::SqliteConnection) -> anyhow::Result<()> {
+    let mut tries = 0;
+    loop {
+        match c.batch_execute("PRAGMA journal_mode = WAL;") {
+            Ok(()) => return Ok(()),
+            Err(err) if tries < 50 && err.to_string().contains("locked") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(20 * tries.min(5)));
+            }
+            Err(err) => return Err(err).context("switching SQLite to WAL"),
+        }
+    }
+}
+
+/// Applies pending migrations to the database at `raw_url` (what `roundtable migrate` runs; the
+/// server runs the same at start); returns the versions applied.
+pub fn migrate(raw_url: &str) -> anyhow::Result<Vec<String>> {
+    run_migrations(&mut open_first(&DatabaseUrl::parse(raw_url))?)
 }
 
 /// How long a request waits for a database connection before it answers 503: short, so that
@@ -110,39 +166,21 @@ pub const REQUEST_ACQUIRE: Duration = Duration::from_secs(1);
 pub const CROSSED_RETRIES: u32 = 3;
 
 impl Db {
-    /// Opens the pool and applies pending migrations.
+    /// Applies pending migrations, then opens the pool.
     pub fn connect(raw_url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let target = DatabaseUrl::parse(raw_url);
-        // Connect once with the concrete backend: the multi-connection derive would only say
-        // "invalid connection url" and the pool would retry for its whole timeout.
-        match target.backend {
-            Backend::Postgres => {
-                diesel::PgConnection::establish(&target.url)
-                    .with_context(|| format!("connecting to PostgreSQL at {}", redact(&target.url)))?;
-            }
-            Backend::Sqlite => {
-                if let Some(dir) = std::path::Path::new(&target.url).parent()
-                    && !dir.as_os_str().is_empty()
-                {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("creating database folder {}", dir.display()))?;
-                }
-                diesel::SqliteConnection::establish(&target.url)
-                    .with_context(|| format!("opening SQLite database {}", target.url))?;
-            }
+        let mut first = open_first(&target)?;
+        for version in run_migrations(&mut first)? {
+            tracing::info!(%version, "applied migration");
         }
+        drop(first);
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .connection_timeout(Duration::from_secs(10))
             .connection_customizer(Box::new(SqlitePragmas))
             .build(ConnectionManager::<AnyConnection>::new(&target.url))
             .context("building the connection pool")?;
-        let db = Self { pool, backend: target.backend, target, sqlite_writer: Arc::new(Mutex::new(())) };
-        let applied = run_migrations(&mut *db.pool.get()?)?;
-        for version in applied {
-            tracing::info!(%version, "applied migration");
-        }
-        Ok(db)
+        Ok(Self { pool, backend: target.backend, target, sqlite_writer: Arc::new(Mutex::new(())) })
     }
 
     pub fn backend(&self) -> Backend {
@@ -247,13 +285,29 @@ impl Db {
     }
 }
 
+/// Applies pending migrations, one run at a time across processes: on PostgreSQL under a
+/// session-level advisory lock (`MIGRATION_LOCK`) on this connection, on SQLite inside one
+/// `BEGIN IMMEDIATE` transaction (the file's write lock). A second replica starting at the same
+/// moment waits, then finds nothing pending.
 pub fn run_migrations(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
-    let applied = match conn {
-        AnyConnection::Postgresql(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS),
-        AnyConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS),
+    let versions = |applied: Vec<diesel::migration::MigrationVersion<'_>>| -> Vec<String> {
+        applied.iter().map(|v| v.to_string()).collect()
+    };
+    match conn {
+        AnyConnection::Postgresql(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
+                .execute(c)
+                .context("waiting for the migration lock")?;
+            let applied = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(versions);
+            let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})")).execute(c);
+            let applied = applied.map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
+            unlocked.context("releasing the migration lock")?;
+            Ok(applied)
+        }
+        AnyConnection::Sqlite(c) => c
+            .immediate_transaction(|c| c.run_pending_migrations(SQLITE_MIGRATIONS).map(versions))
+            .map_err(|e| anyhow::anyhow!("applying migrations: {e}")),
     }
-    .map_err(|e| anyhow::anyhow!("applying migrations: {e}"))?;
-    Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
 /// True when every embedded migration is recorded as applied.
@@ -319,6 +373,70 @@ mod tests {
         });
         assert!(answer.is_err());
         assert_eq!(runs, 1, "other errors are answered at once");
+    }
+
+    /// Pool connections opening at the same moment on a brand-new file: none fails. (Switching
+    /// the file to WAL in each of them raced, and the losers failed with "database is locked".)
+    #[test]
+    fn pool_connections_opening_at_once_on_a_new_file_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("new.db").to_str().unwrap().to_string();
+            let start = Arc::new(std::sync::Barrier::new(16));
+            let opened: Vec<_> = (0..16)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        let mut conn = AnyConnection::Sqlite(diesel::SqliteConnection::establish(&path).unwrap());
+                        start.wait();
+                        SqlitePragmas.on_acquire(&mut conn).map(|_| ()).map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            for handle in opened {
+                assert_eq!(handle.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
+    }
+
+    /// Replicas starting at the same moment on a brand-new file: each switches the file to WAL
+    /// on its first connection; none fails.
+    #[test]
+    fn first_connections_switching_a_new_file_to_wal_at_once_all_succeed() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("new.db").to_str().unwrap().to_string();
+            let start = Arc::new(std::sync::Barrier::new(16));
+            let opened: Vec<_> = (0..16)
+                .map(|_| {
+                    let (path, start) = (path.clone(), start.clone());
+                    std::thread::spawn(move || {
+                        let mut c = diesel::SqliteConnection::establish(&path).unwrap();
+                        SqlitePragmas::apply(&mut c).unwrap();
+                        start.wait();
+                        switch_to_wal(&mut c).map_err(|e| format!("{e:#}"))
+                    })
+                })
+                .collect();
+            for handle in opened {
+                assert_eq!(handle.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_new_sqlite_file_is_switched_to_wal_before_the_pool_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let db = Db::connect(path.to_str().unwrap(), 8).unwrap();
+        #[derive(QueryableByName)]
+        struct Mode {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            journal_mode: String,
+        }
+        let mode: Vec<Mode> =
+            db.write_blocking(|conn| Ok(diesel::sql_query("PRAGMA journal_mode").load(conn)?)).unwrap();
+        assert_eq!(mode[0].journal_mode, "wal");
     }
 
     #[test]

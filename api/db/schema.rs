@@ -66,6 +66,7 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
     }
 }
 
@@ -378,6 +379,22 @@ diesel::table! {
 }
 
 diesel::table! {
+    coaching_cycles (cohort_id, cycle) {
+        cohort_id -> Text,
+        cycle -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    job_leases (name) {
+        name -> Text,
+        holder -> Text,
+        until -> Timestamp,
+    }
+}
+
+diesel::table! {
     rota_horizons (cohort_id) {
         cohort_id -> Text,
         planned_until -> Timestamp,
@@ -519,6 +536,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     assignments,
     swap_requests,
     coaching_pairs,
+    coaching_cycles,
+    job_leases,
     rota_horizons,
     experiments,
     experiment_check_ins,

@@ -30,6 +30,9 @@ pub struct DeliveryReport {
     pub delivered: usize,
     pub retrying: usize,
     pub failed: usize,
+    /// Mails that may have gone out (a conversation that broke off, or a claim whose lease ran
+    /// out): moved to `unknown` and not sent again by themselves.
+    pub unknown: usize,
 }
 
 /// Mails claimed per pass; the rest wait for the next pass.
@@ -59,10 +62,17 @@ impl Mailer {
         })
     }
 
-    /// Sends every mail that is due. Each mail is claimed by a conditional update first, so
-    /// several workers or replicas never send the same mail at the same time.
+    /// Sends every mail that is due. Each mail is claimed by a conditional update first (with a
+    /// token that finishing it needs), so several workers or replicas never send the same mail;
+    /// claims whose lease ran out are moved to `unknown` first.
     pub async fn deliver_due(&self) -> anyhow::Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
+        let now = self.clock.now();
+        let expired = self.db.write(move |conn| outbox::expire_claims(conn, now)).await?;
+        if expired > 0 {
+            tracing::warn!(expired, "mail claims ran out while sending; marked unknown, not sent again");
+            report.unknown += expired;
+        }
         loop {
             let now = self.clock.now();
             let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
@@ -90,23 +100,27 @@ impl Mailer {
         };
         let outcome = self.transport.send(&mail).await;
         let now = self.clock.now();
-        match outcome {
+        let token = mail.token.clone();
+        let finished = match outcome {
             Ok(()) => {
                 report.delivered += 1;
                 let status = self.transport.delivered_status();
-                self.db.write(move |conn| outbox::mark_delivered(conn, &id, status, now)).await?;
+                self.db.write(move |conn| outbox::mark_delivered(conn, &id, &token, status, now)).await?
             }
             Err(failure) => {
-                let retry_at = retry::next_attempt(&failure, mail.attempts, now);
-                tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?retry_at, "mail not delivered");
-                if retry_at.is_some() {
-                    report.retrying += 1
-                } else {
-                    report.failed += 1
+                let after = retry::after(&failure, mail.attempts, now);
+                tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?after, "mail not delivered");
+                match after {
+                    outbox::AfterFailure::RetryAt(_) => report.retrying += 1,
+                    outbox::AfterFailure::Failed => report.failed += 1,
+                    outbox::AfterFailure::Unknown => report.unknown += 1,
                 }
                 let message = failure.to_string();
-                self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &message, retry_at)).await?;
+                self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &token, &message, after)).await?
             }
+        };
+        if !finished {
+            tracing::warn!(mail_id = %mail.id, "the claim on this mail ran out and was taken over; its outcome is not recorded");
         }
         Ok(())
     }

@@ -1,6 +1,12 @@
 //! The mail queue table. States: pending -> sending -> sent | logged, or back to pending with a
-//! later `next_attempt_at`, or failed for good. A `sending` row whose lock ran out (its worker
-//! died) is picked up again.
+//! later `next_attempt_at`, or failed for good, or unknown.
+//!
+//! Each claim writes a new `claim_token`, and a worker finishes a mail only while the row is still
+//! `sending` with its token: a worker whose claim was taken over changes nothing. A `sending` row
+//! whose lease ran out (its worker died or hung mid-send) may have gone out, so it is never sent
+//! again by itself: `expire_claims` moves it to `unknown`, as the worker does when the SMTP
+//! conversation broke off after the message was handed over. An operator who knows better puts
+//! it back with `roundtable mail-requeue ID` (`requeue`).
 
 use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
@@ -31,6 +37,8 @@ pub struct ClaimedMail {
     pub html: String,
     /// Attempts including this one.
     pub attempts: i32,
+    /// This claim's token: finishing the mail needs it.
+    pub token: String,
 }
 
 /// Queues a mail; call inside the transaction whose change the mail tells about.
@@ -54,16 +62,16 @@ pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<
 
 const PENDING: &str = "pending";
 const SENDING: &str = "sending";
+const FAILED: &str = "failed";
+pub const UNKNOWN: &str = "unknown";
 
-/// Due and pending, or held by a worker whose claim has run out.
+type Timestamp = chrono::NaiveDateTime;
+
+/// Due and pending. A `sending` row is never claimable: its worker may still be sending it.
 #[diesel::dsl::auto_type]
-fn claimable(now: chrono::NaiveDateTime) -> _ {
+fn claimable(now: Timestamp) -> _ {
     let pending: &'static str = PENDING;
-    let sending: &'static str = SENDING;
-    mail::status
-        .eq(pending)
-        .and(mail::next_attempt_at.le(now))
-        .or(mail::status.eq(sending).and(mail::locked_until.lt(now)))
+    mail::status.eq(pending).and(mail::next_attempt_at.le(now))
 }
 
 /// Ids of mails ready to send, oldest due first.
@@ -76,11 +84,13 @@ pub fn due(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> ApiResul
         .load(conn)?)
 }
 
-/// Takes a mail for sending; `None` when another worker took it first.
+/// Takes a mail for sending, with a new token; `None` when another worker took it first.
 pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResult<Option<ClaimedMail>> {
+    let token = new_id();
     let taken = diesel::update(mail::table.find(id).filter(claimable(now.naive_utc())))
         .set((
             mail::status.eq(SENDING),
+            mail::claim_token.eq(&token),
             mail::locked_until.eq((now + Duration::seconds(CLAIM_SECONDS)).naive_utc()),
             mail::attempts.eq(mail::attempts + 1),
         ))
@@ -92,50 +102,110 @@ pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResul
         .find(id)
         .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts))
         .first(conn)?;
-    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts }))
+    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts, token }))
+}
+
+/// The row as long as `token`'s claim holds it.
+#[diesel::dsl::auto_type]
+fn held<'a>(id: &'a str, token: &'a str) -> _ {
+    let sending: &'static str = SENDING;
+    mail::table.find(id).filter(mail::status.eq(sending)).filter(mail::claim_token.eq(token))
 }
 
 /// Records delivery and clears the bodies: they may hold sign-in links, which must not
-/// outlive their purpose in the database.
-pub fn mark_delivered(conn: &mut AnyConnection, id: &str, status: &str, now: DateTime<Utc>) -> ApiResult<()> {
-    diesel::update(mail::table.find(id))
+/// outlive their purpose in the database. False (nothing changed) when the claim was taken over.
+pub fn mark_delivered(
+    conn: &mut AnyConnection,
+    id: &str,
+    token: &str,
+    status: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let done = diesel::update(held(id, token))
         .set((
             mail::status.eq(status),
             mail::sent_at.eq(now.naive_utc()),
-            mail::locked_until.eq(None::<chrono::NaiveDateTime>),
+            mail::locked_until.eq(None::<Timestamp>),
+            mail::claim_token.eq(None::<String>),
             mail::last_error.eq(None::<String>),
             mail::text_body.eq(""),
             mail::html_body.eq(""),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(done == 1)
 }
 
-/// Records a failed attempt: back to pending until `retry_at`, or failed for good.
+/// What a failed attempt leaves the mail in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterFailure {
+    /// Pending again, due at this instant.
+    RetryAt(DateTime<Utc>),
+    /// Failed for good.
+    Failed,
+    /// It may have been delivered: not sent again by itself.
+    Unknown,
+}
+
+/// Records a failed attempt. False (nothing changed) when the claim was taken over.
 pub fn mark_attempt_failed(
     conn: &mut AnyConnection,
     id: &str,
+    token: &str,
     error: &str,
-    retry_at: Option<DateTime<Utc>>,
-) -> ApiResult<()> {
+    after: AfterFailure,
+) -> ApiResult<bool> {
     let error: String = error.chars().take(500).collect();
-    let target = mail::table.find(id);
-    match retry_at {
+    let (status, next_attempt_at) = match after {
+        AfterFailure::RetryAt(at) => (PENDING, Some(at.naive_utc())),
+        AfterFailure::Failed => (FAILED, None),
+        AfterFailure::Unknown => (UNKNOWN, None),
+    };
+    let target = held(id, token);
+    let done = match next_attempt_at {
         Some(at) => diesel::update(target)
             .set((
-                mail::status.eq(PENDING),
-                mail::next_attempt_at.eq(at.naive_utc()),
-                mail::locked_until.eq(None::<chrono::NaiveDateTime>),
+                mail::status.eq(status),
+                mail::next_attempt_at.eq(at),
+                mail::locked_until.eq(None::<Timestamp>),
+                mail::claim_token.eq(None::<String>),
                 mail::last_error.eq(error),
             ))
             .execute(conn)?,
         None => diesel::update(target)
             .set((
-                mail::status.eq("failed"),
-                mail::locked_until.eq(None::<chrono::NaiveDateTime>),
+                mail::status.eq(status),
+                mail::locked_until.eq(None::<Timestamp>),
+                mail::claim_token.eq(None::<String>),
                 mail::last_error.eq(error),
             ))
             .execute(conn)?,
     };
-    Ok(())
+    Ok(done == 1)
+}
+
+/// Moves every `sending` row whose lease ran out to `unknown` (its worker died or hung; the mail
+/// may have gone out); returns how many.
+pub fn expire_claims(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
+    Ok(diesel::update(mail::table.filter(mail::status.eq(SENDING)).filter(mail::locked_until.lt(now.naive_utc())))
+        .set((
+            mail::status.eq(UNKNOWN),
+            mail::locked_until.eq(None::<Timestamp>),
+            mail::claim_token.eq(None::<String>),
+            mail::last_error.eq("the worker's claim ran out while sending: it may have been delivered"),
+        ))
+        .execute(conn)?)
+}
+
+/// Puts an `unknown` or `failed` mail back in the queue, due now (an operator's decision);
+/// false when there is no such mail in either state.
+pub fn requeue(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    let stuck = mail::status.eq(UNKNOWN).or(mail::status.eq(FAILED));
+    let done = diesel::update(mail::table.find(id).filter(stuck))
+        .set((
+            mail::status.eq(PENDING),
+            mail::next_attempt_at.eq(now.naive_utc()),
+            mail::claim_token.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(done == 1)
 }

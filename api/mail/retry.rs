@@ -1,16 +1,24 @@
-//! When to try a failed mail again (pure): exponential back-off from 30 s, capped at an hour,
-//! giving up after 10 attempts or at once when the server refused the mail for good.
+//! What to do after a failed attempt (pure): a retryable failure is tried again with exponential
+//! back-off from 30 s, capped at an hour, giving up after 10 attempts; a permanent one fails at
+//! once; one whose outcome is unknown (the mail may have gone out) is never tried again by itself.
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::outbox::AfterFailure;
+
+/// A failed attempt, sorted by what a retry would risk.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// The server may accept it later: connection refused, timeout, 4xx reply.
+    /// Nothing was handed over, or the server said "later": connection refused, a 4xx reply.
     #[error("temporary: {0}")]
     Retryable(String),
     /// The server will never accept it: 5xx reply, malformed address.
     #[error("permanent: {0}")]
     Permanent(String),
+    /// The conversation broke off (a timeout, a dropped connection, a reply that made no sense)
+    /// where the message may already have been accepted: sending again could deliver it twice.
+    #[error("unknown outcome: {0}")]
+    Unknown(String),
 }
 
 pub const MAX_ATTEMPTS: i32 = 10;
@@ -24,12 +32,13 @@ pub fn delay_after(attempts: i32) -> Duration {
     Duration::seconds(seconds)
 }
 
-/// When to try again, or `None` to give up.
-pub fn next_attempt(failure: &Failure, attempts: i32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+/// What the mail becomes after the `attempts`-th attempt failed so.
+pub fn after(failure: &Failure, attempts: i32, now: DateTime<Utc>) -> AfterFailure {
     match failure {
-        Failure::Permanent(_) => None,
-        Failure::Retryable(_) if attempts >= MAX_ATTEMPTS => None,
-        Failure::Retryable(_) => Some(now + delay_after(attempts)),
+        Failure::Permanent(_) => AfterFailure::Failed,
+        Failure::Unknown(_) => AfterFailure::Unknown,
+        Failure::Retryable(_) if attempts >= MAX_ATTEMPTS => AfterFailure::Failed,
+        Failure::Retryable(_) => AfterFailure::RetryAt(now + delay_after(attempts)),
     }
 }
 
@@ -47,9 +56,20 @@ mod tests {
     #[test]
     fn permanent_failures_and_the_last_attempt_give_up() {
         let now = Utc::now();
-        assert_eq!(next_attempt(&Failure::Permanent("550".into()), 1, now), None);
-        assert_eq!(next_attempt(&Failure::Retryable("down".into()), MAX_ATTEMPTS, now), None);
-        assert_eq!(next_attempt(&Failure::Retryable("down".into()), 1, now), Some(now + Duration::seconds(30)));
+        assert_eq!(after(&Failure::Permanent("550".into()), 1, now), AfterFailure::Failed);
+        assert_eq!(after(&Failure::Retryable("down".into()), MAX_ATTEMPTS, now), AfterFailure::Failed);
+        assert_eq!(
+            after(&Failure::Retryable("down".into()), 1, now),
+            AfterFailure::RetryAt(now + Duration::seconds(30))
+        );
+    }
+
+    #[test]
+    fn an_unknown_outcome_is_never_retried_by_itself() {
+        let now = Utc::now();
+        for attempts in [1, 2, MAX_ATTEMPTS] {
+            assert_eq!(after(&Failure::Unknown("connection dropped".into()), attempts, now), AfterFailure::Unknown);
+        }
     }
 
     proptest! {

@@ -63,10 +63,98 @@ impl Transport {
                     .subject(&mail.subject)
                     .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
                     .map_err(|e| Failure::Permanent(format!("building message: {e}")))?;
-                transport.send(message).await.map(|_| ()).map_err(|e| {
-                    if e.is_permanent() { Failure::Permanent(e.to_string()) } else { Failure::Retryable(e.to_string()) }
-                })
+                transport.send(message).await.map(|_| ()).map_err(|e| classify(SmtpErrorKind::of(&e), e.to_string()))
             }
         }
+    }
+}
+
+/// What kind of lettre SMTP error it was, as far as the error tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpErrorKind {
+    /// A 5xx reply.
+    Permanent,
+    /// A 4xx reply.
+    Transient,
+    /// Opening the connection failed (refused, unreachable, a timeout while connecting, the TLS
+    /// set-up): nothing was handed over.
+    Connection,
+    /// The TLS layer failed.
+    Tls,
+    /// lettre could not build the conversation (say, an envelope it refuses).
+    Client,
+    /// The transport was shut down before it sent.
+    Shutdown,
+    /// Anything else: the connection dropped or timed out mid-conversation, or a reply made no
+    /// sense. lettre does not say at which step, so the message may have been accepted.
+    Other,
+}
+
+impl SmtpErrorKind {
+    pub fn of(err: &lettre::transport::smtp::Error) -> Self {
+        if err.is_permanent() {
+            Self::Permanent
+        } else if err.is_transient() {
+            Self::Transient
+        } else if err.is_client() {
+            Self::Client
+        } else if err.is_tls() {
+            Self::Tls
+        } else if err.is_transport_shutdown() {
+            Self::Shutdown
+        } else if err.to_string().starts_with("Connection error") {
+            // lettre exposes no `is_connection()`; its Display names the kind first.
+            Self::Connection
+        } else {
+            Self::Other
+        }
+    }
+}
+
+/// Sorts an SMTP error by what sending again would risk: a reply is the server's word (5xx never,
+/// 4xx later); a failure before anything was handed over is safe to retry; a conversation that
+/// broke off may have delivered the mail already, so its outcome is unknown.
+pub fn classify(kind: SmtpErrorKind, message: String) -> Failure {
+    match kind {
+        SmtpErrorKind::Permanent | SmtpErrorKind::Client => Failure::Permanent(message),
+        SmtpErrorKind::Transient | SmtpErrorKind::Connection | SmtpErrorKind::Tls | SmtpErrorKind::Shutdown => {
+            Failure::Retryable(message)
+        }
+        SmtpErrorKind::Other => Failure::Unknown(message),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_broken_off_conversation_has_an_unknown_outcome() {
+        let sorted = |kind| match classify(kind, String::new()) {
+            Failure::Permanent(_) => "terminal",
+            Failure::Retryable(_) => "retryable",
+            Failure::Unknown(_) => "unknown",
+        };
+        assert_eq!(sorted(SmtpErrorKind::Permanent), "terminal");
+        assert_eq!(sorted(SmtpErrorKind::Client), "terminal");
+        assert_eq!(sorted(SmtpErrorKind::Transient), "retryable");
+        assert_eq!(sorted(SmtpErrorKind::Connection), "retryable");
+        assert_eq!(sorted(SmtpErrorKind::Tls), "retryable");
+        assert_eq!(sorted(SmtpErrorKind::Shutdown), "retryable");
+        assert_eq!(sorted(SmtpErrorKind::Other), "unknown");
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_a_connection_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(port).build();
+        let message = Message::builder()
+            .from("a@example.com".parse().unwrap())
+            .to("b@example.com".parse().unwrap())
+            .subject("x")
+            .body(String::from("x"))
+            .unwrap();
+        let err = transport.send(message).await.unwrap_err();
+        assert_eq!(SmtpErrorKind::of(&err), SmtpErrorKind::Connection, "{err}");
     }
 }

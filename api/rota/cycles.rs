@@ -8,8 +8,8 @@ use super::model::PairCycle;
 use super::{pairs, store};
 use crate::cohorts::model::{MemberFilter, MemberState};
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
-use crate::db::schema::{coaching_pairs, cohorts as cohort_table, sessions};
+use crate::db::schema::{cohorts as cohort_table, sessions};
+use crate::db::{AnyConnection, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::pagination::PageRequest;
@@ -30,7 +30,12 @@ pub fn form_next(
     if members.len() < 2 {
         return Err(ApiError::conflict("too_few_members", "Pairs need at least two active members."));
     }
-    let cycle = history.iter().map(|p| p.cycle + 1).max().unwrap_or(1);
+    let cycle = store::last_cycle(conn, cohort_id)?.max(history.iter().map(|p| p.cycle).max().unwrap_or(0)) + 1;
+    // The cycle's row first: its key (cohort, number) makes a second writer of the same cycle
+    // fail here, before any pair is written, whatever the locks did.
+    if !store::insert_cycle(conn, cohort_id, cycle, now)? {
+        return Err(ApiError::conflict("cycle_formed", "This cycle was formed at the same moment; reload the pairs."));
+    }
     let pairs = pairs::pair(&members, &history);
     store::insert_pairs(conn, cohort_id, cycle, &pairs, now)?;
     let mut event = NewEvent::new(ev::PairsFormed { cycle }, cohort_id).in_cohort(cohort_id);
@@ -54,36 +59,62 @@ pub fn set_every_sessions(conn: &mut AnyConnection, cohort_id: &str, every: Opti
 
 /// Forms a new cycle in every cohort that asked for one every N sessions and has held N sessions
 /// since its last cycle (or has none yet); returns how many cycles were formed.
-pub fn form_due(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
-    let due: Vec<(String, i32)> = cohort_table::table
-        .filter(cohort_table::pair_every_sessions.is_not_null())
-        .filter(cohort_table::archived_at.is_null())
-        .order(cohort_table::id.asc())
-        .select((cohort_table::id, cohort_table::pair_every_sessions.assume_not_null()))
-        .load(conn)?;
+///
+/// One transaction per cohort: a database error in one cohort is logged and undoes that
+/// cohort's work only; the others go on.
+pub async fn form_due(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
+    let due: Vec<String> = db
+        .read(|conn| {
+            Ok(cohort_table::table
+                .filter(cohort_table::pair_every_sessions.is_not_null())
+                .filter(cohort_table::archived_at.is_null())
+                .order(cohort_table::id.asc())
+                .select(cohort_table::id)
+                .load(conn)?)
+        })
+        .await?;
     let mut formed = 0;
-    for (cohort_id, every) in due {
-        // The cohort row first, as every rota write does (and in id order across cohorts), so a
-        // facilitator's `POST .../pairs` and another replica's sweep wait instead of forming the
-        // same cycle twice.
-        cohorts::lock_cohort(conn, &cohort_id)?;
-        let last: Option<chrono::NaiveDateTime> = coaching_pairs::table
-            .filter(coaching_pairs::cohort_id.eq(&cohort_id))
-            .select(diesel::dsl::max(coaching_pairs::created_at))
-            .first(conn)?;
-        let held: i64 = match last {
-            None => i64::from(every), // nothing yet: start the first cycle now
-            Some(since) => sessions::table
-                .filter(sessions::cohort_id.eq(&cohort_id))
-                .filter(sessions::status.ne(SessionStatus::Cancelled.as_str()))
-                .filter(sessions::starts_at.gt(since))
-                .filter(sessions::starts_at.le(now.naive_utc()))
-                .count()
-                .get_result(conn)?,
-        };
-        if held >= i64::from(every) && form_next(conn, &cohort_id, None, now).is_ok() {
-            formed += 1;
+    for cohort_id in due {
+        let id = cohort_id.clone();
+        match db.write(move |conn| form_if_due(conn, &id, now)).await {
+            Ok(true) => formed += 1,
+            Ok(false) => {}
+            Err(err) => tracing::error!(%cohort_id, error = %err, "forming a coaching cycle"),
         }
     }
     Ok(formed)
+}
+
+/// Forms the cohort's next cycle if it is due; false when it is not (or has too few members).
+fn form_if_due(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+    // The cohort row first, as every rota write does, so a facilitator's `POST .../pairs` and
+    // another replica's sweep wait here; then everything is read again under that lock.
+    cohorts::lock_cohort(conn, cohort_id)?;
+    let every: Option<i32> = cohort_table::table
+        .find(cohort_id)
+        .filter(cohort_table::archived_at.is_null())
+        .select(cohort_table::pair_every_sessions)
+        .first(conn)
+        .optional()?
+        .flatten();
+    let Some(every) = every else { return Ok(false) };
+    let held: i64 = match store::last_cycle_formed_at(conn, cohort_id)? {
+        None => i64::from(every), // nothing yet: start the first cycle now
+        Some(since) => sessions::table
+            .filter(sessions::cohort_id.eq(cohort_id))
+            .filter(sessions::status.ne(SessionStatus::Cancelled.as_str()))
+            .filter(sessions::starts_at.gt(since))
+            .filter(sessions::starts_at.le(now.naive_utc()))
+            .count()
+            .get_result(conn)?,
+    };
+    if held < i64::from(every) {
+        return Ok(false);
+    }
+    match form_next(conn, cohort_id, None, now) {
+        Ok(_) => Ok(true),
+        // Expected, and nothing was written: the cohort waits for a second member.
+        Err(err) if err.code() == "too_few_members" => Ok(false),
+        Err(err) => Err(err),
+    }
 }

@@ -4,8 +4,9 @@ use diesel::prelude::*;
 use super::model::{AbsenceRow, AssignmentRow, PairCycle, PairView, RoleRow, SwapRow, SwapViewRow};
 use super::pairs::{Pairing, PastPairing};
 use crate::db::schema::{
-    absences, assignments, coaching_pairs as pairs, duty_roles as roles, rota_horizons as horizons,
-    session_attendance as attendance, session_rsvps as rsvps, sessions, swap_requests as swaps, users,
+    absences, assignments, coaching_cycles as cycles, coaching_pairs as pairs, duty_roles as roles,
+    rota_horizons as horizons, session_attendance as attendance, session_rsvps as rsvps, sessions,
+    swap_requests as swaps, users,
 };
 use crate::db::{AnyConnection, new_id};
 use crate::error::ApiResult;
@@ -346,6 +347,30 @@ pub fn pair_history(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<
         .into_iter()
         .map(|(cycle, coach, coachee, third)| PastPairing { cycle, pairing: Pairing { coach, coachee, third } })
         .collect())
+}
+
+/// The number of the cohort's latest coaching cycle (0: none yet).
+pub fn last_cycle(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i32> {
+    let last: Option<i32> =
+        cycles::table.filter(cycles::cohort_id.eq(cohort_id)).select(diesel::dsl::max(cycles::cycle)).first(conn)?;
+    Ok(last.unwrap_or(0))
+}
+
+/// When the cohort's latest coaching cycle was formed.
+pub fn last_cycle_formed_at(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<chrono::NaiveDateTime>> {
+    Ok(cycles::table
+        .filter(cycles::cohort_id.eq(cohort_id))
+        .select(diesel::dsl::max(cycles::created_at))
+        .first(conn)?)
+}
+
+/// Records that cycle `cycle` of the cohort is formed; false when it already was (the key
+/// (cohort, cycle) is unique, so of two writers of the same cycle one gets false).
+pub fn insert_cycle(conn: &mut AnyConnection, cohort_id: &str, cycle: i32, now: DateTime<Utc>) -> ApiResult<bool> {
+    let insert = diesel::insert_into(cycles::table)
+        .values((cycles::cohort_id.eq(cohort_id), cycles::cycle.eq(cycle), cycles::created_at.eq(now.naive_utc())))
+        .on_conflict_do_nothing();
+    Ok(crate::per_backend!(conn, |c| insert.execute(c))? == 1)
 }
 
 pub fn insert_pairs(

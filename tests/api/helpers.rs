@@ -185,32 +185,10 @@ pub fn fresh_database(dir: &std::path::Path) -> (String, Option<String>) {
 pub async fn spawn_app_with(options: Options) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let (database_url, pg_admin_url) = fresh_database(dir.path());
-    let mail = options.mail_sink.then(MailSink::start);
-    let smtp_url = mail.as_ref().map(|sink| format!("smtp://127.0.0.1:{}", sink.port)).or(options.smtp_url);
-    let config = Config {
-        bind: "127.0.0.1:0".into(),
-        database_url: database_url.clone(),
-        base_url: None,
-        smtp_url,
-        mail_from: "Roundtable <roundtable@example.com>".into(),
-        jwt_secret: None,
-        log: std::env::var("ROUNDTABLE_TEST_LOG").unwrap_or_else(|_| "error".into()),
-        log_format: LogFormat::Text,
-        db_pool_size: Some(4),
-        rate_limit_ip_per_minute: options.rate_limit_ip_per_minute,
-        rate_limit_account_per_hour: options.rate_limit_account_per_hour,
-        max_body_bytes: 16 * 1024,
-        mail_sweep_seconds: 3600,
-        workers: Some(1),
-        cors_origins: options.cors_origins,
-        background_jobs: options.background_jobs,
-    };
     let clock = ManualClock::starting_at(chrono::Utc::now());
-    let app = Application::build(&config, Arc::new(clock.clone())).await.expect("app builds");
-    let base = format!("http://{}", app.address());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped());
-    TestApp { base, client: reqwest::Client::new(), clock, state, mail, database_url, pg_admin_url, _dir: dir }
+    let mut app = spawn_app_on(&database_url, pg_admin_url, clock, options).await;
+    app._dir = dir; // the SQLite file lives as long as the app
+    app
 }
 
 /// A signed-up user and a fresh sign-in.
@@ -450,5 +428,65 @@ impl Binary {
 impl Drop for Binary {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Another replica of `app`: a second server on the same database, with background jobs on, the
+/// same clock (so both see the same "now") and an SMTP sink of its own.
+pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    spawn_app_on(&app.database_url, app.pg_admin_url.clone(), app.clock.clone(), Options::default()).await
+}
+
+/// `n` servers started at the same moment on one fresh, empty database (none has migrated it),
+/// sharing one clock.
+pub async fn spawn_replicas(n: usize) -> (Vec<TestApp>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, pg_admin_url) = fresh_database(dir.path());
+    let clock = ManualClock::starting_at(chrono::Utc::now());
+    let starts = (0..n).map(|_| spawn_app_on(&database_url, pg_admin_url.clone(), clock.clone(), Options::default()));
+    (futures_util::future::join_all(starts).await, dir)
+}
+
+/// A server on an existing database `database_url` (the caller keeps the database alive).
+pub async fn spawn_app_on(
+    database_url: &str,
+    pg_admin_url: Option<String>,
+    clock: ManualClock,
+    options: Options,
+) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let mail = options.mail_sink.then(MailSink::start);
+    let smtp_url = mail.as_ref().map(|sink| format!("smtp://127.0.0.1:{}", sink.port)).or(options.smtp_url);
+    let config = Config {
+        bind: "127.0.0.1:0".into(),
+        database_url: database_url.to_string(),
+        base_url: None,
+        smtp_url,
+        mail_from: "Roundtable <roundtable@example.com>".into(),
+        jwt_secret: None,
+        log: std::env::var("ROUNDTABLE_TEST_LOG").unwrap_or_else(|_| "error".into()),
+        log_format: LogFormat::Text,
+        db_pool_size: Some(4),
+        rate_limit_ip_per_minute: options.rate_limit_ip_per_minute,
+        rate_limit_account_per_hour: options.rate_limit_account_per_hour,
+        max_body_bytes: 16 * 1024,
+        mail_sweep_seconds: 3600,
+        workers: Some(1),
+        cors_origins: options.cors_origins,
+        background_jobs: options.background_jobs,
+    };
+    let app = Application::build(&config, Arc::new(clock.clone())).await.expect("app builds");
+    let base = format!("http://{}", app.address());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        mail,
+        database_url: database_url.to_string(),
+        pg_admin_url,
+        _dir: dir,
     }
 }

@@ -33,7 +33,7 @@ async fn mail_is_retried_until_the_smtp_server_is_back() {
     // The request succeeds although the mail cannot be sent.
     assert_eq!(app.signup("ada@example.com").await.status(), 201);
     let report = app.state.mailer.deliver_due().await.unwrap();
-    assert_eq!(report, DeliveryReport { delivered: 0, retrying: 1, failed: 0 });
+    assert_eq!(report, DeliveryReport { delivered: 0, retrying: 1, failed: 0, unknown: 0 });
     let rows = mail_rows(&app);
     assert_eq!((rows[0].0.as_str(), rows[0].1), ("pending", 1));
 
@@ -91,4 +91,68 @@ async fn every_mail_has_a_message_id_and_a_date() {
     for mail in &mails {
         assert!(mail.date.is_some(), "Date header");
     }
+}
+
+/// An SMTP server that takes the whole message and then hangs up instead of answering the final
+/// ".": the message may well have been accepted. Counts the messages handed over to it.
+fn smtp_hanging_up_after_the_data() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handed_over = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = handed_over.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut lines = BufReader::new(stream.try_clone().unwrap());
+            let _ = stream.write_all(b"220 hangs-up.test ESMTP\r\n");
+            let mut line = String::new();
+            loop {
+                line.clear();
+                if lines.read_line(&mut line).unwrap_or(0) == 0 {
+                    break;
+                }
+                let verb = line.get(..4).unwrap_or("").to_ascii_uppercase();
+                let reply: &[u8] = match verb.as_str() {
+                    "EHLO" | "HELO" => b"250 hangs-up.test\r\n",
+                    "DATA" => b"354 go ahead\r\n",
+                    "QUIT" => b"221 bye\r\n",
+                    _ => b"250 OK\r\n",
+                };
+                let _ = stream.write_all(reply);
+                if verb == "DATA" {
+                    loop {
+                        line.clear();
+                        if lines.read_line(&mut line).unwrap_or(0) == 0 || line == ".\r\n" {
+                            break;
+                        }
+                    }
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    break; // hang up without a word
+                }
+            }
+        }
+    });
+    (port, handed_over)
+}
+
+#[tokio::test]
+async fn a_mail_whose_conversation_broke_off_after_the_message_is_not_sent_again() {
+    let (port, handed_over) = smtp_hanging_up_after_the_data();
+    let app = spawn_app_with(Options {
+        mail_sink: false,
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        background_jobs: false,
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(app.signup("ada@example.com").await.status(), 201);
+    let report = app.state.mailer.deliver_due().await.unwrap();
+    assert_eq!(report, DeliveryReport { unknown: 1, ..DeliveryReport::default() });
+    assert_eq!(handed_over.load(Ordering::SeqCst), 1);
+    assert_eq!(mail_rows(&app)[0].0, "unknown", "it may have arrived: not retried by itself");
+
+    app.clock.advance(chrono::Duration::hours(2));
+    assert_eq!(app.state.mailer.deliver_due().await.unwrap(), DeliveryReport::default());
+    assert_eq!(handed_over.load(Ordering::SeqCst), 1, "handed over once");
 }

@@ -22,6 +22,7 @@ mod mail_delivery;
 mod members;
 mod openapi;
 mod personal_tokens;
+mod replicas;
 mod rota;
 mod rota_replan;
 mod rota_swaps;

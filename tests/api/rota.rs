@@ -481,7 +481,7 @@ async fn coaching_cycles_can_start_by_themselves_every_n_sessions() {
 
     let sweep = |app: &TestApp| {
         let (db, now) = (app.state.db.clone(), app.clock_now());
-        async move { db.write(move |conn| roundtable::rota::cycles::form_due(conn, now)).await.unwrap() }
+        async move { roundtable::rota::cycles::form_due(&db, now).await.unwrap() }
     };
     assert_eq!(sweep(&app).await, 1, "the first cycle starts at once");
     assert_eq!(sweep(&app).await, 0);

@@ -1,0 +1,3 @@
+DROP TABLE coaching_cycles;
+ALTER TABLE outbound_mail DROP COLUMN claim_token;
+DROP TABLE job_leases;
