@@ -61,17 +61,18 @@ pub fn record_due_reviews(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiRe
             continue;
         }
         let key = due_on.to_string();
-        let known: i64 = notices::table.find((&version.cohort_id, &key)).count().get_result(conn)?;
-        if known > 0 {
-            continue;
-        }
-        diesel::insert_into(notices::table)
+        // The notice's key decides: a second sweep (another replica, a lease that ran out) inserts
+        // nothing and records nothing, without an error that would undo the whole sweep.
+        let notice = diesel::insert_into(notices::table)
             .values((
                 notices::cohort_id.eq(&version.cohort_id),
                 notices::due_on.eq(&key),
                 notices::created_at.eq(now.naive_utc()),
             ))
-            .execute(conn)?;
+            .on_conflict_do_nothing();
+        if crate::per_backend!(&mut *conn, |c| notice.execute(c))? == 0 {
+            continue;
+        }
         let due = ev::CharterReviewDue { due_on: key.to_string() };
         NewEvent::new(due, &version.id).in_cohort(&version.cohort_id).record(conn, now)?;
         put_charter_check_on_next_session(conn, &version.cohort_id, now)?;

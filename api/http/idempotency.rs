@@ -25,7 +25,6 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, web};
 use chrono::{DateTime, Duration, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use crate::auth::Caller;
 use crate::auth::caller::{Check, CheckLog};
@@ -168,15 +167,12 @@ fn claim(
         );
         let taken = match decide(stored.as_ref(), fingerprint, now) {
             Decision::Insert => {
-                let inserted = diesel::insert_into(records::table)
+                // DO NOTHING when another request with the key got there between our read and
+                // write (an error would abort the transaction on PostgreSQL); then read it again.
+                let insert = diesel::insert_into(records::table)
                     .values((records::user_id.eq(user), records::idempotency_key.eq(key), fresh))
-                    .execute(conn);
-                match inserted {
-                    Ok(n) => n,
-                    // Another request with the key got there between our read and write.
-                    Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => 0,
-                    Err(other) => return Err(other.into()),
-                }
+                    .on_conflict_do_nothing();
+                crate::per_backend!(conn, |c| insert.execute(c))?
             }
             Decision::Renew { created_at } => {
                 diesel::update(target.filter(records::created_at.eq(created_at))).set(fresh).execute(conn)?
