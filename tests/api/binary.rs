@@ -54,3 +54,21 @@ fn migrate_subcommand_prepares_a_fresh_database() {
     assert!(second.status.success());
     assert!(!String::from_utf8_lossy(&second.stderr).contains("applied migration"), "nothing left to apply");
 }
+
+#[test]
+fn two_binaries_started_at_the_same_moment_on_an_empty_database_both_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let (database_url, _admin) = crate::helpers::fresh_database(dir.path());
+    let start = || {
+        let url = database_url.clone();
+        std::thread::spawn(move || crate::helpers::Binary::start(&url, &[("ROUNDTABLE_LOG", "warn")]))
+    };
+    // Each start waits for its "listening on" line, which comes only after migrating.
+    let (first, second) = (start(), start());
+    let servers = [first.join().expect("the first came up"), second.join().expect("the second came up")];
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    for server in &servers {
+        let ready = runtime.block_on(reqwest::get(format!("{}/readyz", server.address))).unwrap();
+        assert_eq!(ready.status(), 200, "{} is ready", server.address);
+    }
+}

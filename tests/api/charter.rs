@@ -329,3 +329,26 @@ async fn versions_name_who_wrote_endorsed_and_adopted_them() {
     let pending = report["pending"].as_array().unwrap();
     assert!(pending.iter().any(|p| p["user"] == json!({"id": c.member.id, "display_name": "Max"})), "{report}");
 }
+
+#[tokio::test]
+async fn sweeps_running_at_once_announce_a_due_review_once_without_failing() {
+    let app = spawn_app().await;
+    let c = cohort(&app).await;
+    adopt(&app, &c, &propose(&app, &c, &c.organizer, "Mission").await).await;
+    app.clock.advance(chrono::Duration::weeks(4) + chrono::Duration::days(1));
+    // As two replicas would when a lease ran out mid-sweep: each on its own connection.
+    let sweeps = (0..4).map(|_| {
+        let (db, now) = (app.state.db.clone(), app.clock_now());
+        tokio::spawn(
+            async move { db.write(move |conn| roundtable::charter::notices::record_due_reviews(conn, now)).await },
+        )
+    });
+    let mut recorded = 0;
+    for sweep in futures_util::future::join_all(sweeps).await {
+        recorded += sweep.unwrap().expect("no sweep fails on the notice's key");
+    }
+    assert_eq!(recorded, 1);
+    let announced: i64 =
+        events::table.filter(events::kind.eq("charter.review_due")).count().get_result(&mut app.db()).unwrap();
+    assert_eq!(announced, 1);
+}
