@@ -232,11 +232,13 @@ impl Db {
     where
         F: FnMut(&mut AnyConnection) -> ApiResult<T>,
     {
-        let mut conn = self.pool.get_timeout(REQUEST_ACQUIRE)?;
+        // The one-writer lock before the connection: a writer waiting its turn holds no
+        // connection, so readers (and the writer that holds the lock) are never starved of one.
         let _one_writer = match self.backend {
             Backend::Sqlite => Some(self.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
             Backend::Postgres => None,
         };
+        let mut conn = self.pool.get_timeout(REQUEST_ACQUIRE)?;
         let mut attempt = 0;
         loop {
             match conn.transaction(|c| {

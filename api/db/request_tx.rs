@@ -55,16 +55,17 @@ impl Db {
         let (opened_tx, opened_rx) = oneshot::channel::<ApiResult<()>>();
         let db = self.clone();
         tokio::task::spawn_blocking(move || {
+            // As in `write_blocking`: the one-writer lock first, then the connection.
+            let _one_writer = match db.backend {
+                Backend::Sqlite => Some(db.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
+                Backend::Postgres => None,
+            };
             let mut conn = match db.pool.get_timeout(REQUEST_ACQUIRE) {
                 Ok(conn) => conn,
                 Err(err) => {
                     let _ = opened_tx.send(Err(err.into()));
                     return;
                 }
-            };
-            let _one_writer = match db.backend {
-                Backend::Sqlite => Some(db.sqlite_writer.lock().unwrap_or_else(|p| p.into_inner())),
-                Backend::Postgres => None,
             };
             let _ = opened_tx.send(Ok(()));
             hold(&mut conn, receiver);

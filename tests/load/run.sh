@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load numbers for the README: requests/s and latency of GET /healthz, POST /api/v1/auth/login,
 # GET /api/v1/me, GET /api/v1/cohorts/{id}, a 50-member page of a 500-member cohort and the home
-# screen of a user in 20 cohorts, with wrk, against the release binary on SQLite and PostgreSQL
+# screen of a user in 20 cohorts, a check-in POST without and with an Idempotency-Key, with wrk, against the release binary on SQLite and PostgreSQL
 # (seeded through the API); then the session-materialising benchmark on both.
 # Only loopback addresses are targeted; every run is bounded by DURATION.
 # Usage: tests/load/run.sh [DURATION_SECONDS]   (default 10)
@@ -51,6 +51,11 @@ run_backend() {  # $1 = backend name, $2 = DATABASE_URL
   measure "$1" "GET /api/v1/cohorts/{id}" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT"
   measure "$1" "GET .../members?limit=50" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/cohorts/$COHORT/members?limit=50"
   measure "$1" "GET /me/sessions (20 cohorts)" -H "Authorization: Bearer $TOKEN" "$BASE/api/v1/me/sessions?limit=20"
+  local experiment
+  experiment=$(curl -sf -X POST "$BASE/api/v1/cohorts/$COHORT/experiments" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d '{"title":"Load","success_signal":"Numbers"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+  TOKEN=$TOKEN KEYED=0 measure "$1" "POST check-in" -s tests/load/check_in.lua "$BASE/api/v1/experiments/$experiment/check-ins"
+  TOKEN=$TOKEN KEYED=1 measure "$1" "POST check-in + Idem.-Key" -s tests/load/check_in.lua "$BASE/api/v1/experiments/$experiment/check-ins"
   stop_server
 }
 
