@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::db::UserId;
 use crate::people::Person;
 
 /// A comment with its author's name: (id, author_id, author_name, body, created_at).
@@ -43,7 +44,7 @@ impl From<CommentRow> for Comment {
     fn from((id, author_id, author_name, body, created_at): CommentRow) -> Self {
         Self {
             id,
-            author: Person::maybe(author_id.clone(), author_name.clone()),
+            author: Person::maybe(author_id.clone().map(UserId::from_untyped), author_name.clone()),
             author_id,
             author_name,
             body_html: crate::charter::markdown::to_safe_html(&body),

@@ -3,13 +3,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::TimeZone;
 use crate::db::schema::{auth_sessions, users};
+use crate::db::{TimeZone, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = users)]
 pub struct UserRow {
-    pub id: String,
+    pub id: UserId,
     pub email: String,
     pub email_lower: String,
     pub password_hash: String,
@@ -33,8 +33,8 @@ pub struct UserRow {
     "created_at": "2026-11-21T09:30:00Z"
 }))]
 pub struct User {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: UserId,
     pub email: String,
     pub display_name: String,
     /// IANA time zone; times are shown to this user in it.

@@ -3,8 +3,8 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::model::{ProfileChanges, SignInRow, UserRow};
-use crate::db::AnyConnection;
 use crate::db::schema::{auth_sessions, users};
+use crate::db::{AnyConnection, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::pagination::{PageRequest, after_cursor};
 
@@ -18,7 +18,7 @@ pub fn insert(conn: &mut AnyConnection, user: &UserRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn find(conn: &mut AnyConnection, user_id: &str) -> ApiResult<Option<UserRow>> {
+pub fn find(conn: &mut AnyConnection, user_id: &UserId) -> ApiResult<Option<UserRow>> {
     Ok(users::table.find(user_id).select(UserRow::as_select()).first(conn).optional()?)
 }
 
@@ -26,12 +26,17 @@ pub fn find_by_email_key(conn: &mut AnyConnection, email_key: &str) -> ApiResult
     Ok(users::table.filter(users::email_lower.eq(email_key)).select(UserRow::as_select()).first(conn).optional()?)
 }
 
-pub fn update_profile(conn: &mut AnyConnection, user_id: &str, changes: &ProfileChanges) -> ApiResult<()> {
+pub fn update_profile(conn: &mut AnyConnection, user_id: &UserId, changes: &ProfileChanges) -> ApiResult<()> {
     diesel::update(users::table.find(user_id)).set(changes).execute(conn)?;
     Ok(())
 }
 
-pub fn set_password(conn: &mut AnyConnection, user_id: &str, password_hash: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn set_password(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     diesel::update(users::table.find(user_id))
         .set((users::password_hash.eq(password_hash), users::updated_at.eq(now.naive_utc())))
         .execute(conn)?;
@@ -39,7 +44,7 @@ pub fn set_password(conn: &mut AnyConnection, user_id: &str, password_hash: &str
 }
 
 /// Marks the address verified (first time only); true when this call verified it.
-pub fn mark_email_verified(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn mark_email_verified(conn: &mut AnyConnection, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let changed = diesel::update(users::table.find(user_id).filter(users::email_verified_at.is_null()))
         .set(users::email_verified_at.eq(now.naive_utc()))
         .execute(conn)?;
@@ -47,13 +52,13 @@ pub fn mark_email_verified(conn: &mut AnyConnection, user_id: &str, now: DateTim
 }
 
 /// Deletes the account; sign-ins, tokens and queued mail go with it (ON DELETE CASCADE).
-pub fn delete(conn: &mut AnyConnection, user_id: &str) -> ApiResult<()> {
+pub fn delete(conn: &mut AnyConnection, user_id: &UserId) -> ApiResult<()> {
     diesel::delete(users::table.find(user_id)).execute(conn)?;
     Ok(())
 }
 
 /// The user's active sign-ins, oldest first, one page.
-pub fn sign_ins(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiResult<Vec<SignInRow>> {
+pub fn sign_ins(conn: &mut AnyConnection, user_id: &UserId, page: &PageRequest) -> ApiResult<Vec<SignInRow>> {
     let mut query = auth_sessions::table
         .filter(auth_sessions::user_id.eq(user_id))
         .filter(auth_sessions::revoked_at.is_null())

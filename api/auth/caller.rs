@@ -11,6 +11,7 @@ use super::jwt::Rejection;
 use super::scopes::Scope;
 use super::store;
 use crate::accounts::model::UserRow;
+use crate::db::{CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tokens;
@@ -37,7 +38,7 @@ pub enum Check {
     SignIn,
     /// `cohorts::access::authorize` for this cohort and action.
     Cohort {
-        cohort_id: String,
+        cohort_id: CohortId,
         action: crate::cohorts::access::Action,
     },
 }
@@ -59,7 +60,7 @@ impl CheckLog {
 }
 
 impl Caller {
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> &UserId {
         &self.user.id
     }
 
@@ -124,7 +125,7 @@ async fn from_access_token(state: &AppState, token: &str) -> ApiResult<Caller> {
         Rejection::Expired => ApiError::unauthorized("token_expired", "The access token has expired; refresh it."),
         Rejection::Invalid => ApiError::unauthorized("invalid_token", "The access token is not valid."),
     })?;
-    let (user_id, session_id) = (claims.sub, claims.sid);
+    let (user_id, session_id) = (UserId::from_untyped(claims.sub), claims.sid);
     let sid = session_id.clone();
     let user = state
         .db

@@ -14,7 +14,7 @@ use super::store::{self, LinkPurpose, Rotation};
 use super::{Caller, jwt, password};
 use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, UserId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::client_ip;
@@ -76,7 +76,12 @@ pub enum Proof<'a> {
 /// owner's proof: every other sign-in and every personal token ends, and when the proof came
 /// without a sign-in of this account (`Proof::Link`), the password set at sign-up stops working
 /// too (the owner signs in with links, or sets one with a reset).
-pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, proof: Proof<'_>, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn confirm_email(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    proof: Proof<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     if accounts::mark_email_verified(conn, user_id, now)? {
         let keep = match proof {
             Proof::SignedIn(session_id) => Some(session_id),
@@ -96,7 +101,7 @@ pub fn confirm_email(conn: &mut AnyConnection, user_id: &str, proof: Proof<'_>, 
 const UNPROVEN_PASSWORD: &str = "!unproven";
 
 /// After a password reset or change: every personal token ends too, and the owner is told.
-fn password_replaced(conn: &mut AnyConnection, user_id: &str, base_url: &str, now: DateTime<Utc>) -> ApiResult<()> {
+fn password_replaced(conn: &mut AnyConnection, user_id: &UserId, base_url: &str, now: DateTime<Utc>) -> ApiResult<()> {
     crate::tokens::store::revoke_all(conn, user_id, now)?;
     let user = accounts::find(conn, user_id)?.ok_or(ApiError::NotFound)?;
     let reset = format!("{base_url}/app/reset-password");
@@ -106,7 +111,7 @@ fn password_replaced(conn: &mut AnyConnection, user_id: &str, base_url: &str, no
 /// Starts a sign-in for the user and answers with its first tokens.
 async fn sign_in(
     state: &AppState,
-    user_id: String,
+    user_id: UserId,
     method: &'static str,
     agent: Option<String>,
 ) -> ApiResult<TokenResponse> {
@@ -152,7 +157,7 @@ pub async fn signup(
     let password_hash = hash_password(plain_password).await?;
     let now = state.now().naive_utc();
     let row = UserRow {
-        id: crate::db::new_id(),
+        id: UserId::new(),
         email,
         email_lower: email_key,
         password_hash,

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::secrets::{self, Secret};
 use crate::accounts::model::UserRow;
 use crate::db::schema::{auth_sessions, one_time_tokens, refresh_tokens, users};
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 
 pub const REFRESH_TOKEN_DAYS: i64 = 30;
@@ -42,7 +42,7 @@ impl LinkPurpose {
 /// Starts a sign-in and returns its id and first refresh token.
 pub fn start_session(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     method: &str,
     user_agent: Option<&str>,
     now: DateTime<Utc>,
@@ -77,7 +77,7 @@ fn issue_refresh(conn: &mut AnyConnection, session_id: &str, now: DateTime<Utc>)
 }
 
 pub struct Rotated {
-    pub user_id: String,
+    pub user_id: UserId,
     pub session_id: String,
     pub refresh: Secret,
 }
@@ -104,7 +104,7 @@ pub fn rotate_refresh(conn: &mut AnyConnection, presented: &str, now: DateTime<U
             refresh_tokens::expires_at,
             auth_sessions::revoked_at,
         ))
-        .first::<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(conn)
+        .first::<(String, String, UserId, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)>(conn)
         .optional()?
     else {
         return Ok(Rotation::Invalid);
@@ -146,7 +146,7 @@ pub fn revoke_session(conn: &mut AnyConnection, session_id: &str, reason: &str, 
 /// Revokes one of the user's own sign-ins; false when it is not theirs or already ended.
 pub fn revoke_own_session(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     session_id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<bool> {
@@ -164,7 +164,7 @@ pub fn revoke_own_session(
 /// Ends every sign-in of the user, except `keep` (the one making the request) if given.
 pub fn revoke_all_sessions(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     keep: Option<&str>,
     reason: &str,
     now: DateTime<Utc>,
@@ -180,7 +180,7 @@ pub fn revoke_all_sessions(
 }
 
 /// The user behind an access token, if its sign-in is still active.
-pub fn active_user(conn: &mut AnyConnection, user_id: &str, session_id: &str) -> ApiResult<Option<UserRow>> {
+pub fn active_user(conn: &mut AnyConnection, user_id: &UserId, session_id: &str) -> ApiResult<Option<UserRow>> {
     Ok(users::table
         .inner_join(auth_sessions::table)
         .filter(users::id.eq(user_id))
@@ -194,7 +194,7 @@ pub fn active_user(conn: &mut AnyConnection, user_id: &str, session_id: &str) ->
 /// Creates a single-use link secret for the user.
 pub fn create_link(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     purpose: LinkPurpose,
     now: DateTime<Utc>,
 ) -> ApiResult<Secret> {
@@ -219,7 +219,7 @@ pub fn redeem_link(
     presented: &str,
     purpose: LinkPurpose,
     now: DateTime<Utc>,
-) -> ApiResult<String> {
+) -> ApiResult<UserId> {
     let invalid = || ApiError::unauthorized("invalid_link", "This link is invalid, has expired or was already used.");
     let hash = secrets::hash(presented);
     let claimable = one_time_tokens::table

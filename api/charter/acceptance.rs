@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::kind as ev;
 use crate::http::json::JsonBody;
@@ -62,7 +62,7 @@ fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &str, now: D
 pub async fn get_charter(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<Charter>> {
     let (cohort_id, now) = (path.into_inner(), state.now());
     let charter = state
@@ -87,7 +87,7 @@ pub async fn get_charter(
 pub async fn list_acceptances(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<Acceptances>> {
     let cohort_id = path.into_inner();
     let report = state
@@ -107,13 +107,13 @@ pub async fn list_acceptances(
             for (user_id, display_name, at) in store::acceptance_report(conn, &cohort_id, &current.id)? {
                 match at {
                     Some(at) => accepted.push(AcceptedBy {
-                        user: Person::new(user_id.clone(), display_name.clone()),
+                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
                         user_id,
                         display_name,
                         accepted_at: at.and_utc(),
                     }),
                     None => pending.push(PendingFrom {
-                        user: Person::new(user_id.clone(), display_name.clone()),
+                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
                         user_id,
                         display_name,
                     }),
@@ -150,7 +150,7 @@ pub async fn list_acceptances(
 pub async fn accept(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<AcceptRequest>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
@@ -194,7 +194,7 @@ pub async fn accept(
 pub async fn review(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewReview>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
 use crate::comments::{Comment, NewComment};
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -73,7 +73,7 @@ fn draft_of(conn: &mut AnyConnection, cohort_id: &str, version_id: &str) -> ApiR
 pub async fn list_versions(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<VersionFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<CharterVersion>>> {
@@ -112,7 +112,7 @@ pub async fn list_versions(
 pub async fn propose(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<CharterFields>,
 ) -> ApiResult<HttpResponse> {
     let fields = fields::check(body.0, true)?;
@@ -178,7 +178,7 @@ fn new_draft(
 pub async fn get_version(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<web::Json<CharterVersion>> {
     let (cohort_id, version_id) = path.into_inner();
     let version = state
@@ -209,7 +209,7 @@ pub async fn get_version(
 pub async fn edit_draft(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
     body: JsonBody<CharterFields>,
 ) -> ApiResult<web::Json<CharterVersion>> {
     let f = fields::check(body.0, false)?;
@@ -266,7 +266,7 @@ pub async fn edit_draft(
 pub async fn adopt(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<web::Json<CharterVersion>> {
     let ((cohort_id, version_id), now) = (path.into_inner(), state.now());
     let version = state
@@ -309,7 +309,7 @@ pub async fn adopt(
 pub async fn endorse(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<web::Json<CharterVersion>> {
     let ((cohort_id, version_id), now) = (path.into_inner(), state.now());
     let version = state
@@ -339,7 +339,7 @@ pub async fn endorse(
 pub async fn list_comments(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Comment>>> {
     let page = query.into_inner().validate()?;
@@ -368,7 +368,7 @@ pub async fn list_comments(
 pub async fn comment(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
     body: JsonBody<NewComment>,
 ) -> ApiResult<HttpResponse> {
     let mut checks = Checks::new();
@@ -399,7 +399,7 @@ pub async fn comment(
 pub async fn compare(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<DiffParams>,
 ) -> ApiResult<web::Json<CharterDiff>> {
     let (cohort_id, DiffParams { from, to }) = (path.into_inner(), query.into_inner());

@@ -9,7 +9,7 @@ use crate::db::schema::{
     charter_acceptances as acc, charter_comments as comments, charter_endorsements as endorsements,
     charter_reviews as reviews, charter_versions as versions, memberships, users,
 };
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -125,15 +125,15 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiRe
     for (id, endorser, name) in endorsed {
         let tally = tallies.entry(id).or_default();
         tally.endorsed_by_me |= endorser == user_id;
-        tally.endorsers.push(Person::new(endorser, name));
+        tally.endorsers.push(Person::new(UserId::from_untyped(endorser), name));
     }
     for (id, n) in commented {
         tallies.entry(id).or_default().comments = n;
     }
     for (id, author_id, author_name, adopter_id, adopter_name) in people {
         let tally = tallies.entry(id).or_default();
-        tally.author = Person::maybe(author_id, author_name);
-        tally.adopted_by = Person::maybe(adopter_id, adopter_name);
+        tally.author = Person::maybe(author_id.map(UserId::from_untyped), author_name);
+        tally.adopted_by = Person::maybe(adopter_id.map(UserId::from_untyped), adopter_name);
     }
     Ok(tallies)
 }

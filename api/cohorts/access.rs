@@ -13,7 +13,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::auth::caller::Check;
 use crate::auth::scopes::Scope;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,8 +201,8 @@ pub fn decide(action: Action, role: Role, state: MemberState, archived: bool) ->
 }
 
 /// Checks that the caller may do `action` in the cohort, and returns their standing there.
-pub fn authorize(conn: &mut AnyConnection, caller: &Caller, cohort_id: &str, action: Action) -> ApiResult<Access> {
-    caller.checks.record(Check::Cohort { cohort_id: cohort_id.to_string(), action });
+pub fn authorize(conn: &mut AnyConnection, caller: &Caller, cohort_id: &CohortId, action: Action) -> ApiResult<Access> {
+    caller.checks.record(Check::Cohort { cohort_id: cohort_id.clone(), action });
     caller.require_scope(action.rule().scope)?;
     let (cohort, membership) =
         store::cohort_with_membership(conn, cohort_id, caller.user_id())?.ok_or(ApiError::NotFound)?;

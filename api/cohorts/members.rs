@@ -9,7 +9,7 @@ use super::model::{Member, MemberFilter, MemberState, MembershipRow, Role, Updat
 use super::rules::{self, Refusal};
 use super::store;
 use crate::auth::Caller;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -33,8 +33,8 @@ pub enum Admission {
 /// (joining twice changes nothing). Someone who had left comes back with `role`.
 pub fn admit(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
     role: Role,
     via: &str,
     now: DateTime<Utc>,
@@ -49,8 +49,8 @@ pub fn admit(
             store::insert_membership(
                 conn,
                 &MembershipRow {
-                    cohort_id: cohort_id.to_string(),
-                    user_id: user_id.to_string(),
+                    cohort_id: cohort_id.clone(),
+                    user_id: user_id.clone(),
                     role,
                     state: MemberState::Active,
                     joined_at: now.naive_utc(),
@@ -76,7 +76,7 @@ pub fn admit(
 pub async fn list_members(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<MemberFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Member>>> {
@@ -92,7 +92,7 @@ pub async fn list_members(
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
-        |(m, _, _)| Cursor { created_at: m.joined_at, id: m.user_id.clone() },
+        |(m, _, _)| Cursor { created_at: m.joined_at, id: m.user_id.to_string() },
         |(m, display_name, email)| member_view(m, display_name, email, show_email),
     )))
 }
@@ -113,8 +113,8 @@ fn member_view(m: MembershipRow, display_name: String, email: String, show_email
 fn change_membership(
     conn: &mut AnyConnection,
     caller: &Caller,
-    cohort_id: &str,
-    user_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
     change: UpdateMember,
     now: DateTime<Utc>,
 ) -> ApiResult<Access> {
@@ -169,7 +169,7 @@ fn change_membership(
 pub async fn update_member(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, UserId)>,
     body: JsonBody<UpdateMember>,
 ) -> ApiResult<web::Json<Member>> {
     let ((cohort_id, user_id), now) = (path.into_inner(), state.now());
@@ -178,7 +178,7 @@ pub async fn update_member(
         .write(move |conn| {
             let access = change_membership(conn, &caller, &cohort_id, &user_id, body.0.clone(), now)?;
             let (m, display_name, email) = store::member(conn, &cohort_id, &user_id)?.ok_or(ApiError::NotFound)?;
-            let show_email = access.role() == Role::Organizer || user_id == caller.user_id();
+            let show_email = access.role() == Role::Organizer || user_id == *caller.user_id();
             Ok(member_view(m, display_name, email, show_email))
         })
         .await?;
@@ -196,7 +196,7 @@ pub async fn update_member(
 pub async fn remove_member(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, UserId)>,
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, user_id), now) = (path.into_inner(), state.now());
     let leave = UpdateMember { role: None, state: Some(MemberState::Left) };

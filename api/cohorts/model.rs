@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::db::schema::{cohorts, memberships};
-use crate::db::{TimeZone, stored_as_text};
+use crate::db::{CohortId, TimeZone, UserId, stored_as_text};
 
 /// A member's role; each role may do what the ones before it may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
@@ -38,12 +38,12 @@ stored_as_text!(MemberState, { Active = "active", Paused = "paused", Left = "lef
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = cohorts)]
 pub struct CohortRow {
-    pub id: String,
+    pub id: CohortId,
     pub name: String,
     pub description: String,
     pub time_zone: TimeZone,
     pub locale: String,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub archived_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
@@ -52,8 +52,8 @@ pub struct CohortRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = memberships)]
 pub struct MembershipRow {
-    pub cohort_id: String,
-    pub user_id: String,
+    pub cohort_id: CohortId,
+    pub user_id: UserId,
     pub role: Role,
     pub state: MemberState,
     pub joined_at: NaiveDateTime,
@@ -78,8 +78,8 @@ impl MembershipRow {
     "membership_state": "active", "member_count": 6
 }))]
 pub struct Cohort {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: CohortId,
     pub name: String,
     pub description: String,
     /// IANA zone in which the cohort schedules its sessions.
@@ -152,8 +152,8 @@ pub struct CohortChanges {
 /// A member as the cohort sees them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Member {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub display_name: String,
     /// Shown to organizers only.
     #[serde(skip_serializing_if = "Option::is_none")]

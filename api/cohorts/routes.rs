@@ -7,7 +7,7 @@ use super::access::{self, Action, OwnAction};
 use super::model::{Cohort, CohortChanges, CohortRow, MemberState, MembershipRow, NewCohort, Role, UpdateCohort};
 use super::store;
 use crate::auth::Caller;
-use crate::db::new_id;
+use crate::db::CohortId;
 use crate::error::ApiResult;
 use crate::events::{EventPayload, NewEvent, changed_fields, kind as ev};
 use crate::http::json::JsonBody;
@@ -50,7 +50,7 @@ pub async fn create_cohort(
     checks.finish()?;
     let now = state.now();
     let cohort = CohortRow {
-        id: new_id(),
+        id: CohortId::new(),
         name,
         description: description.unwrap_or_default(),
         time_zone,
@@ -103,7 +103,7 @@ pub async fn list_cohorts(
     Ok(web::Json(Page::from_rows(
         rows,
         &page,
-        |(_, membership, _)| Cursor { created_at: membership.joined_at, id: membership.cohort_id.clone() },
+        |(_, membership, _)| Cursor { created_at: membership.joined_at, id: membership.cohort_id.to_string() },
         |(cohort, membership, count)| Cohort::new(cohort, &membership, count),
     )))
 }
@@ -119,7 +119,7 @@ pub async fn list_cohorts(
 pub async fn get_cohort(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<Cohort>> {
     let cohort_id = path.into_inner();
     let cohort = state
@@ -145,7 +145,7 @@ pub async fn get_cohort(
 pub async fn update_cohort(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<UpdateCohort>,
 ) -> ApiResult<web::Json<Cohort>> {
     let body = body.0;
@@ -200,7 +200,7 @@ pub async fn update_cohort(
 pub async fn archive_cohort(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<HttpResponse> {
     let (cohort_id, now) = (path.into_inner(), state.now());
     state

@@ -2,8 +2,8 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::{CohortChanges, CohortRow, MemberFilter, MemberState, MembershipRow, Role};
-use crate::db::AnyConnection;
 use crate::db::schema::{cohorts, memberships, users};
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 
@@ -14,8 +14,8 @@ pub fn insert_cohort(conn: &mut AnyConnection, cohort: &CohortRow) -> ApiResult<
 
 pub fn cohort_with_membership(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
 ) -> ApiResult<Option<(CohortRow, MembershipRow)>> {
     Ok(cohorts::table
         .inner_join(memberships::table)
@@ -26,12 +26,12 @@ pub fn cohort_with_membership(
         .optional()?)
 }
 
-pub fn find_cohort(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<CohortRow>> {
+pub fn find_cohort(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<CohortRow>> {
     Ok(cohorts::table.find(cohort_id).select(CohortRow::as_select()).first(conn).optional()?)
 }
 
 /// Active and paused members.
-pub fn member_count(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64> {
+pub fn member_count(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<i64> {
     Ok(memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
@@ -43,7 +43,7 @@ pub fn member_count(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64>
 /// two queries per page, whatever its size.
 pub fn my_cohorts(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     page: &PageRequest,
 ) -> ApiResult<Vec<(CohortRow, MembershipRow, i64)>> {
     let mut query = cohorts::table
@@ -57,7 +57,7 @@ pub fn my_cohorts(
     query = after_cursor!(query, page, memberships::joined_at, memberships::cohort_id);
     let rows: Vec<(CohortRow, MembershipRow)> = query.load(conn)?;
     let ids: Vec<&str> = rows.iter().map(|(c, _)| c.id.as_str()).collect();
-    let counts: Vec<(String, i64)> = memberships::table
+    let counts: Vec<(CohortId, i64)> = memberships::table
         .filter(memberships::cohort_id.eq_any(&ids))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
         .group_by(memberships::cohort_id)
@@ -72,21 +72,21 @@ pub fn my_cohorts(
         .collect())
 }
 
-pub fn agenda_template(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<String>> {
+pub fn agenda_template(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<String>> {
     Ok(cohorts::table.find(cohort_id).select(cohorts::agenda_template).first(conn).optional()?.flatten())
 }
 
-pub fn set_agenda_template(conn: &mut AnyConnection, cohort_id: &str, template: &str) -> ApiResult<()> {
+pub fn set_agenda_template(conn: &mut AnyConnection, cohort_id: &CohortId, template: &str) -> ApiResult<()> {
     diesel::update(cohorts::table.find(cohort_id)).set(cohorts::agenda_template.eq(template)).execute(conn)?;
     Ok(())
 }
 
-pub fn update_cohort(conn: &mut AnyConnection, cohort_id: &str, changes: &CohortChanges) -> ApiResult<()> {
+pub fn update_cohort(conn: &mut AnyConnection, cohort_id: &CohortId, changes: &CohortChanges) -> ApiResult<()> {
     diesel::update(cohorts::table.find(cohort_id)).set(changes).execute(conn)?;
     Ok(())
 }
 
-pub fn archive(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn archive(conn: &mut AnyConnection, cohort_id: &CohortId, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::update(cohorts::table.find(cohort_id))
         .set((cohorts::archived_at.eq(now.naive_utc()), cohorts::updated_at.eq(now.naive_utc())))
         .execute(conn)?;
@@ -95,17 +95,21 @@ pub fn archive(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) ->
 
 /// Takes the cohort's row lock until the transaction ends (a no-op update), so that changes to
 /// its membership are decided one at a time, on PostgreSQL as on SQLite.
-pub fn lock_cohort(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<()> {
+pub fn lock_cohort(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<()> {
     diesel::update(cohorts::table.find(cohort_id)).set(cohorts::id.eq(cohorts::id)).execute(conn)?;
     Ok(())
 }
 
-pub fn membership(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<Option<MembershipRow>> {
+pub fn membership(
+    conn: &mut AnyConnection,
+    cohort_id: &CohortId,
+    user_id: &UserId,
+) -> ApiResult<Option<MembershipRow>> {
     Ok(memberships::table.find((cohort_id, user_id)).select(MembershipRow::as_select()).first(conn).optional()?)
 }
 
 /// Which of these users are members of the cohort (in any state), in one query.
-pub fn members_among(conn: &mut AnyConnection, cohort_id: &str, user_ids: &[String]) -> ApiResult<Vec<String>> {
+pub fn members_among(conn: &mut AnyConnection, cohort_id: &CohortId, user_ids: &[UserId]) -> ApiResult<Vec<UserId>> {
     Ok(memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::user_id.eq_any(user_ids))
@@ -113,7 +117,7 @@ pub fn members_among(conn: &mut AnyConnection, cohort_id: &str, user_ids: &[Stri
         .load(conn)?)
 }
 
-pub fn other_active_organizers(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<i64> {
+pub fn other_active_organizers(conn: &mut AnyConnection, cohort_id: &CohortId, user_id: &UserId) -> ApiResult<i64> {
     Ok(memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::user_id.ne(user_id))
@@ -130,8 +134,8 @@ pub fn insert_membership(conn: &mut AnyConnection, membership: &MembershipRow) -
 
 pub fn set_membership(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
     role: Role,
     state: MemberState,
     state_changed: bool,
@@ -154,13 +158,13 @@ pub fn set_membership(
 }
 
 /// Records that `by` removed the member (after `set_membership` made them `left`).
-pub fn mark_removed(conn: &mut AnyConnection, cohort_id: &str, user_id: &str, by: &str) -> ApiResult<()> {
+pub fn mark_removed(conn: &mut AnyConnection, cohort_id: &CohortId, user_id: &UserId, by: &UserId) -> ApiResult<()> {
     diesel::update(memberships::table.find((cohort_id, user_id))).set(memberships::removed_by.eq(by)).execute(conn)?;
     Ok(())
 }
 
 /// Whether someone else removed this former member (they did not leave by themselves).
-pub fn was_removed(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<bool> {
+pub fn was_removed(conn: &mut AnyConnection, cohort_id: &CohortId, user_id: &UserId) -> ApiResult<bool> {
     let by: Option<Option<String>> = memberships::table
         .find((cohort_id, user_id))
         .filter(memberships::state.eq(MemberState::Left.as_str()))
@@ -173,8 +177,8 @@ pub fn was_removed(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> 
 /// One member with their name and address.
 pub fn member(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
 ) -> ApiResult<Option<(MembershipRow, String, String)>> {
     Ok(memberships::table
         .inner_join(users::table)
@@ -188,7 +192,7 @@ pub fn member(
 /// One page of a cohort's members with their names and addresses, in one query.
 pub fn members(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     filter: &MemberFilter,
     page: &PageRequest,
 ) -> ApiResult<Vec<(MembershipRow, String, String)>> {

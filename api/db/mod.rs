@@ -4,6 +4,7 @@
 //! blocking pool. SQLite allows one writer at a time, so writes there are serialised in-process
 //! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
 
+pub mod ids;
 mod request_tx;
 pub mod schema;
 pub(crate) mod text_enum;
@@ -11,6 +12,7 @@ pub mod types;
 
 pub use request_tx::RequestTx;
 
+pub use ids::{CohortId, UserId};
 pub(crate) use text_enum::stored_as_text;
 pub use types::TimeZone;
 

@@ -12,6 +12,7 @@ use super::view::{find_visible, owner_only};
 use crate::auth::Caller;
 use crate::cohorts::access::Action;
 use crate::comments::{Comment, NewComment};
+use crate::db::UserId;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, kind as ev};
 use crate::http::json::JsonBody;
@@ -33,7 +34,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 fn offer_view(row: store::OfferRow) -> HelpOffer {
     let (id, _, helper_id, message, state, created_at, helper_name) = row;
     HelpOffer {
-        helper: Person::new(helper_id.clone(), helper_name),
+        helper: Person::new(UserId::from_untyped(&helper_id), helper_name),
         id,
         helper_id,
         message,

@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{Audience, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -59,7 +59,7 @@ fn date(raw: String) -> Result<String, Invalid> {
 /// Checks that a due session belongs to the cohort and a buddy is one of its active members.
 fn check_links(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     due_session: Option<&str>,
     buddy: Option<&str>,
 ) -> ApiResult<()> {
@@ -70,7 +70,8 @@ fn check_links(
         checks.fail("due_session_id", Invalid::new("not_found", "is not a session of this cohort"));
     }
     if let Some(buddy) = buddy
-        && cohorts::membership(conn, cohort_id, buddy)?.is_none_or(|m| m.state() != MemberState::Active)
+        && cohorts::membership(conn, cohort_id, &UserId::from_untyped(buddy))?
+            .is_none_or(|m| m.state() != MemberState::Active)
     {
         checks.fail("buddy_id", Invalid::new("not_a_member", "is not an active member of this cohort"));
     }
@@ -90,7 +91,7 @@ fn check_links(
 pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewExperiment>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -115,7 +116,7 @@ pub async fn create(
             check_links(conn, &cohort_id, body.due_session_id.as_deref(), body.buddy_id.as_deref())?;
             let row = ExperimentRow {
                 id: new_id(),
-                cohort_id: cohort_id.clone(),
+                cohort_id: cohort_id.to_string(),
                 owner_id: caller.user_id().to_string(),
                 title: title.clone(),
                 success_signal: signal.clone(),
@@ -157,7 +158,7 @@ pub async fn create(
 pub async fn board(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<ExperimentFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Experiment>>> {
@@ -201,7 +202,7 @@ fn paged(
 pub async fn attention(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<AttentionParams>,
 ) -> ApiResult<web::Json<Page<AttentionItem>>> {
     let quiet_days = query.quiet_days.unwrap_or(7);
@@ -331,7 +332,12 @@ pub async fn change(
         .write(move |conn| {
             let (_, mut row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
             owner_only(&row, &caller)?;
-            check_links(conn, &row.cohort_id, body.due_session_id.as_deref(), body.buddy_id.as_deref())?;
+            check_links(
+                conn,
+                &CohortId::from_untyped(&row.cohort_id),
+                body.due_session_id.as_deref(),
+                body.buddy_id.as_deref(),
+            )?;
             let mut kinds = Vec::new();
             if let Some(to) = body.state
                 && to != row.state()

@@ -12,7 +12,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::db::schema::{cohorts, sessions, users};
-use crate::db::{AnyConnection, TimeZone};
+use crate::db::{AnyConnection, CohortId, TimeZone, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::people::Person;
 use crate::sessions::recurrence::instant;
@@ -25,7 +25,7 @@ pub fn find_visible(
     action: Action,
 ) -> ApiResult<(Access, ExperimentRow)> {
     let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &row.cohort_id, action)?;
+    let access = access::authorize(conn, caller, &CohortId::from_untyped(&row.cohort_id), action)?;
     let partners = store::coaching_partners(conn, &row.cohort_id, caller.user_id())?;
     if !can_see(&row.owner_id, row.visibility(), row.buddy_id.as_deref(), caller.user_id(), &partners) {
         return Err(ApiError::NotFound);
@@ -81,7 +81,7 @@ pub fn views(
         .load(conn)?
         .into_iter()
         .collect();
-    let person = |id: &str| names.get(id).map(|name| Person::new(id, name.clone()));
+    let person = |id: &str| names.get(id).map(|name| Person::new(UserId::from_untyped(id), name.clone()));
     rows.into_iter()
         .map(|row| {
             // Every experiment has its cohort (a foreign key): the zone is there.
@@ -99,7 +99,7 @@ pub fn views(
                 last_check_in_at: times.iter().map(|(at, _)| *at).max(),
                 celebrations: celebrations.get(&row.id).copied().unwrap_or(0),
                 celebrated_by_me: mine.contains(&row.id),
-                owner: person(&row.owner_id).unwrap_or_else(|| Person::new(row.owner_id.clone(), "")),
+                owner: person(&row.owner_id).unwrap_or_else(|| Person::new(UserId::from_untyped(&row.owner_id), "")),
                 buddy: row.buddy_id.as_deref().and_then(person),
                 metric: row.metric_name.clone().map(|name| Metric {
                     name,

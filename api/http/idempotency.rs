@@ -273,9 +273,10 @@ fn checks_from_text(text: &str) -> Vec<Check> {
                     crate::auth::scopes::Scope::ALL.into_iter().find(|s| s.as_str() == name).map(Check::Scope)
                 }
                 ("sign_in", None, None) => Some(Check::SignIn),
-                ("cohort", Some(id), Some(action)) => {
-                    Some(Check::Cohort { cohort_id: id.to_string(), action: access::Action::from_name(action)? })
-                }
+                ("cohort", Some(id), Some(action)) => Some(Check::Cohort {
+                    cohort_id: crate::db::CohortId::from_untyped(id),
+                    action: access::Action::from_name(action)?,
+                }),
                 _ => None,
             }
         })

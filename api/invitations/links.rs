@@ -11,6 +11,7 @@ use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::members::{self, Admission};
 use crate::cohorts::model::{Cohort, MemberState, Role};
 use crate::cohorts::store as cohorts;
+use crate::db::CohortId;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -49,7 +50,7 @@ fn link_event<'a>(
 pub async fn create_link(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewInviteLink>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -99,7 +100,7 @@ pub async fn create_link(
 pub async fn list_links(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<InviteLink>>> {
     let page = query.into_inner().validate()?;
@@ -130,7 +131,7 @@ pub async fn list_links(
 pub async fn revoke_link(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, link_id), now) = (path.into_inner(), state.now());
     state
@@ -189,7 +190,7 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
                 detail: "This invite link is unknown, has expired, was revoked or is used up.".to_string(),
             };
             let link = store::usable_link(conn, &secrets::hash(&code), now)?.ok_or_else(gone)?;
-            let cohort = cohorts::find_cohort(conn, &link.cohort_id)?.ok_or_else(gone)?;
+            let cohort = cohorts::find_cohort(conn, &CohortId::from_untyped(&link.cohort_id))?.ok_or_else(gone)?;
             if cohort.archived_at.is_some() {
                 return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));
             }

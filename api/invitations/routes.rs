@@ -15,7 +15,7 @@ use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::members;
 use crate::cohorts::model::{Cohort, CohortRow, MemberState, Role};
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -72,7 +72,7 @@ fn send(
 pub async fn invite(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewInvitations>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -148,7 +148,7 @@ pub async fn invite(
 pub async fn list_invitations(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<InvitationFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Invitation>>> {
@@ -196,7 +196,7 @@ fn open_invitation(
 pub async fn resend_invitation(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<web::Json<Invitation>> {
     let ((cohort_id, id), now, app) = (path.into_inner(), state.now(), state.clone());
     let invitation = state
@@ -226,7 +226,7 @@ pub async fn resend_invitation(
 pub async fn revoke_invitation(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, id), now) = (path.into_inner(), state.now());
     state
@@ -285,7 +285,8 @@ pub async fn accept_invitation(
                         .to_string(),
                 });
             }
-            let cohort = cohorts::find_cohort(conn, &invitation.cohort_id)?.ok_or_else(gone)?;
+            let cohort =
+                cohorts::find_cohort(conn, &CohortId::from_untyped(&invitation.cohort_id))?.ok_or_else(gone)?;
             if !accepted_by_caller {
                 if cohort.archived_at.is_some() {
                     return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));

@@ -142,7 +142,7 @@ mod tests {
     fn user(name: &str) -> UserRow {
         let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
         UserRow {
-            id: "u1".into(),
+            id: crate::db::UserId::from_untyped("u1"),
             email: "ada@example.com".into(),
             email_lower: "ada@example.com".into(),
             password_hash: String::new(),

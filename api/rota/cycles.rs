@@ -9,7 +9,7 @@ use super::{pairs, store};
 use crate::cohorts::model::{MemberFilter, MemberState};
 use crate::cohorts::store as cohorts;
 use crate::db::schema::{cohorts as cohort_table, sessions};
-use crate::db::{AnyConnection, Db};
+use crate::db::{AnyConnection, CohortId, Db};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::pagination::PageRequest;
@@ -25,8 +25,10 @@ pub fn form_next(
     let history = store::pair_history(conn, cohort_id)?;
     let filter = MemberFilter { role: None, state: Some(MemberState::Active) };
     let everyone = PageRequest { limit: 10_000, after: None };
-    let members: Vec<String> =
-        cohorts::members(conn, cohort_id, &filter, &everyone)?.into_iter().map(|(m, _, _)| m.user_id).collect();
+    let members: Vec<String> = cohorts::members(conn, &CohortId::from_untyped(cohort_id), &filter, &everyone)?
+        .into_iter()
+        .map(|(m, _, _)| m.user_id.into_string())
+        .collect();
     if members.len() < 2 {
         return Err(ApiError::conflict("too_few_members", "Pairs need at least two active members."));
     }
@@ -89,7 +91,7 @@ pub async fn form_due(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
 fn form_if_due(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
     // The cohort row first, as every rota write does, so a facilitator's `POST .../pairs` and
     // another replica's sweep wait here; then everything is read again under that lock.
-    cohorts::lock_cohort(conn, cohort_id)?;
+    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
     let every: Option<i32> = cohort_table::table
         .find(cohort_id)
         .filter(cohort_table::archived_at.is_null())

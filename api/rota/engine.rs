@@ -190,7 +190,7 @@ pub fn replan_if_planned(
     time_zone: &TimeZone,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
+    crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))?;
     if !store::has_future_duties(conn, cohort_id, now.naive_utc())? {
         return Ok(());
     }

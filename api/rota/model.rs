@@ -5,7 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::plan::Note;
 use crate::db::schema::{absences, assignments, duty_roles, swap_requests};
-use crate::db::stored_as_text;
+use crate::db::{UserId, stored_as_text};
 use crate::people::Person;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -102,7 +102,7 @@ pub struct Absence {
 impl From<(AbsenceRow, String)> for Absence {
     fn from((row, name): (AbsenceRow, String)) -> Self {
         Self {
-            user: Person::new(row.user_id.clone(), name),
+            user: Person::new(UserId::from_untyped(&row.user_id), name),
             id: row.id,
             user_id: row.user_id,
             session_id: row.session_id,
@@ -164,7 +164,7 @@ impl Duty {
     /// From a row of `store::duties_in_sessions` / `duties_by_id`.
     pub fn from_row((row, role, name): super::store::DutyRow) -> Self {
         Self {
-            user: Person::maybe(row.user_id.clone(), name),
+            user: Person::maybe(row.user_id.clone().map(UserId::from_untyped), name),
             id: row.id,
             session_id: row.session_id,
             role_id: row.role_id,
@@ -323,8 +323,8 @@ impl SwapRequest {
                 local_start: starts_at.and_utc().with_timezone(&tz).to_rfc3339(),
             },
             role: SwapRole { id: role_id, name: role_name },
-            requester: Person::maybe(Some(row.requester_id.clone()), requester),
-            peer: Person::maybe(row.peer_id.clone(), peer),
+            requester: Person::maybe(Some(UserId::from_untyped(&row.requester_id)), requester),
+            peer: Person::maybe(row.peer_id.clone().map(UserId::from_untyped), peer),
             id: row.id,
             assignment_id: row.assignment_id,
             requester_id: row.requester_id,

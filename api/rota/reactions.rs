@@ -20,7 +20,9 @@ pub static RELEASE_SESSION_DUTY: Reactor = Reactor { name: "rota.release_session
 
 fn replan(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     let Some(cohort_id) = event.cohort_id else { return Ok(()) };
-    let Some(cohort) = crate::cohorts::store::find_cohort(conn, cohort_id)? else { return Ok(()) };
+    let Some(cohort) = crate::cohorts::store::find_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))? else {
+        return Ok(());
+    };
     engine::replan_if_planned(conn, cohort_id, &cohort.time_zone, now)
 }
 

@@ -8,7 +8,7 @@ use crate::db::schema::{
     rota_horizons as horizons, session_attendance as attendance, session_rsvps as rsvps, sessions,
     swap_requests as swaps, users,
 };
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -174,7 +174,7 @@ pub fn release_duties(
 ) -> ApiResult<()> {
     // Callers outside the rota (an RSVP, a membership change) reach the duties through here:
     // taking the cohort row first keeps every rota transaction's lock order the same.
-    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
+    crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))?;
     diesel::update(
         assignments::table
             .filter(assignments::cohort_id.eq(cohort_id))
@@ -525,11 +525,11 @@ pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Cycles) -> A
     let mut cycles: Vec<PairCycle> = Vec::new();
     for (cycle, coach, coach_name, coachee, coachee_name, third, third_name) in rows {
         let view = PairView {
-            coach_person: Person::maybe(Some(coach.clone()), coach_name),
+            coach_person: Person::maybe(Some(UserId::from_untyped(&coach)), coach_name),
             coach,
-            coachee_person: Person::maybe(Some(coachee.clone()), coachee_name),
+            coachee_person: Person::maybe(Some(UserId::from_untyped(&coachee)), coachee_name),
             coachee,
-            third_person: Person::maybe(third.clone(), third_name),
+            third_person: Person::maybe(third.clone().map(UserId::from_untyped), third_name),
             third,
         };
         match cycles.last_mut() {

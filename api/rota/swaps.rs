@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -63,7 +63,7 @@ fn absent_from_session() -> ApiError {
 /// Takes the cohort row lock of the duty's cohort, then reads the duty as it is.
 fn locked_assignment(conn: &mut AnyConnection, id: &str) -> ApiResult<AssignmentRow> {
     let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
-    cohorts::lock_cohort(conn, &cohort_id)?;
+    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
     store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)
 }
 
@@ -99,7 +99,7 @@ pub async fn ask(
         .db
         .write(move |conn| {
             let row = locked_assignment(conn, &assignment_id)?;
-            let access = access::authorize(conn, &caller, &row.cohort_id, Action::ActOnDuty)?;
+            let access = access::authorize(conn, &caller, &CohortId::from_untyped(&row.cohort_id), Action::ActOnDuty)?;
             if row.user_id.as_deref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
@@ -110,8 +110,9 @@ pub async fn ask(
             crate::sessions::started(starts_at, now)?;
             let mut peer = body.peer_id.clone();
             if let Some(peer_id) = &body.peer_id {
-                let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
-                    .is_some_and(|m| m.state() == MemberState::Active);
+                let active =
+                    cohorts::membership(conn, &CohortId::from_untyped(&row.cohort_id), &UserId::from_untyped(peer_id))?
+                        .is_some_and(|m| m.state() == MemberState::Active);
                 if !active || peer_id == caller.user_id() {
                     return Err(ApiError::invalid(
                         "peer_id",
@@ -152,7 +153,7 @@ pub async fn ask(
                 row.cohort_id.as_str(),
                 row.id.as_str(),
                 kind.as_str(),
-                caller.user_id(),
+                caller.user_id().as_str(),
                 peer.as_deref(),
                 body.peer_assignment_id.as_deref(),
                 expires_at.naive_utc(),
@@ -176,7 +177,7 @@ pub async fn ask(
 /// Takes the cohort row lock of the request's cohort, then reads the request as it is.
 fn locked_swap(conn: &mut AnyConnection, id: &str) -> ApiResult<SwapRow> {
     let cohort_id = store::find_swap(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
-    cohorts::lock_cohort(conn, &cohort_id)?;
+    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
     store::find_swap(conn, id)?.ok_or(ApiError::NotFound)
 }
 
@@ -193,7 +194,7 @@ fn still_open(swap: SwapRow, now: DateTime<Utc>) -> ApiResult<SwapRow> {
 /// An open request the caller may answer.
 fn answerable(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime<Utc>) -> ApiResult<(Access, SwapRow)> {
     let swap = locked_swap(conn, id)?;
-    let access = access::authorize(conn, caller, &swap.cohort_id, Action::ActOnDuty)?;
+    let access = access::authorize(conn, caller, &CohortId::from_untyped(&swap.cohort_id), Action::ActOnDuty)?;
     let asked = match &swap.peer_id {
         Some(peer) => peer == caller.user_id(),
         None => swap.requester_id != caller.user_id(),
@@ -343,7 +344,7 @@ pub async fn withdraw(
         .db
         .write(move |conn| {
             let swap = locked_swap(conn, &id)?;
-            let access = access::authorize(conn, &caller, &swap.cohort_id, Action::ActOnDuty)?;
+            let access = access::authorize(conn, &caller, &CohortId::from_untyped(&swap.cohort_id), Action::ActOnDuty)?;
             if swap.requester_id != caller.user_id() {
                 return Err(ApiError::Forbidden {
                     code: "not_requester",
@@ -372,7 +373,7 @@ pub async fn withdraw(
 pub async fn list(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<SwapFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<SwapRequest>>> {

@@ -209,7 +209,7 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
             .write(move |conn| {
                 // Under the cohort's lock, as every sessions write: the series as it is now (a
                 // split since the list was read has moved its end).
-                crate::cohorts::store::lock_cohort(conn, &series.cohort_id)?;
+                crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(&series.cohort_id))?;
                 let Some(series) = store::find_series(conn, &series.cohort_id, &series.id)? else { return Ok(0) };
                 materialize(conn, &series, tz, &template, horizon(now, tz), now)
             })

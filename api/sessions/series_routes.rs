@@ -10,7 +10,7 @@ use super::recurrence;
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
-use crate::db::new_id;
+use crate::db::{CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -76,7 +76,7 @@ fn series_event<'a>(
 pub async fn list_series(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Series>>> {
     let page = query.into_inner().validate()?;
@@ -110,7 +110,7 @@ pub async fn list_series(
 pub async fn create_series(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewSeries>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -132,7 +132,7 @@ pub async fn create_series(
                 starts_on.parse().map_err(|_| ApiError::invalid("starts_on", "invalid_format", "bad date"))?;
             let row = SeriesRow {
                 id: new_id(),
-                cohort_id: cohort_id.clone(),
+                cohort_id: cohort_id.to_string(),
                 title: title.clone(),
                 rrule: rrule.clone(),
                 starts_on: starts_on.clone(),
@@ -167,7 +167,7 @@ pub async fn create_series(
 pub async fn get_series(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<web::Json<Series>> {
     let (cohort_id, series_id) = path.into_inner();
     let series = state
@@ -203,7 +203,7 @@ pub async fn get_series(
 pub async fn change_series(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
     body: JsonBody<SeriesChange>,
 ) -> ApiResult<web::Json<Series>> {
     let body = body.0;

@@ -12,7 +12,7 @@ use crate::db::schema::{
     cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
     session_series as series, sessions, users,
 };
-use crate::db::{AnyConnection, TimeZone, new_id};
+use crate::db::{AnyConnection, TimeZone, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -234,7 +234,11 @@ pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<A
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, name, status)| Attendance { user: Person::new(user_id.clone(), name), user_id, status })
+        .map(|(user_id, name, status)| Attendance {
+            user: Person::new(UserId::from_untyped(&user_id), name),
+            user_id,
+            status,
+        })
         .collect())
 }
 
@@ -249,7 +253,7 @@ pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpVi
     Ok(rows
         .into_iter()
         .map(|(user_id, name, response, note, updated_at)| RsvpView {
-            user: Person::new(user_id.clone(), name),
+            user: Person::new(UserId::from_untyped(&user_id), name),
             user_id,
             response,
             note,
@@ -266,7 +270,7 @@ pub fn notes_author(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Opt
         .select((users::id.nullable(), users::display_name.nullable()))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(id, name)| Person::maybe(id, name)))
+    Ok(row.and_then(|(id, name)| Person::maybe(id.map(UserId::from_untyped), name)))
 }
 
 pub fn set_notes_author(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<()> {
@@ -320,7 +324,7 @@ pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec
         .map(|(text, owner_id, due_on, id, name)| ActionItemView {
             text,
             owner_id,
-            owner: Person::maybe(id, name),
+            owner: Person::maybe(id.map(UserId::from_untyped), name),
             due_on: due_on.and_then(|d| d.parse().ok()),
         })
         .collect())

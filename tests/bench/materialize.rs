@@ -8,7 +8,7 @@ use std::time::Instant;
 use chrono::{Duration, Utc};
 use roundtable::cohorts::model::CohortRow;
 use roundtable::cohorts::store as cohorts;
-use roundtable::db::{Db, new_id};
+use roundtable::db::{CohortId, Db, new_id};
 use roundtable::sessions::agenda::default_template;
 use roundtable::sessions::materialize::{key, materialize, start_mark};
 use roundtable::sessions::model::SeriesRow;
@@ -26,7 +26,7 @@ fn run(label: &str, url: &str) {
     let series: Vec<SeriesRow> = (0..SERIES)
         .map(|i| {
             let cohort = CohortRow {
-                id: new_id(),
+                id: CohortId::new(),
                 name: format!("Cohort {i}"),
                 description: String::new(),
                 time_zone: tz.into(),
@@ -39,7 +39,7 @@ fn run(label: &str, url: &str) {
             db.write_blocking(|conn| cohorts::insert_cohort(conn, &cohort)).unwrap();
             let row = SeriesRow {
                 id: new_id(),
-                cohort_id: cohort.id,
+                cohort_id: cohort.id.into_string(),
                 title: "Weekly".to_string(),
                 rrule: ["FREQ=WEEKLY;BYDAY=TU", "FREQ=WEEKLY;BYDAY=TH", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"][i % 3]
                     .to_string(),

@@ -7,7 +7,7 @@ use super::zone;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -30,7 +30,7 @@ use crate::validation::{self, Checks, Invalid};
 pub async fn list_absences(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Absence>>> {
     let page = query.into_inner().validate()?;
@@ -67,7 +67,7 @@ fn date(raw: String) -> Result<NaiveDate, Invalid> {
 pub async fn add_absence(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewAbsence>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -95,7 +95,7 @@ pub async fn add_absence(
             }
             let row = AbsenceRow {
                 id: new_id(),
-                cohort_id: cohort_id.clone(),
+                cohort_id: cohort_id.to_string(),
                 user_id: caller.user_id().to_string(),
                 session_id: body.session_id.clone(),
                 from_on: from.map(|d| d.to_string()),
@@ -144,7 +144,7 @@ fn release_covered(
 pub async fn remove_absence(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
 ) -> ApiResult<HttpResponse> {
     let ((cohort_id, absence_id), now) = (path.into_inner(), state.now());
     state

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -31,9 +31,9 @@ fn duty_of(
 ) -> ApiResult<(Access, AssignmentRow, DateTime<Utc>)> {
     let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
     // The cohort row first, then the duty as it is once the lock is held.
-    cohorts::lock_cohort(conn, &cohort_id)?;
+    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
     let row = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &row.cohort_id, action)?;
+    let access = access::authorize(conn, caller, &CohortId::from_untyped(&row.cohort_id), action)?;
     let session = sessions::find_session(conn, &row.session_id)?.ok_or(ApiError::NotFound)?;
     Ok((access, row, session.starts_at.and_utc()))
 }
@@ -63,7 +63,8 @@ pub async fn override_duty(
             crate::sessions::started(starts_at, now)?;
             if let Some(user) = &user_id {
                 let active =
-                    cohorts::membership(conn, &row.cohort_id, user)?.is_some_and(|m| m.state() == MemberState::Active);
+                    cohorts::membership(conn, &CohortId::from_untyped(&row.cohort_id), &UserId::from_untyped(user))?
+                        .is_some_and(|m| m.state() == MemberState::Active);
                 if !active {
                     return Err(ApiError::invalid(
                         "user_id",

@@ -7,6 +7,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::model::{MemberFilter, MemberState};
 use crate::cohorts::store as cohorts;
+use crate::db::CohortId;
 use crate::error::ApiResult;
 use crate::openapi::NotFound;
 use crate::pagination::PageRequest;
@@ -27,7 +28,7 @@ use crate::state::AppState;
 pub async fn fairness(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<FairnessParams>,
 ) -> ApiResult<web::Json<Fairness>> {
     let weeks = query.weeks.unwrap_or(26).clamp(1, 520);
@@ -85,7 +86,7 @@ pub async fn fairness(
                         upcoming: coming,
                         turns,
                         user: Person::new(m.user_id.clone(), name.clone()),
-                        user_id: m.user_id.clone(),
+                        user_id: m.user_id.to_string(),
                         display_name: name.clone(),
                     }
                 })

@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, get, post, put, web};
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
+use crate::db::CohortId;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -25,7 +26,7 @@ use crate::state::AppState;
 pub async fn list_pairs(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<PairCycle>>> {
     let page = query.into_inner().validate()?;
@@ -59,7 +60,7 @@ pub async fn list_pairs(
 pub async fn next_pairs(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<HttpResponse> {
     let (cohort_id, now) = (path.into_inner(), state.now());
     let cycle = state
@@ -92,7 +93,7 @@ pub struct PairSettings {
 pub async fn pair_settings(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<PairSettings>> {
     let cohort_id = path.into_inner();
     let every = state
@@ -118,7 +119,7 @@ pub async fn pair_settings(
 pub async fn set_pair_settings(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<PairSettings>,
 ) -> ApiResult<web::Json<PairSettings>> {
     let every = body.0.every_sessions;

@@ -7,7 +7,7 @@ use super::zone;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::store as cohorts;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId};
 use crate::error::ApiResult;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
@@ -30,7 +30,7 @@ use crate::validation::{self, Checks};
 pub async fn rota(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<RotaSession>>> {
     let page = query.into_inner().validate()?;
@@ -86,7 +86,7 @@ fn rota_page(
 pub async fn plan(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<PlanRequest>,
 ) -> ApiResult<web::Json<PlanResult>> {
     let mut checks = Checks::new();

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
-use crate::db::new_id;
+use crate::db::{CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -29,7 +29,7 @@ use crate::validation::{self, Checks, Invalid};
 pub async fn list_roles(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<Page<DutyRole>>> {
     let cohort_id = path.into_inner();
     let roles = state
@@ -59,7 +59,7 @@ fn min_attended(raw: i32) -> Result<i32, Invalid> {
 pub async fn add_role(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<RoleFields>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -82,7 +82,7 @@ pub async fn add_role(
             let position = store::roles(conn, &cohort_id, true)?.iter().map(|r| r.position + 1).max().unwrap_or(0);
             let row = RoleRow {
                 id: new_id(),
-                cohort_id: cohort_id.clone(),
+                cohort_id: cohort_id.to_string(),
                 name: name.clone(),
                 position,
                 min_attended: min,
@@ -111,7 +111,7 @@ pub async fn add_role(
 pub async fn change_role(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(CohortId, String)>,
     body: JsonBody<RoleFields>,
 ) -> ApiResult<web::Json<DutyRole>> {
     let body = body.0;

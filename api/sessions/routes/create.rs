@@ -1,6 +1,7 @@
 //! `POST /cohorts/{cohort_id}/sessions`: a one-off session.
 
 use super::*;
+use crate::db::CohortId;
 
 /// Add a one-off session (facilitators and organizers), by its local start in the cohort's zone
 /// or by its instant.
@@ -15,7 +16,7 @@ use super::*;
 pub async fn create_session(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<NewSession>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -39,7 +40,7 @@ pub async fn create_session(
             let template = materialize::template(cohorts::agenda_template(conn, &cohort_id)?.as_deref());
             let row = SessionRow {
                 id: new_id(),
-                cohort_id: cohort_id.clone(),
+                cohort_id: cohort_id.to_string(),
                 series_id: None,
                 occurrence_key: None,
                 title: title.clone(),

@@ -1,6 +1,7 @@
 //! `GET /cohorts/{cohort_id}/sessions`.
 
 use super::*;
+use crate::db::CohortId;
 
 /// A cohort's sessions in time order; `from` and `to` narrow the range (e.g. `from=now` for the
 /// upcoming ones).
@@ -14,7 +15,7 @@ use super::*;
 pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     filter: crate::http::Query<SessionFilter>,
     query: crate::http::Query<PageParams>,
 ) -> ApiResult<web::Json<Page<Session>>> {

@@ -20,7 +20,7 @@ use crate::charter::markdown::to_safe_html;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::Role;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, EventKind, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -102,7 +102,7 @@ fn session_access(
     action: Action,
 ) -> ApiResult<(Access, SessionRow)> {
     let session = store::find_session(conn, session_id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &session.cohort_id, action)?;
+    let access = access::authorize(conn, caller, &CohortId::from_untyped(&session.cohort_id), action)?;
     Ok((access, session))
 }
 
@@ -122,7 +122,7 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
         notes: if notes_visible { session.notes.clone() } else { String::new() },
         notes_published_at: session.notes_published_at.map(|t| t.and_utc()),
         notes_author: author.clone(),
-        notes_author_id: author.map(|p| p.id),
+        notes_author_id: author.map(|p| p.id.into_string()),
         action_items: if notes_visible { store::action_items(conn, &id)? } else { Vec::new() },
     };
     let mut view = Session::new(session, zone(access), my);
@@ -149,7 +149,7 @@ where
             let (access, session) = session_access(conn, &caller, &session_id, action)?;
             // Locks in one order everywhere: the cohort's row, then the session's; then the
             // session as it is now (another write may have changed it while we waited).
-            cohorts::lock_cohort(conn, &session.cohort_id)?;
+            cohorts::lock_cohort(conn, &CohortId::from_untyped(&session.cohort_id))?;
             store::lock_session(conn, &session.id)?;
             let mut session = store::find_session(conn, &session.id)?.ok_or(ApiError::NotFound)?;
             change(conn, &caller, &access, &mut session, now)?;

@@ -1,6 +1,7 @@
 //! `GET|PUT /cohorts/{cohort_id}/agenda-template`.
 
 use super::*;
+use crate::db::CohortId;
 
 /// The phases new sessions of this cohort start with, in order. A complete list of at most 20
 /// items (`agenda::MAX_ITEMS`); `next_cursor` is always null.
@@ -14,7 +15,7 @@ use super::*;
 pub async fn get_template(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
 ) -> ApiResult<web::Json<Page<AgendaItem>>> {
     let cohort_id = path.into_inner();
     let template = state
@@ -41,7 +42,7 @@ pub async fn get_template(
 pub async fn set_template(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<CohortId>,
     body: JsonBody<AgendaRequest>,
 ) -> ApiResult<web::Json<Page<AgendaItem>>> {
     let mut checks = Checks::new();
