@@ -379,10 +379,10 @@ mod tests {
         assert_eq!(runs, 1, "other errors are answered at once");
     }
 
-    /// Pool connections opening at the same moment on a brand-new file: none fails. (Switching
-    /// the file to WAL in each of them raced, and the losers failed with "database is locked".)
-    #[test]
-    fn pool_connections_opening_at_once_on_a_new_file_all_succeed() {
+    /// Runs `open` on 16 threads at the same moment against a brand-new SQLite file, 20 times
+    /// over, and asserts that every one succeeded. `open(path, ready)` must call `ready()` just
+    /// before the step that races.
+    fn at_once_on_a_new_file(open: fn(&str, &dyn Fn()) -> Result<(), String>) {
         for round in 0..20 {
             let dir = tempfile::tempdir().unwrap();
             let path = dir.path().join("new.db").to_str().unwrap().to_string();
@@ -390,11 +390,7 @@ mod tests {
             let opened: Vec<_> = (0..16)
                 .map(|_| {
                     let (path, start) = (path.clone(), start.clone());
-                    std::thread::spawn(move || {
-                        let mut conn = AnyConnection::Sqlite(diesel::SqliteConnection::establish(&path).unwrap());
-                        start.wait();
-                        SqlitePragmas.on_acquire(&mut conn).map(|_| ()).map_err(|e| e.to_string())
-                    })
+                    std::thread::spawn(move || open(&path, &|| drop(start.wait())))
                 })
                 .collect();
             for handle in opened {
@@ -403,29 +399,27 @@ mod tests {
         }
     }
 
+    /// Pool connections opening at the same moment on a brand-new file: none fails. (Switching
+    /// the file to WAL in each of them raced, and the losers failed with "database is locked".)
+    #[test]
+    fn pool_connections_opening_at_once_on_a_new_file_all_succeed() {
+        at_once_on_a_new_file(|path, ready| {
+            let mut conn = AnyConnection::Sqlite(diesel::SqliteConnection::establish(path).unwrap());
+            ready();
+            SqlitePragmas.on_acquire(&mut conn).map(|_| ()).map_err(|e| e.to_string())
+        });
+    }
+
     /// Replicas starting at the same moment on a brand-new file: each switches the file to WAL
     /// on its first connection; none fails.
     #[test]
     fn first_connections_switching_a_new_file_to_wal_at_once_all_succeed() {
-        for round in 0..20 {
-            let dir = tempfile::tempdir().unwrap();
-            let path = dir.path().join("new.db").to_str().unwrap().to_string();
-            let start = Arc::new(std::sync::Barrier::new(16));
-            let opened: Vec<_> = (0..16)
-                .map(|_| {
-                    let (path, start) = (path.clone(), start.clone());
-                    std::thread::spawn(move || {
-                        let mut c = diesel::SqliteConnection::establish(&path).unwrap();
-                        SqlitePragmas::apply(&mut c).unwrap();
-                        start.wait();
-                        switch_to_wal(&mut c).map_err(|e| format!("{e:#}"))
-                    })
-                })
-                .collect();
-            for handle in opened {
-                assert_eq!(handle.join().unwrap(), Ok(()), "round {round}");
-            }
-        }
+        at_once_on_a_new_file(|path, ready| {
+            let mut c = diesel::SqliteConnection::establish(path).unwrap();
+            SqlitePragmas::apply(&mut c).unwrap();
+            ready();
+            switch_to_wal(&mut c).map_err(|e| format!("{e:#}"))
+        });
     }
 
     #[test]

@@ -8,7 +8,7 @@ use roundtable::db::schema::outbound_mail;
 use roundtable::mail::DeliveryReport;
 use serde_json::json;
 
-use crate::helpers::{MailSink, Options, spawn_app_with};
+use crate::helpers::{MailSink, Options, TestApp, spawn_app_with};
 
 fn mail_rows(app: &crate::helpers::TestApp) -> Vec<(String, i32, String)> {
     outbound_mail::table
@@ -22,13 +22,7 @@ fn mail_rows(app: &crate::helpers::TestApp) -> Vec<(String, i32, String)> {
 async fn mail_is_retried_until_the_smtp_server_is_back() {
     // Reserve a port, then close it: connections are refused until a server listens there.
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let app = spawn_app_with(Options {
-        mail_sink: false,
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        background_jobs: false,
-        ..Options::default()
-    })
-    .await;
+    let app = app_mailing_to(port).await;
 
     // The request succeeds although the mail cannot be sent.
     assert_eq!(app.signup("ada@example.com").await.status(), 201);
@@ -139,13 +133,7 @@ fn smtp_hanging_up_after_the_data() -> (u16, std::sync::Arc<std::sync::atomic::A
 #[tokio::test]
 async fn a_mail_whose_conversation_broke_off_after_the_message_is_not_sent_again() {
     let (port, handed_over) = smtp_hanging_up_after_the_data();
-    let app = spawn_app_with(Options {
-        mail_sink: false,
-        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
-        background_jobs: false,
-        ..Options::default()
-    })
-    .await;
+    let app = app_mailing_to(port).await;
     assert_eq!(app.signup("ada@example.com").await.status(), 201);
     let report = app.state.mailer.deliver_due().await.unwrap();
     assert_eq!(report, DeliveryReport { unknown: 1, ..DeliveryReport::default() });
@@ -155,4 +143,16 @@ async fn a_mail_whose_conversation_broke_off_after_the_message_is_not_sent_again
     app.clock.advance(chrono::Duration::hours(2));
     assert_eq!(app.state.mailer.deliver_due().await.unwrap(), DeliveryReport::default());
     assert_eq!(handed_over.load(Ordering::SeqCst), 1, "handed over once");
+}
+
+/// An app that mails through an SMTP server on `port` (none, or a fake one), delivering only
+/// when the test asks.
+async fn app_mailing_to(port: u16) -> TestApp {
+    spawn_app_with(Options {
+        mail_sink: false,
+        smtp_url: Some(format!("smtp://127.0.0.1:{port}")),
+        background_jobs: false,
+        ..Options::default()
+    })
+    .await
 }
