@@ -390,7 +390,11 @@ mod tests {
             let opened: Vec<_> = (0..16)
                 .map(|_| {
                     let (path, start) = (path.clone(), start.clone());
-                    std::thread::spawn(move || open(&path, &|| drop(start.wait())))
+                    std::thread::spawn(move || {
+                        open(&path, &|| {
+                            start.wait();
+                        })
+                    })
                 })
                 .collect();
             for handle in opened {
