@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::{AcceptRequest, Acceptances, AcceptedBy, Charter, MyAcceptance, NewReview, PendingFrom, Review};
 use super::review::{is_due, next_review_after};
-use super::routes::{version_event, version_view};
+use super::routes::version_view;
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
@@ -14,7 +14,7 @@ use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::{ApiError, ApiResult};
-use crate::events::kind as ev;
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::people::Person;
@@ -173,7 +173,8 @@ pub async fn accept(
             let created = store::acceptance(conn, &current.id, caller.user_id())?.is_none();
             if created {
                 store::accept(conn, &current.id, caller.user_id(), now)?;
-                version_event(ev::CharterAccepted {}, &caller, &cohort_id, &current.id).record(conn, now)?;
+                NewEvent::by_in_cohort(ev::CharterAccepted {}, caller.user_id(), &cohort_id, &current.id)
+                    .record(conn, now)?;
             }
             Ok((created, charter_view(conn, &access, caller.user_id(), now)?))
         })
@@ -208,7 +209,8 @@ pub async fn review(
             let current = store::current(conn, &cohort_id)?
                 .ok_or_else(|| ApiError::conflict("no_charter", "This cohort has not adopted a charter yet."))?;
             store::insert_review(conn, &cohort_id, &current.id, caller.user_id(), &note, now)?;
-            version_event(ev::CharterReviewed {}, &caller, &cohort_id, &current.id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::CharterReviewed {}, caller.user_id(), &cohort_id, &current.id)
+                .record(conn, now)?;
             charter_view(conn, &access, caller.user_id(), now)
         })
         .await?;

@@ -19,7 +19,7 @@ use crate::cohorts::store as cohorts;
 use crate::comments::{Comment, NewComment};
 use crate::db::{AnyConnection, CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::{EventPayload, NewEvent, kind as ev};
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -36,16 +36,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(list_comments)
         .service(comment)
         .service(compare);
-}
-
-/// An event about a charter version, done by the caller.
-pub fn version_event<'a>(
-    payload: impl Into<EventPayload>,
-    caller: &'a Caller,
-    cohort_id: &'a str,
-    version_id: &'a str,
-) -> NewEvent<'a> {
-    NewEvent::new(payload, version_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// A version as the caller sees it, with its counts.
@@ -127,7 +117,7 @@ pub async fn propose(
             let based_on = store::current(conn, &cohort_id)?.map(|v| v.id);
             let row = new_draft(&cohort_id, caller.user_id(), based_on, fields.clone(), cadence, now);
             store::insert_version(conn, &row)?;
-            version_event(ev::CharterProposed {}, &caller, &cohort_id, &row.id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::CharterProposed {}, caller.user_id(), &cohort_id, &row.id).record(conn, now)?;
             version_view(conn, row, caller.user_id())
         })
         .await?;
@@ -240,7 +230,8 @@ pub async fn edit_draft(
                 updated_at: Some(now.naive_utc()),
             };
             store::update_draft(conn, &version_id, &changes)?;
-            version_event(ev::CharterEdited {}, &caller, &cohort_id, &version_id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::CharterEdited {}, caller.user_id(), &cohort_id, &version_id)
+                .record(conn, now)?;
             let row = store::find_version(conn, &cohort_id, &version_id)?.ok_or(ApiError::NotFound)?;
             version_view(conn, row, caller.user_id())
         })
@@ -290,7 +281,8 @@ pub async fn adopt(
             if !store::adopt(conn, &version_id, number, caller.user_id(), now)? {
                 return Err(ApiError::conflict("version_not_draft", "This version was adopted already."));
             }
-            version_event(ev::CharterAdopted { number }, &caller, &cohort_id, &version_id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::CharterAdopted { number }, caller.user_id(), &cohort_id, &version_id)
+                .record(conn, now)?;
             let row = store::find_version(conn, &cohort_id, &version_id)?.ok_or(ApiError::NotFound)?;
             version_view(conn, row, caller.user_id())
         })
@@ -319,7 +311,8 @@ pub async fn endorse(
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             let draft = draft_of(conn, &cohort_id, &version_id)?;
             if store::endorse(conn, &version_id, caller.user_id(), now)? {
-                version_event(ev::CharterEndorsed {}, &caller, &cohort_id, &version_id).record(conn, now)?;
+                NewEvent::by_in_cohort(ev::CharterEndorsed {}, caller.user_id(), &cohort_id, &version_id)
+                    .record(conn, now)?;
             }
             version_view(conn, draft, caller.user_id())
         })
@@ -381,7 +374,8 @@ pub async fn comment(
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             draft_of(conn, &cohort_id, &version_id)?;
             let id = store::add_comment(conn, &version_id, caller.user_id(), &text, now)?;
-            version_event(ev::CharterCommented {}, &caller, &cohort_id, &version_id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::CharterCommented {}, caller.user_id(), &cohort_id, &version_id)
+                .record(conn, now)?;
             Ok(Comment::from(store::find_comment(conn, &id)?))
         })
         .await?;

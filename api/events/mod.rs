@@ -47,6 +47,17 @@ impl<'a> NewEvent<'a> {
         Self { payload: payload.into(), actor_id: None, cohort_id: None, subject_id, audience: None }
     }
 
+    /// An event about `subject_id` in a cohort, done by `actor_id`: what most members' actions
+    /// record.
+    pub fn by_in_cohort(
+        payload: impl Into<EventPayload>,
+        actor_id: &'a str,
+        cohort_id: &'a str,
+        subject_id: &'a str,
+    ) -> Self {
+        Self::new(payload, subject_id).by(actor_id).in_cohort(cohort_id)
+    }
+
     /// Who did it.
     pub fn by(self, actor_id: &'a str) -> Self {
         Self { actor_id: Some(actor_id), ..self }

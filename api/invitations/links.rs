@@ -13,7 +13,7 @@ use crate::cohorts::model::{Cohort, MemberState, Role};
 use crate::cohorts::store as cohorts;
 use crate::db::CohortId;
 use crate::error::{ApiError, ApiResult};
-use crate::events::{EventPayload, NewEvent, kind as ev};
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -26,16 +26,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 
 const CODE_PREFIX: &str = "rt_join_";
 const MAX_USES_LIMIT: i32 = 10_000;
-
-/// An event about an invite link, done by `actor_id`.
-fn link_event<'a>(
-    payload: impl Into<EventPayload>,
-    actor_id: &'a str,
-    cohort_id: &'a str,
-    link_id: &'a str,
-) -> NewEvent<'a> {
-    NewEvent::new(payload, link_id).by(actor_id).in_cohort(cohort_id)
-}
 
 /// Create an invite link (organizers): anyone who has it may join as a member, until it expires,
 /// is used up or is revoked. The code is in this answer only.
@@ -81,7 +71,8 @@ pub async fn create_link(
                 max_uses: body.max_uses,
             };
             let row = store::insert_link(conn, new, now)?;
-            link_event(ev::InviteLinkCreated {}, caller.user_id(), &cohort_id, &row.id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::InviteLinkCreated {}, caller.user_id(), &cohort_id, &row.id)
+                .record(conn, now)?;
             let url = format!("{base_url}/app/join#code={}", code.plain);
             Ok(CreatedInviteLink { details: InviteLink::new(row, now), code: code.plain, url })
         })
@@ -141,7 +132,7 @@ pub async fn revoke_link(
             if !store::revoke_link(conn, &cohort_id, &link_id, now)? {
                 return Err(ApiError::NotFound);
             }
-            link_event(ev::InviteLinkRevoked {}, caller.user_id(), &cohort_id, &link_id).record(conn, now)
+            NewEvent::by_in_cohort(ev::InviteLinkRevoked {}, caller.user_id(), &cohort_id, &link_id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -210,7 +201,8 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
                 if !store::spend_use(conn, &link.id)? {
                     return Err(gone());
                 }
-                link_event(ev::InviteLinkUsed {}, caller.user_id(), &cohort.id, &link.id).record(conn, now)?;
+                NewEvent::by_in_cohort(ev::InviteLinkUsed {}, caller.user_id(), &cohort.id, &link.id)
+                    .record(conn, now)?;
                 members::admit(conn, &cohort.id, caller.user_id(), Role::Member, "invite_link", now)?
             };
             let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or(ApiError::NotFound)?;

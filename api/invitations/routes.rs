@@ -17,7 +17,7 @@ use crate::cohorts::model::{Cohort, CohortRow, MemberState, Role};
 use crate::cohorts::store as cohorts;
 use crate::db::{AnyConnection, CohortId};
 use crate::error::{ApiError, ApiResult};
-use crate::events::{EventPayload, NewEvent, kind as ev};
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::mail::{outbox, templates};
 use crate::openapi::{Conflict, NotFound};
@@ -34,16 +34,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 const TOKEN_PREFIX: &str = "rt_inv_";
-
-/// An event about an invitation, done by `actor_id`.
-fn invitation_event<'a>(
-    payload: impl Into<EventPayload>,
-    actor_id: &'a str,
-    cohort_id: &'a str,
-    invitation_id: &'a str,
-) -> NewEvent<'a> {
-    NewEvent::new(payload, invitation_id).by(actor_id).in_cohort(cohort_id)
-}
 
 /// Queues the invitation mail carrying `token`.
 fn send(
@@ -123,7 +113,7 @@ pub async fn invite(
                 };
                 let id = store::invite(conn, new, open.get(&key), now)?;
                 send(conn, &app, &access.cohort, &caller.user.display_name, &email, &token, now)?;
-                invitation_event(ev::InvitationSent {}, caller.user_id(), &cohort_id, &id).record(conn, now)?;
+                NewEvent::by_in_cohort(ev::InvitationSent {}, caller.user_id(), &cohort_id, &id).record(conn, now)?;
                 ids.push(id);
             }
             // Answer in the order the addresses were given, renewed or new alike.
@@ -207,7 +197,7 @@ pub async fn resend_invitation(
             let token = secrets::generate(TOKEN_PREFIX);
             store::renew(conn, &id, &token.hash, None, now)?;
             send(conn, &app, &access.cohort, &caller.user.display_name, &row.email, &token, now)?;
-            invitation_event(ev::InvitationSent {}, caller.user_id(), &cohort_id, &id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::InvitationSent {}, caller.user_id(), &cohort_id, &id).record(conn, now)?;
             Ok(Invitation::new(store::find(conn, &cohort_id, &id)?.ok_or(ApiError::NotFound)?, now))
         })
         .await?;
@@ -235,7 +225,7 @@ pub async fn revoke_invitation(
             access::authorize(conn, &caller, &cohort_id, Action::ManageInvitations)?;
             open_invitation(conn, &cohort_id, &id, now)?;
             store::revoke(conn, &id, now)?;
-            invitation_event(ev::InvitationRevoked {}, caller.user_id(), &cohort_id, &id).record(conn, now)
+            NewEvent::by_in_cohort(ev::InvitationRevoked {}, caller.user_id(), &cohort_id, &id).record(conn, now)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -308,7 +298,7 @@ pub async fn accept_invitation(
                     crate::auth::routes::Proof::SignedIn(session),
                     now,
                 )?;
-                invitation_event(ev::InvitationAccepted {}, caller.user_id(), &cohort.id, &invitation.id)
+                NewEvent::by_in_cohort(ev::InvitationAccepted {}, caller.user_id(), &cohort.id, &invitation.id)
                     .record(conn, now)?;
             }
             let membership = cohorts::membership(conn, &cohort.id, caller.user_id())?.ok_or_else(gone)?;

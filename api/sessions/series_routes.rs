@@ -12,7 +12,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::db::{CohortId, new_id};
 use crate::error::{ApiError, ApiResult};
-use crate::events::{EventPayload, NewEvent, kind as ev};
+use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
 use crate::pagination::{Cursor, Page, PageParams};
@@ -54,15 +54,6 @@ fn check_rule(rrule: &str, starts_on: &str, local_time: &str) -> ApiResult<()> {
         return Ok(());
     };
     recurrence::check_series(&rule, day, time).map_err(invalid)
-}
-
-fn series_event<'a>(
-    payload: impl Into<EventPayload>,
-    caller: &'a Caller,
-    cohort_id: &'a str,
-    series_id: &'a str,
-) -> NewEvent<'a> {
-    NewEvent::new(payload, series_id).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// A cohort's series, oldest first (including ended and split ones).
@@ -149,7 +140,8 @@ pub async fn create_series(
             let tz = access.cohort.time_zone.tz();
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             let added = materialize::materialize(conn, &row, tz, &template, horizon(now, tz), now)?;
-            series_event(ev::SeriesCreated { sessions: added }, &caller, &cohort_id, &row.id).record(conn, now)?;
+            NewEvent::by_in_cohort(ev::SeriesCreated { sessions: added }, caller.user_id(), &cohort_id, &row.id)
+                .record(conn, now)?;
             Ok(Series::new(row, &access.cohort.time_zone))
         })
         .await?;
@@ -258,7 +250,7 @@ pub async fn change_series(
             let template = materialize::template(crate::cohorts::store::agenda_template(conn, &cohort_id)?.as_deref());
             materialize::split(conn, &old, &new, &from_key, tz, &template, now)?;
             let changed = ev::SeriesChanged { continued_by: new.id.clone() };
-            series_event(changed, &caller, &cohort_id, &old.id).record(conn, now)?;
+            NewEvent::by_in_cohort(changed, caller.user_id(), &cohort_id, &old.id).record(conn, now)?;
             Ok(Series::new(new, &access.cohort.time_zone))
         })
         .await?;
