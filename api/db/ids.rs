@@ -162,3 +162,10 @@ text_id!(
     CohortId,
     "cohort"
 );
+
+text_id!(
+    /// A session's id (`sessions.id`, and every `session_id` column). Not a `CohortId` nor a
+    /// `UserId`: see the module doc.
+    SessionId,
+    "session"
+);

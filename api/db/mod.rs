@@ -12,7 +12,7 @@ pub mod types;
 
 pub use request_tx::RequestTx;
 
-pub use ids::{CohortId, UserId};
+pub use ids::{CohortId, SessionId, UserId};
 pub(crate) use text_enum::stored_as_text;
 pub use types::TimeZone;
 
