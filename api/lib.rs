@@ -21,6 +21,7 @@ pub mod pagination;
 pub mod people;
 pub mod rota;
 pub mod sessions;
+pub mod skillshares;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

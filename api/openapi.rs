@@ -35,6 +35,7 @@ use crate::error::{FieldError, Problem};
         (name = "sessions", description = "Series, sessions, agenda, RSVP, attendance, notes"),
         (name = "rota", description = "Duty roles, absences, the rota, swaps and cover, fairness, coaching pairs"),
         (name = "experiments", description = "Experiments between sessions: check-ins, outcomes, peers"),
+        (name = "skill-shares", description = "Skill shares: slots on a session, sign-ups with capacity, a fair waitlist"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

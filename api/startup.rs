@@ -29,7 +29,9 @@ use crate::http::{guard, idempotency, request_id};
 use crate::jobs::{Job as PeriodicJob, Jobs, Outcome};
 use crate::mail::Mailer;
 use crate::state::AppState;
-use crate::{accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, tokens};
+use crate::{
+    accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, skillshares, tokens,
+};
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
@@ -49,7 +51,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(rota::routes::routes)
             .configure(rota::swaps::routes)
             .configure(experiments::routes::routes)
-            .configure(experiments::peers::routes),
+            .configure(experiments::peers::routes)
+            .configure(skillshares::routes::routes),
     );
 }
 

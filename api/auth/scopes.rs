@@ -27,10 +27,14 @@ pub enum Scope {
     ExperimentsRead,
     #[serde(rename = "experiments:write")]
     ExperimentsWrite,
+    #[serde(rename = "skillshare:read")]
+    SkillshareRead,
+    #[serde(rename = "skillshare:write")]
+    SkillshareWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 12] = [
         Scope::CohortsRead,
         Scope::CohortsWrite,
         Scope::CharterRead,
@@ -41,6 +45,8 @@ impl Scope {
         Scope::RotaWrite,
         Scope::ExperimentsRead,
         Scope::ExperimentsWrite,
+        Scope::SkillshareRead,
+        Scope::SkillshareWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +61,8 @@ impl Scope {
             Self::RotaWrite => "rota:write",
             Self::ExperimentsRead => "experiments:read",
             Self::ExperimentsWrite => "experiments:write",
+            Self::SkillshareRead => "skillshare:read",
+            Self::SkillshareWrite => "skillshare:write",
         }
     }
 

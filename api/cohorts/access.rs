@@ -59,6 +59,12 @@ pub enum Action {
     WorkOnExperiments,
     /// See which experiments are overdue or stuck.
     ReviewExperiments,
+    /// See a cohort's skill shares and who signed up.
+    ReadSkillShares,
+    /// Offer a skill share (and change or withdraw one's own); sign up for others' and leave.
+    TakePartInSkillShares,
+    /// Approve, reorder and move skill shares; add or remove attendees, past capacity if need be.
+    RunSkillShares,
 }
 
 /// What an action needs.
@@ -70,7 +76,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 29] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -97,6 +103,9 @@ impl Action {
         Action::ReadExperiments,
         Action::WorkOnExperiments,
         Action::ReviewExperiments,
+        Action::ReadSkillShares,
+        Action::TakePartInSkillShares,
+        Action::RunSkillShares,
     ];
 
     /// The policy, in one table.
@@ -125,6 +134,9 @@ impl Action {
             ReadExperiments => (Member, false, ExperimentsRead),
             WorkOnExperiments => (Member, true, ExperimentsWrite),
             ReviewExperiments => (Facilitator, false, ExperimentsRead),
+            ReadSkillShares => (Member, false, SkillshareRead),
+            TakePartInSkillShares => (Member, true, SkillshareWrite),
+            RunSkillShares => (Facilitator, true, SkillshareWrite),
         };
         Rule { min_role, writes, scope }
     }
@@ -152,6 +164,7 @@ pub enum OwnAction {
     JoinCohort,
     ListMySessions,
     ListMyExperiments,
+    ListMySkillShares,
 }
 
 pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
@@ -159,6 +172,7 @@ pub fn authorize_own(caller: &Caller, action: OwnAction) -> ApiResult<()> {
         OwnAction::ListMyCohorts => Scope::CohortsRead,
         OwnAction::ListMySessions => Scope::SessionsRead,
         OwnAction::ListMyExperiments => Scope::ExperimentsRead,
+        OwnAction::ListMySkillShares => Scope::SkillshareRead,
         OwnAction::CreateCohort | OwnAction::JoinCohort => Scope::CohortsWrite,
     })
 }
@@ -238,7 +252,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 26] = Action::ALL;
+    const ACTIONS: [Action; 29] = Action::ALL;
 
     #[test]
     fn actions_are_found_by_their_recorded_names() {

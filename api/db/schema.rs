@@ -105,6 +105,7 @@ diesel::table! {
         updated_at -> Timestamp,
         agenda_template -> Nullable<Text>,
         pair_every_sessions -> Nullable<Integer>,
+        skill_shares_need_approval -> Bool,
     }
 }
 
@@ -484,8 +485,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    skill_shares (id) {
+        id -> Text,
+        cohort_id -> Text,
+        session_id -> Text,
+        presenter_id -> Text,
+        title -> Text,
+        summary -> Text,
+        minutes -> Integer,
+        capacity -> Nullable<Integer>,
+        experiment_id -> Nullable<Text>,
+        status -> Text,
+        next_arrival -> Integer,
+        approved_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    skill_share_signups (skill_share_id, user_id) {
+        skill_share_id -> Text,
+        user_id -> Text,
+        status -> Text,
+        arrival -> Integer,
+        added_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
+diesel::joinable!(skill_shares -> sessions (session_id));
+diesel::joinable!(skill_share_signups -> skill_shares (skill_share_id));
 diesel::joinable!(duty_roles -> cohorts (cohort_id));
 diesel::joinable!(assignments -> sessions (session_id));
 diesel::joinable!(assignments -> duty_roles (role_id));
@@ -545,4 +579,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     experiment_help_offers,
     experiment_celebrations,
     idempotency_records,
+    skill_shares,
+    skill_share_signups,
 );

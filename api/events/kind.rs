@@ -333,6 +333,36 @@ event_kinds! {
     /// The owner dismissed an offer of help.
     ExperimentHelpDismissed = "experiment.help_dismissed", subject "experiment", subject {}
     ExperimentCelebrated = "experiment.celebrated", subject "experiment", subject {}
+
+    // Skill shares: seen by the whole cohort.
+    /// A member offered a skill share on a session (`approval_needed`: it waits for a
+    /// facilitator before it goes on the agenda).
+    SkillShareOffered = "skill_share.offered", subject "skill_share", Cohort { session_id: String, approval_needed: bool }
+    /// A skill share went on its session's agenda (on offer, or when a facilitator approved it).
+    SkillShareApproved = "skill_share.approved", subject "skill_share", Cohort { session_id: String }
+    /// Its title, summary, minutes, capacity, experiment or place on the agenda changed.
+    SkillShareChanged = "skill_share.changed", subject "skill_share", Cohort { changed: Vec<String> }
+    /// `user_id` has a place (`added_by`: the facilitator who added them, past capacity if need be).
+    SkillShareSignedUp = "skill_share.signed_up", subject "skill_share", Cohort {
+        user_id: String,
+        added_by: Option<String>,
+    }
+    /// `user_id` joined the waitlist at `position`.
+    SkillShareWaitlisted = "skill_share.waitlisted", subject "skill_share", Cohort { user_id: String, position: i64 }
+    /// A place freed up and `user_id`, first on the waitlist, has it now.
+    SkillSharePromoted = "skill_share.promoted", subject "skill_share", Cohort { user_id: String }
+    /// `user_id` gave up their place or left the waitlist (`removed_by`: a facilitator removed them).
+    SkillShareLeft = "skill_share.left", subject "skill_share", Cohort {
+        user_id: String,
+        was_waitlisted: bool,
+        removed_by: Option<String>,
+    }
+    /// Moved to another session (its sign-ups go with it).
+    SkillShareMoved = "skill_share.moved", subject "skill_share", Cohort { from_session_id: String, to_session_id: String }
+    /// Its session was cancelled: the presenter is asked to move it to another session or withdraw it.
+    SkillShareOfferedBack = "skill_share.offered_back", subject "skill_share", Cohort { session_id: String }
+    /// Withdrawn by its presenter or a facilitator.
+    SkillShareWithdrawn = "skill_share.withdrawn", subject "skill_share", Cohort {}
 }
 
 #[cfg(test)]

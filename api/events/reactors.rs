@@ -18,6 +18,7 @@ use crate::error::ApiResult;
 use crate::rota::reactions as rota;
 use crate::sessions::model::RsvpResponse;
 use crate::sessions::reactions as sessions;
+use crate::skillshares::reactions as skill_shares;
 
 /// A reaction to an event, run inside the transaction that records it.
 pub struct Reactor {
@@ -58,6 +59,10 @@ pub static REGISTRY: &[On] = &[
     On { kind: EventKind::AbsenceRemoved, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::RoleAdded, when: always, reactor: &rota::REPLAN },
     On { kind: EventKind::RoleChanged, when: always, reactor: &rota::REPLAN },
+    // Skill shares follow their sessions: offered back when one is cancelled, back when it is on again.
+    On { kind: EventKind::SessionCancelled, when: always, reactor: &skill_shares::FOLLOW_SESSIONS },
+    On { kind: EventKind::SessionReinstated, when: always, reactor: &skill_shares::FOLLOW_SESSIONS },
+    On { kind: EventKind::SeriesChanged, when: always, reactor: &skill_shares::FOLLOW_SESSIONS },
 ];
 
 fn not_active(payload: &P) -> bool {
@@ -105,6 +110,7 @@ mod tests {
     fn the_rota_follows_what_it_depends_on() {
         assert_eq!(names(AbsenceAdded {}), ["rota.replan"]);
         assert_eq!(names(SessionMoved {}), ["rota.replan"]);
+        assert_eq!(names(SessionCancelled {}), ["rota.replan", "skill_shares.follow_sessions"]);
         assert_eq!(
             names(SessionRsvpChanged { response: RsvpResponse::No }),
             ["rota.release_session_duty", "rota.replan"]

@@ -65,6 +65,27 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// `JsonBody<T>` for a body that may be left out: a request with no body at all (no
+/// Content-Type and no bytes, as `curl -X POST` sends) reads as `T::default()`; any body sent is
+/// held to `JsonBody`'s rules.
+pub struct OptionalJsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let no_type = req.headers().get(header::CONTENT_TYPE).is_none();
+        let no_length =
+            declared_length(req).unwrap_or(0) == 0 && !req.headers().contains_key(header::TRANSFER_ENCODING);
+        if no_type && no_length {
+            return Box::pin(async { Ok(OptionalJsonBody(T::default())) });
+        }
+        let body = JsonBody::<T>::from_request(req, payload);
+        Box::pin(async move { body.await.map(|b| OptionalJsonBody(b.0)) })
+    }
+}
+
 /// Parses a JSON document into `T`: 400 when it is not JSON; 422 naming every field that does not
 /// fit `T`, every field `T` does not have (unknown fields are refused, not silently dropped) and
 /// every text holding a NUL character (which PostgreSQL cannot store).

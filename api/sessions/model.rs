@@ -184,6 +184,26 @@ pub struct MyRsvp {
     pub note: String,
 }
 
+/// Your part in one of a session's skill shares.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MySkillShare {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub title: String,
+    /// `presenting`, `attending` or `waitlisted`.
+    pub my_status: MySkillShareStatus,
+    /// On the waitlist: 1 is next.
+    pub my_position: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MySkillShareStatus {
+    Presenting,
+    Attending,
+    Waitlisted,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MyDuty {
     #[schema(format = Uuid)]
@@ -255,6 +275,8 @@ pub struct Session {
     pub my_rsvp: Option<MyRsvp>,
     /// The caller's duties in this session (from the rota).
     pub my_duties: Vec<MyDuty>,
+    /// The skill shares of this session you present or hold a place in (or wait for).
+    pub my_skill_shares: Vec<MySkillShare>,
     /// Filled in on single-session reads.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub details: Option<SessionDetails>,
@@ -294,6 +316,7 @@ impl Session {
             cancel_reason: row.cancel_reason,
             my_rsvp,
             my_duties: Vec::new(),
+            my_skill_shares: Vec::new(),
             details: None,
         }
     }

@@ -39,7 +39,9 @@ const ROTA_READ: &str = "rota:read";
 const ROTA_WRITE: &str = "rota:write";
 const EXP_READ: &str = "experiments:read";
 const EXP_WRITE: &str = "experiments:write";
-const EVERY_SCOPE: [&str; 10] = [
+const SKILL_READ: &str = "skillshare:read";
+const SKILL_WRITE: &str = "skillshare:write";
+const EVERY_SCOPE: [&str; 12] = [
     READ,
     WRITE,
     CHARTER_READ,
@@ -50,6 +52,8 @@ const EVERY_SCOPE: [&str; 10] = [
     ROTA_WRITE,
     EXP_READ,
     EXP_WRITE,
+    SKILL_READ,
+    SKILL_WRITE,
 ];
 
 /// Every route: method, path, guard, a valid body.
@@ -427,6 +431,71 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             Cohort { min_role: "facilitator", scope: ROTA_WRITE },
             Some(json!({"every_sessions": 3})),
         ),
+        (
+            "post",
+            "/api/v1/sessions/{session_id}/skill-shares",
+            Cohort { min_role: "member", scope: SKILL_WRITE },
+            Some(json!({"title": "Taken", "minutes": 10})),
+        ),
+        ("get", "/api/v1/sessions/{session_id}/skill-shares", Cohort { min_role: "member", scope: SKILL_READ }, None),
+        ("get", "/api/v1/cohorts/{cohort_id}/skill-shares", Cohort { min_role: "member", scope: SKILL_READ }, None),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/skill-share-settings",
+            Cohort { min_role: "member", scope: SKILL_READ },
+            None,
+        ),
+        (
+            "put",
+            "/api/v1/cohorts/{cohort_id}/skill-share-settings",
+            Cohort { min_role: "facilitator", scope: SKILL_WRITE },
+            Some(json!({"approval_required": true})),
+        ),
+        ("get", "/api/v1/skill-shares/{skill_share_id}", Cohort { min_role: "member", scope: SKILL_READ }, None),
+        // Its presenter (the organizer) or a facilitator: other members get 403 `forbidden`.
+        (
+            "patch",
+            "/api/v1/skill-shares/{skill_share_id}",
+            Cohort { min_role: "facilitator", scope: SKILL_WRITE },
+            Some(json!({"title": "Taken"})),
+        ),
+        (
+            "delete",
+            "/api/v1/skill-shares/{skill_share_id}",
+            Cohort { min_role: "facilitator", scope: SKILL_WRITE },
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/skill-shares/{proposed_skill_share_id}/approve",
+            Cohort { min_role: "facilitator", scope: SKILL_WRITE },
+            None,
+        ),
+        (
+            "post",
+            "/api/v1/skill-shares/{skill_share_id}/signups",
+            Cohort { min_role: "member", scope: SKILL_WRITE },
+            None,
+        ),
+        (
+            "get",
+            "/api/v1/skill-shares/{skill_share_id}/signups",
+            Cohort { min_role: "member", scope: SKILL_READ },
+            None,
+        ),
+        (
+            "delete",
+            "/api/v1/skill-shares/{skill_share_id}/signups/me",
+            Cohort { min_role: "member", scope: SKILL_WRITE },
+            None,
+        ),
+        (
+            "delete",
+            "/api/v1/skill-shares/{skill_share_id}/signups/{member_id}",
+            Cohort { min_role: "facilitator", scope: SKILL_WRITE },
+            None,
+        ),
+        ("get", "/api/v1/me/skill-shares", Scoped { scope: SKILL_READ }, None),
     ]
 }
 
@@ -543,7 +612,33 @@ async fn world() -> World {
         .json()
         .await
         .unwrap();
+    // A skill share the organizer presents (the member holds a place in it), and one proposed
+    // by the member while the cohort asked for approval.
+    let shares = format!("/api/v1/sessions/{first_session}/skill-shares");
+    let share: Value = app
+        .post_json_as(&shares, &organizer.access_token, &json!({"title": "Share", "minutes": 10, "capacity": 1}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let skill_share_id = share["id"].as_str().unwrap().to_string();
+    let signed = app
+        .post_json_as(&format!("/api/v1/skill-shares/{skill_share_id}/signups"), &member.access_token, &json!({}))
+        .await;
+    assert_eq!(signed.status(), 201);
+    let settings = format!("/api/v1/cohorts/{cohort}/skill-share-settings");
+    app.put_as(&settings, &organizer.access_token, &json!({"approval_required": true})).await;
+    let proposed: Value = app
+        .post_json_as(&shares, &member.access_token, &json!({"title": "Proposal", "minutes": 10}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(proposed["status"], "proposed");
     let params = vec![
+        ("skill_share_id", skill_share_id),
+        ("proposed_skill_share_id", proposed["id"].as_str().unwrap().to_string()),
+        ("member_id", member.id.clone()),
         ("cohort_id", cohort),
         ("user_id", organizer.id.clone()),
         ("invitation_id", sent["invited"][0]["id"].as_str().unwrap().to_string()),
@@ -606,7 +701,21 @@ impl World {
                 .get_result(conn)
                 .unwrap(),
             experiment_celebrations::table.count().get_result(conn).unwrap(),
+            skill_share_signups::table.count().get_result(conn).unwrap(),
         ];
+        let skill_shares: Vec<(String, String, String, String, Option<i32>)> = skill_shares::table
+            .select((
+                skill_shares::id,
+                skill_shares::status,
+                skill_shares::session_id,
+                skill_shares::title,
+                skill_shares::capacity,
+            ))
+            .order(skill_shares::id)
+            .load(conn)
+            .unwrap();
+        let approval: Vec<bool> =
+            cohorts::table.select(cohorts::skill_shares_need_approval).order(cohorts::id).load(conn).unwrap();
         let experiment_rows: Vec<(String, String, String)> = experiments::table
             .select((experiments::id, experiments::title, experiments::state))
             .order(experiments::id)
@@ -680,7 +789,7 @@ impl World {
             .load(conn)
             .unwrap();
         format!(
-            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}{experiment_rows:?}"
+            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}{experiment_rows:?}{skill_shares:?}{approval:?}"
         )
     }
 

@@ -76,8 +76,9 @@ fn session_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, sessi
     NewEvent::new(payload, &session.id).by(caller.user_id()).in_cohort(&session.cohort_id)
 }
 
-/// Fills in the caller's duties for a page of sessions, in one query.
+/// Fills in the caller's duties and skill shares for a page of sessions, in three queries.
 fn with_duties(conn: &mut AnyConnection, mut items: Vec<Session>, user_id: &str) -> ApiResult<Vec<Session>> {
+    items = crate::skillshares::routes::mine_in_sessions(conn, items, &crate::db::UserId::from_untyped(user_id))?;
     let ids: Vec<String> = items.iter().map(|s| s.id.clone()).collect();
     let duties = crate::rota::store::duties_of(conn, user_id, &ids)?;
     for session in &mut items {

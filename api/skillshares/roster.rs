@@ -1,0 +1,128 @@
+//! A slot's sign-ups changed in the database by the rules of `waitlist`, each change recording
+//! its event. Every function here expects the caller to hold the slot's row lock
+//! (`store::lock_slot`) and to have read the slot after taking it.
+
+use chrono::{DateTime, Utc};
+
+use super::model::{SignupRow, SignupStatus, SlotRow};
+use super::store;
+use super::waitlist::{self, place_for};
+use crate::db::{AnyConnection, UserId};
+use crate::error::ApiResult;
+use crate::events::{NewEvent, kind as ev};
+
+fn event<'a>(payload: impl Into<crate::events::EventPayload>, actor: &'a UserId, slot: &'a SlotRow) -> NewEvent<'a> {
+    NewEvent::by_in_cohort(payload, actor.as_str(), slot.cohort_id.as_str(), &slot.id)
+}
+
+fn attending(conn: &mut AnyConnection, slot: &SlotRow) -> ApiResult<u32> {
+    Ok(store::attending_count(conn, &slot.id)?.max(0) as u32)
+}
+
+/// A waitlisted person's position now.
+pub fn position_of(conn: &mut AnyConnection, slot_id: &str, user_id: &UserId) -> ApiResult<Option<i64>> {
+    let places = store::my_places(conn, &[slot_id.to_string()], user_id)?;
+    Ok(places.get(slot_id).and_then(|(_, position)| *position))
+}
+
+/// What a sign-up did.
+pub struct Joined {
+    pub status: SignupStatus,
+    pub position: Option<i64>,
+    /// False when the person already held that place (the sign-up changed nothing).
+    pub changed: bool,
+}
+
+/// Takes `user_id` into the slot: a place while one is free, else the waitlist. With `added_by`
+/// (a facilitator), a place at once, past capacity if need be, also for someone waiting.
+pub fn sign_up(
+    conn: &mut AnyConnection,
+    slot: &mut SlotRow,
+    user_id: &UserId,
+    actor: &UserId,
+    added_by: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> ApiResult<Joined> {
+    let existing = store::signup_of(conn, &slot.id, user_id)?;
+    if let Some(row) = &existing
+        && (row.status == SignupStatus::Attending || added_by.is_none())
+    {
+        let position = position_of(conn, &slot.id, user_id)?;
+        return Ok(Joined { status: row.status, position, changed: false });
+    }
+    if existing.is_some() {
+        // A facilitator takes someone off the waitlist into a place.
+        store::set_signup(conn, &slot.id, user_id, SignupStatus::Attending, added_by, now.naive_utc())?;
+    } else {
+        let status = if added_by.is_some() {
+            SignupStatus::Attending
+        } else {
+            place_for(slot.capacity(), attending(conn, slot)?)
+        };
+        let arrival = slot.next_arrival;
+        slot.next_arrival += 1;
+        store::save_slot(conn, slot)?;
+        store::insert_signup(
+            conn,
+            &SignupRow {
+                skill_share_id: slot.id.clone(),
+                user_id: user_id.clone(),
+                status,
+                arrival,
+                added_by: added_by.cloned(),
+                created_at: now.naive_utc(),
+                updated_at: now.naive_utc(),
+            },
+        )?;
+        if status == SignupStatus::Waitlisted {
+            let position = position_of(conn, &slot.id, user_id)?;
+            let payload = ev::SkillShareWaitlisted { user_id: user_id.to_string(), position: position.unwrap_or(0) };
+            event(payload, actor, slot).record(conn, now)?;
+            return Ok(Joined { status, position, changed: true });
+        }
+    }
+    let payload = ev::SkillShareSignedUp { user_id: user_id.to_string(), added_by: added_by.map(|a| a.to_string()) };
+    event(payload, actor, slot).record(conn, now)?;
+    Ok(Joined { status: SignupStatus::Attending, position: None, changed: true })
+}
+
+/// Takes `user_id` out of the slot (their own leaving, or `removed_by` a facilitator), then
+/// promotes from the waitlist into any place that frees up. False when they held no place.
+pub fn leave(
+    conn: &mut AnyConnection,
+    slot: &SlotRow,
+    user_id: &UserId,
+    actor: &UserId,
+    removed_by: Option<&UserId>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    let Some(row) = store::signup_of(conn, &slot.id, user_id)? else { return Ok(false) };
+    store::delete_signup(conn, &slot.id, user_id)?;
+    let payload = ev::SkillShareLeft {
+        user_id: user_id.to_string(),
+        was_waitlisted: row.status == SignupStatus::Waitlisted,
+        removed_by: removed_by.map(|r| r.to_string()),
+    };
+    event(payload, actor, slot).record(conn, now)?;
+    promote(conn, slot, actor, now)?;
+    Ok(true)
+}
+
+/// Moves as many people up from the head of the waitlist as there are free places, in arrival
+/// order, each with its event. Answers who moved up.
+pub fn promote(conn: &mut AnyConnection, slot: &SlotRow, actor: &UserId, now: DateTime<Utc>) -> ApiResult<Vec<UserId>> {
+    let waiting = store::waiting_count(conn, &slot.id)?.max(0) as u32;
+    if waiting == 0 {
+        return Ok(Vec::new());
+    }
+    let n = waitlist::promotions(slot.capacity(), attending(conn, slot)?, waiting);
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let head = store::waitlist_head(conn, &slot.id, i64::from(n))?;
+    for user_id in &head {
+        store::set_signup(conn, &slot.id, user_id, SignupStatus::Attending, None, now.naive_utc())?;
+        event(ev::SkillSharePromoted { user_id: user_id.to_string() }, actor, slot).record(conn, now)?;
+    }
+    Ok(head)
+}
