@@ -19,10 +19,12 @@ fn attending(conn: &mut AnyConnection, slot: &SlotRow) -> ApiResult<u32> {
     Ok(store::attending_count(conn, &slot.id)?.max(0) as u32)
 }
 
-/// A waitlisted person's position now.
-pub fn position_of(conn: &mut AnyConnection, slot_id: &str, user_id: &UserId) -> ApiResult<Option<i64>> {
-    let places = store::my_places(conn, &[slot_id.to_string()], user_id)?;
-    Ok(places.get(slot_id).and_then(|(_, position)| *position))
+/// A sign-up's waitlist position now, when it waits.
+fn position_of(conn: &mut AnyConnection, row: &SignupRow) -> ApiResult<Option<i64>> {
+    match row.status {
+        SignupStatus::Waitlisted => Ok(Some(store::position_at(conn, &row.skill_share_id, row.arrival)?)),
+        SignupStatus::Attending => Ok(None),
+    }
 }
 
 /// What a sign-up did.
@@ -47,7 +49,7 @@ pub fn sign_up(
     if let Some(row) = &existing
         && (row.status == SignupStatus::Attending || added_by.is_none())
     {
-        let position = position_of(conn, &slot.id, user_id)?;
+        let position = position_of(conn, row)?;
         return Ok(Joined { status: row.status, position, changed: false });
     }
     if existing.is_some() {
@@ -62,20 +64,18 @@ pub fn sign_up(
         let arrival = slot.next_arrival;
         slot.next_arrival += 1;
         store::save_slot(conn, slot)?;
-        store::insert_signup(
-            conn,
-            &SignupRow {
-                skill_share_id: slot.id.clone(),
-                user_id: user_id.clone(),
-                status,
-                arrival,
-                added_by: added_by.cloned(),
-                created_at: now.naive_utc(),
-                updated_at: now.naive_utc(),
-            },
-        )?;
+        let row = SignupRow {
+            skill_share_id: slot.id.clone(),
+            user_id: user_id.clone(),
+            status,
+            arrival,
+            added_by: added_by.cloned(),
+            created_at: now.naive_utc(),
+            updated_at: now.naive_utc(),
+        };
+        store::insert_signup(conn, &row)?;
         if status == SignupStatus::Waitlisted {
-            let position = position_of(conn, &slot.id, user_id)?;
+            let position = position_of(conn, &row)?;
             let payload = ev::SkillShareWaitlisted { user_id: user_id.to_string(), position: position.unwrap_or(0) };
             event(payload, actor, slot).record(conn, now)?;
             return Ok(Joined { status, position, changed: true });

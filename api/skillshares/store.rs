@@ -307,6 +307,16 @@ pub fn waitlist_head(conn: &mut AnyConnection, slot_id: &str, n: i64) -> ApiResu
         .load(conn)?)
 }
 
+/// The waitlist position of the sign-up that arrived `arrival`th: one count.
+pub fn position_at(conn: &mut AnyConnection, slot_id: &str, arrival: i32) -> ApiResult<i64> {
+    Ok(signups::table
+        .filter(signups::skill_share_id.eq(slot_id))
+        .filter(signups::status.eq(SignupStatus::Waitlisted.as_str()))
+        .filter(signups::arrival.le(arrival))
+        .count()
+        .get_result(conn)?)
+}
+
 pub fn waiting_count(conn: &mut AnyConnection, slot_id: &str) -> ApiResult<i64> {
     Ok(signups::table
         .filter(signups::skill_share_id.eq(slot_id))

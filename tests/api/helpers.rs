@@ -490,3 +490,65 @@ pub async fn spawn_app_on(
         _dir: dir,
     }
 }
+
+impl TestApp {
+    /// `n` active members of the cohort at once, written straight to the database (no sign-up,
+    /// no password hashing), each with a sign-in and an access token: for races that need
+    /// hundreds of distinct people.
+    pub async fn members_in_bulk(&self, cohort_id: &str, n: usize) -> Vec<TestUser> {
+        use diesel::prelude::*;
+        use roundtable::db::schema::{auth_sessions, memberships, users};
+        let now = self.clock_now();
+        let at = now.naive_utc();
+        let people: Vec<(String, String)> =
+            (0..n).map(|_| (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string())).collect();
+        let conn = &mut self.db();
+        for (i, (user_id, sign_in)) in people.iter().enumerate() {
+            let email = format!("bulk{i}-{}@example.com", &user_id[..8]);
+            diesel::insert_into(users::table)
+                .values((
+                    users::id.eq(user_id),
+                    users::email.eq(&email),
+                    users::email_lower.eq(&email),
+                    users::password_hash.eq("not a hash: this member never signs in with a password"),
+                    users::display_name.eq(format!("Member {i}")),
+                    users::time_zone.eq("UTC"),
+                    users::locale.eq("en"),
+                    users::email_verified_at.eq(Some(at)),
+                    users::created_at.eq(at),
+                    users::updated_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+            diesel::insert_into(memberships::table)
+                .values((
+                    memberships::cohort_id.eq(cohort_id),
+                    memberships::user_id.eq(user_id),
+                    memberships::role.eq("member"),
+                    memberships::state.eq("active"),
+                    memberships::joined_at.eq(at),
+                    memberships::state_changed_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+            diesel::insert_into(auth_sessions::table)
+                .values((
+                    auth_sessions::id.eq(sign_in),
+                    auth_sessions::user_id.eq(user_id),
+                    auth_sessions::method.eq("password"),
+                    auth_sessions::created_at.eq(at),
+                    auth_sessions::last_used_at.eq(at),
+                ))
+                .execute(conn)
+                .unwrap();
+        }
+        people
+            .into_iter()
+            .map(|(id, sign_in)| TestUser {
+                access_token: self.state.jwt.issue(&id, &sign_in, now).unwrap(),
+                refresh_token: String::new(),
+                id,
+            })
+            .collect()
+    }
+}

@@ -31,5 +31,7 @@ mod sessions_people;
 mod sessions_races;
 mod sessions_rules;
 mod sessions_series;
+mod skill_shares;
+mod skill_shares_race;
 mod tokens;
 mod typed_columns;

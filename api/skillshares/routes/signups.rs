@@ -45,6 +45,8 @@ pub async fn sign_up_for_skill_share(
     body: OptionalJsonBody<NewSignup>,
 ) -> ApiResult<HttpResponse> {
     let (id, target, now) = (path.into_inner(), body.0.user_id, state.now());
+    // One transaction: an answer read after the commit would need a second connection, and a
+    // 503 there would hide a sign-up that was made.
     let (created, result) = state
         .db
         .write(move |conn| {
@@ -63,7 +65,7 @@ pub async fn sign_up_for_skill_share(
                     ));
                 }
             }
-            let _ = access;
+            drop(access);
             store::lock_slot(conn, &slot.id)?;
             let mut slot = store::find_slot(conn, &slot.id)?.ok_or(ApiError::NotFound)?;
             signups_now(conn, &slot, now)?;
