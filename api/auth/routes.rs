@@ -54,8 +54,8 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 /// An event about a user, done by that user.
-fn user_event(payload: impl Into<EventPayload>, user_id: &str) -> NewEvent<'_> {
-    NewEvent::new(payload, user_id).by(user_id)
+fn user_event(payload: impl Into<EventPayload>, user_id: &UserId) -> NewEvent<'_> {
+    NewEvent::new(payload, user_id.as_str()).by(user_id)
 }
 
 /// How the owner of an address proved it.

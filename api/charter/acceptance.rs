@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The charter as the caller sees it: current version, their acceptance, the review date.
-fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &str, now: DateTime<Utc>) -> ApiResult<Charter> {
+fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<Charter> {
     let Some(current) = store::current(conn, &access.cohort.id)? else {
         return Ok(Charter {
             version: None,

@@ -9,7 +9,7 @@ use crate::db::schema::{
     charter_acceptances as acc, charter_comments as comments, charter_endorsements as endorsements,
     charter_reviews as reviews, charter_versions as versions, memberships, users,
 };
-use crate::db::{AnyConnection, UserId, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -19,7 +19,7 @@ pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<(
     Ok(())
 }
 
-pub fn find_version(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<VersionRow>> {
+pub fn find_version(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<VersionRow>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .filter(versions::id.eq(id))
@@ -29,7 +29,7 @@ pub fn find_version(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiR
 }
 
 /// The adopted version, if any.
-pub fn current(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<VersionRow>> {
+pub fn current(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<VersionRow>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .filter(versions::state.eq(VersionState::Adopted.as_str()))
@@ -40,7 +40,7 @@ pub fn current(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<Ve
 
 pub fn list(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     state: Option<VersionState>,
     page: &PageRequest,
 ) -> ApiResult<Vec<VersionRow>> {
@@ -64,7 +64,7 @@ pub fn update_draft(conn: &mut AnyConnection, id: &str, changes: &DraftChanges) 
     Ok(())
 }
 
-pub fn highest_number(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {
+pub fn highest_number(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<i32>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .select(diesel::dsl::max(versions::number))
@@ -79,7 +79,7 @@ pub fn supersede(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
 }
 
 /// Makes a draft the adopted version `number`; false when it is no longer a draft.
-pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let draft = versions::table.find(id).filter(versions::state.eq(VersionState::Draft.as_str()));
     let changed = diesel::update(draft)
         .set((
@@ -94,7 +94,7 @@ pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: Dat
 
 /// Who wrote, endorsed and adopted each of a set of versions, and comment counts, in four queries
 /// whatever their number.
-pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, Tally>> {
+pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &UserId) -> ApiResult<HashMap<String, Tally>> {
     let endorsed: Vec<(String, String, String)> = endorsements::table
         .inner_join(users::table.on(users::id.eq(endorsements::user_id)))
         .filter(endorsements::version_id.eq_any(ids))
@@ -139,7 +139,7 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiRe
 }
 
 /// Records an endorsement; false when the user had already endorsed the version.
-pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let exists: i64 = endorsements::table.find((version_id, user_id)).count().get_result(conn)?;
     if exists > 0 {
         return Ok(false);
@@ -156,11 +156,11 @@ pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: D
 
 crate::comments::comment_thread!(comments, version_id);
 
-pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &UserId) -> ApiResult<Option<NaiveDateTime>> {
     Ok(acc::table.find((version_id, user_id)).select(acc::accepted_at).first(conn).optional()?)
 }
 
-pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::insert_into(acc::table)
         .values((acc::version_id.eq(version_id), acc::user_id.eq(user_id), acc::accepted_at.eq(now.naive_utc())))
         .execute(conn)?;
@@ -170,7 +170,7 @@ pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: Da
 /// Active members with their names and, if they accepted the version, when: two queries.
 pub fn acceptance_report(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     version_id: &str,
 ) -> ApiResult<Vec<(String, String, Option<NaiveDateTime>)>> {
     let members: Vec<(String, String)> = memberships::table
@@ -205,9 +205,9 @@ pub fn last_review(conn: &mut AnyConnection, version_id: &str) -> ApiResult<Opti
 
 pub fn insert_review(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     version_id: &str,
-    by: &str,
+    by: &UserId,
     note: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {

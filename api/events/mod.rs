@@ -24,7 +24,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::events;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 pub use kind::{Audience, AudienceRule, EventKind, EventPayload};
 
@@ -34,8 +34,8 @@ pub use kind::{Audience, AudienceRule, EventKind, EventPayload};
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
     pub payload: EventPayload,
-    pub actor_id: Option<&'a str>,
-    pub cohort_id: Option<&'a str>,
+    pub actor_id: Option<&'a UserId>,
+    pub cohort_id: Option<&'a CohortId>,
     pub subject_id: &'a str,
     /// For kinds whose audience is the subject's own visibility (experiments).
     pub audience: Option<Audience>,
@@ -51,19 +51,19 @@ impl<'a> NewEvent<'a> {
     /// record.
     pub fn by_in_cohort(
         payload: impl Into<EventPayload>,
-        actor_id: &'a str,
-        cohort_id: &'a str,
+        actor_id: &'a UserId,
+        cohort_id: &'a CohortId,
         subject_id: &'a str,
     ) -> Self {
         Self::new(payload, subject_id).by(actor_id).in_cohort(cohort_id)
     }
 
     /// Who did it.
-    pub fn by(self, actor_id: &'a str) -> Self {
+    pub fn by(self, actor_id: &'a UserId) -> Self {
         Self { actor_id: Some(actor_id), ..self }
     }
 
-    pub fn in_cohort(self, cohort_id: &'a str) -> Self {
+    pub fn in_cohort(self, cohort_id: &'a CohortId) -> Self {
         Self { cohort_id: Some(cohort_id), ..self }
     }
 
@@ -115,8 +115,8 @@ pub fn changed_fields(fields: &[(&'static str, bool)]) -> Vec<String> {
 struct EventRow<'a> {
     id: String,
     kind: &'static str,
-    actor_id: Option<&'a str>,
-    cohort_id: Option<&'a str>,
+    actor_id: Option<&'a UserId>,
+    cohort_id: Option<&'a CohortId>,
     subject_type: &'static str,
     subject_id: &'a str,
     payload: String,
@@ -327,7 +327,9 @@ mod tests {
         );
         // New events continue the numbering.
         conn.transaction(|c| {
-            NewEvent::new(kind::CohortArchived {}, "c").in_cohort("c").record(c, Utc::now())?;
+            NewEvent::new(kind::CohortArchived {}, "c")
+                .in_cohort(&CohortId::from_untyped("c"))
+                .record(c, Utc::now())?;
             before_commit(c)
         })
         .unwrap();

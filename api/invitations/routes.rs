@@ -162,7 +162,7 @@ pub async fn list_invitations(
 /// An invitation of this cohort that is still open (not accepted, not revoked).
 fn open_invitation(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<InvitationRow> {
@@ -275,8 +275,7 @@ pub async fn accept_invitation(
                         .to_string(),
                 });
             }
-            let cohort =
-                cohorts::find_cohort(conn, &CohortId::from_untyped(&invitation.cohort_id))?.ok_or_else(gone)?;
+            let cohort = cohorts::find_cohort(conn, &invitation.cohort_id)?.ok_or_else(gone)?;
             if !accepted_by_caller {
                 if cohort.archived_at.is_some() {
                     return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));

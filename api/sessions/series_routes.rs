@@ -123,7 +123,7 @@ pub async fn create_series(
                 starts_on.parse().map_err(|_| ApiError::invalid("starts_on", "invalid_format", "bad date"))?;
             let row = SeriesRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
+                cohort_id: cohort_id.clone(),
                 title: title.clone(),
                 rrule: rrule.clone(),
                 starts_on: starts_on.clone(),
@@ -132,7 +132,7 @@ pub async fn create_series(
                 location: location.clone(),
                 ends_before: None,
                 materialized_until: start_mark(first_day),
-                created_by: Some(caller.user_id().to_string()),
+                created_by: Some(caller.user_id().clone()),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
             };
@@ -240,7 +240,7 @@ pub async fn change_series(
                 // series that continued it then.
                 ends_before: old.ends_before.clone(),
                 materialized_until: from_key.clone(),
-                created_by: Some(caller.user_id().to_string()),
+                created_by: Some(caller.user_id().clone()),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
                 ..old.clone()

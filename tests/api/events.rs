@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use roundtable::db::AnyConnection;
+use roundtable::db::{AnyConnection, UserId};
 use roundtable::events::{self, Audience, Event, EventKind, NewEvent, kind as ev};
 use serde_json::{Value, json};
 
@@ -86,12 +86,16 @@ async fn a_transaction_that_fails_leaves_no_event_and_no_gap() {
         .state
         .db
         .write(move |conn| {
-            NewEvent::new(ev::TokenCreated {}, "t1").by("u1").record(conn, now)?;
+            NewEvent::new(ev::TokenCreated {}, "t1").by(&UserId::from_untyped("u1")).record(conn, now)?;
             Err::<(), _>(roundtable::error::ApiError::NotFound)
         })
         .await;
     assert!(failed.is_err());
-    app.state.db.write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by("u1").record(conn, now)).await.unwrap();
+    app.state
+        .db
+        .write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by(&UserId::from_untyped("u1")).record(conn, now))
+        .await
+        .unwrap();
     let after = stream(&app, before);
     assert_eq!(after.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::TokenRevoked]);
     assert_contiguous(&after, before);
