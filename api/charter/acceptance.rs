@@ -107,13 +107,13 @@ pub async fn list_acceptances(
             for (user_id, display_name, at) in store::acceptance_report(conn, &cohort_id, &current.id)? {
                 match at {
                     Some(at) => accepted.push(AcceptedBy {
-                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
+                        user: Person::new(user_id.clone(), display_name.clone()),
                         user_id,
                         display_name,
                         accepted_at: at.and_utc(),
                     }),
                     None => pending.push(PendingFrom {
-                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
+                        user: Person::new(user_id.clone(), display_name.clone()),
                         user_id,
                         display_name,
                     }),

@@ -295,8 +295,8 @@ pub struct AcceptRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptedBy {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub display_name: String,
     pub user: Person,
     pub accepted_at: DateTime<Utc>,
@@ -304,8 +304,8 @@ pub struct AcceptedBy {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PendingFrom {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub display_name: String,
     pub user: Person,
 }

@@ -95,7 +95,7 @@ pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &UserId, now: 
 /// Who wrote, endorsed and adopted each of a set of versions, and comment counts, in four queries
 /// whatever their number.
 pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &UserId) -> ApiResult<HashMap<String, Tally>> {
-    let endorsed: Vec<(String, String, String)> = endorsements::table
+    let endorsed: Vec<(String, UserId, String)> = endorsements::table
         .inner_join(users::table.on(users::id.eq(endorsements::user_id)))
         .filter(endorsements::version_id.eq_any(ids))
         .order((endorsements::created_at.asc(), endorsements::user_id.asc()))
@@ -108,7 +108,7 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &UserId) -> Ap
         .load(conn)?;
     let (authors, adopters) = diesel::alias!(users as authors, users as adopters);
     /// A version's id, its author's id and name, its adopter's id and name.
-    type People = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+    type People = (String, Option<UserId>, Option<String>, Option<UserId>, Option<String>);
     let people: Vec<People> = versions::table
         .left_join(authors.on(authors.field(users::id).nullable().eq(versions::author_id)))
         .left_join(adopters.on(adopters.field(users::id).nullable().eq(versions::adopted_by)))
@@ -124,16 +124,16 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &UserId) -> Ap
     let mut tallies: HashMap<String, Tally> = HashMap::new();
     for (id, endorser, name) in endorsed {
         let tally = tallies.entry(id).or_default();
-        tally.endorsed_by_me |= endorser == user_id;
-        tally.endorsers.push(Person::new(UserId::from_untyped(endorser), name));
+        tally.endorsed_by_me |= endorser == *user_id;
+        tally.endorsers.push(Person::new(endorser, name));
     }
     for (id, n) in commented {
         tallies.entry(id).or_default().comments = n;
     }
     for (id, author_id, author_name, adopter_id, adopter_name) in people {
         let tally = tallies.entry(id).or_default();
-        tally.author = Person::maybe(author_id.map(UserId::from_untyped), author_name);
-        tally.adopted_by = Person::maybe(adopter_id.map(UserId::from_untyped), adopter_name);
+        tally.author = Person::maybe(author_id, author_name);
+        tally.adopted_by = Person::maybe(adopter_id, adopter_name);
     }
     Ok(tallies)
 }
@@ -172,15 +172,15 @@ pub fn acceptance_report(
     conn: &mut AnyConnection,
     cohort_id: &CohortId,
     version_id: &str,
-) -> ApiResult<Vec<(String, String, Option<NaiveDateTime>)>> {
-    let members: Vec<(String, String)> = memberships::table
+) -> ApiResult<Vec<(UserId, String, Option<NaiveDateTime>)>> {
+    let members: Vec<(UserId, String)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::state.eq(MemberState::Active.as_str()))
         .order((memberships::joined_at.asc(), memberships::user_id.asc()))
         .select((users::id, users::display_name))
         .load(conn)?;
-    let accepted: HashMap<String, NaiveDateTime> = acc::table
+    let accepted: HashMap<UserId, NaiveDateTime> = acc::table
         .filter(acc::version_id.eq(version_id))
         .select((acc::user_id, acc::accepted_at))
         .load(conn)?

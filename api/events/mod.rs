@@ -206,11 +206,11 @@ pub struct Event {
     pub kind: EventKind,
     /// Who may see it.
     pub audience: Audience,
-    #[schema(format = Uuid)]
-    pub cohort_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub cohort_id: Option<CohortId>,
     /// Who did it; null for what the system did (a sweep, the planner).
-    #[schema(format = Uuid)]
-    pub actor_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub actor_id: Option<UserId>,
     pub subject_type: String,
     pub subject_id: String,
     /// The kind's payload: the schema of the same name as the kind's variant in `EventPayload`.
@@ -232,8 +232,8 @@ struct StoredRow {
     id: String,
     kind: String,
     audience: String,
-    cohort_id: Option<String>,
-    actor_id: Option<String>,
+    cohort_id: Option<CohortId>,
+    actor_id: Option<UserId>,
     subject_type: String,
     subject_id: String,
     payload: String,

@@ -20,11 +20,11 @@ pub fn member_addresses(conn: &mut AnyConnection, cohort_id: &CohortId, keys: &[
 }
 
 pub struct NewInvitation<'a> {
-    pub cohort_id: &'a str,
+    pub cohort_id: &'a CohortId,
     pub email: &'a str,
     pub email_key: &'a str,
     pub role: Role,
-    pub invited_by: &'a str,
+    pub invited_by: &'a UserId,
     pub token_hash: &'a str,
 }
 
@@ -165,10 +165,10 @@ pub fn list(
 }
 
 pub struct NewLink<'a> {
-    pub cohort_id: &'a str,
+    pub cohort_id: &'a CohortId,
     pub code_hash: &'a str,
     pub code_hint: &'a str,
-    pub created_by: &'a str,
+    pub created_by: &'a UserId,
     pub expires_at: Option<DateTime<Utc>>,
     pub max_uses: Option<i32>,
 }

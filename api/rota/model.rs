@@ -369,8 +369,8 @@ pub struct RoleTurns {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberLoad {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub user: Person,
     pub display_name: String,
     /// Duties served in the window, per role.
@@ -406,15 +406,16 @@ pub struct PairCycle {
 /// A coaching pair (or trio) with the people in it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PairView {
-    #[schema(format = Uuid)]
-    pub coach: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub coach: UserId,
     /// Null only if the account was deleted.
     pub coach_person: Option<Person>,
-    #[schema(format = Uuid)]
-    pub coachee: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub coachee: UserId,
     /// Null only if the account was deleted.
     pub coachee_person: Option<Person>,
     /// The third member of a trio, coached by the same coach.
-    pub third: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub third: Option<UserId>,
     pub third_person: Option<Person>,
 }

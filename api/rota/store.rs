@@ -529,16 +529,16 @@ pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &CohortId, only: Cycles)
         Cycles::One(cycle) => query = query.filter(pairs::cycle.eq(cycle)),
         Cycles::Between { after, upto } => query = query.filter(pairs::cycle.gt(after)).filter(pairs::cycle.le(upto)),
     }
-    type Row = (i32, String, Option<String>, String, Option<String>, Option<String>, Option<String>);
+    type Row = (i32, UserId, Option<String>, UserId, Option<String>, Option<UserId>, Option<String>);
     let rows: Vec<Row> = query.load(conn)?;
     let mut cycles: Vec<PairCycle> = Vec::new();
     for (cycle, coach, coach_name, coachee, coachee_name, third, third_name) in rows {
         let view = PairView {
-            coach_person: Person::maybe(Some(UserId::from_untyped(&coach)), coach_name),
+            coach_person: Person::maybe(Some(coach.clone()), coach_name),
             coach,
-            coachee_person: Person::maybe(Some(UserId::from_untyped(&coachee)), coachee_name),
+            coachee_person: Person::maybe(Some(coachee.clone()), coachee_name),
             coachee,
-            third_person: Person::maybe(third.clone().map(UserId::from_untyped), third_name),
+            third_person: Person::maybe(third.clone(), third_name),
             third,
         };
         match cycles.last_mut() {

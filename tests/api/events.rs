@@ -86,14 +86,14 @@ async fn a_transaction_that_fails_leaves_no_event_and_no_gap() {
         .state
         .db
         .write(move |conn| {
-            NewEvent::new(ev::TokenCreated {}, "t1").by(&UserId::from_untyped("u1")).record(conn, now)?;
+            NewEvent::new(ev::TokenCreated {}, "t1").by(&UserId::new()).record(conn, now)?;
             Err::<(), _>(roundtable::error::ApiError::NotFound)
         })
         .await;
     assert!(failed.is_err());
     app.state
         .db
-        .write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by(&UserId::from_untyped("u1")).record(conn, now))
+        .write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by(&UserId::new()).record(conn, now))
         .await
         .unwrap();
     let after = stream(&app, before);
