@@ -209,7 +209,7 @@ pub async fn edit_draft(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             let draft = draft_of(conn, &cohort_id, &version_id)?;
-            if draft.author_id.as_deref() != Some(caller.user_id()) {
+            if draft.author_id.as_ref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_author",
                     detail: "Only its author edits a draft; comment on it or propose your own.".to_string(),

@@ -43,8 +43,15 @@ pub struct NewEvent<'a> {
 
 impl<'a> NewEvent<'a> {
     /// An event about one object, e.g. `NewEvent::new(MemberJoined { .. }, user_id)`.
-    pub fn new(payload: impl Into<EventPayload>, subject_id: &'a str) -> Self {
-        Self { payload: payload.into(), actor_id: None, cohort_id: None, subject_id, audience: None }
+    /// The subject is any kind of id (a typed id, or the text id of a kind with no type yet).
+    pub fn new<S: AsRef<str> + ?Sized>(payload: impl Into<EventPayload>, subject_id: &'a S) -> Self {
+        Self {
+            payload: payload.into(),
+            actor_id: None,
+            cohort_id: None,
+            subject_id: subject_id.as_ref(),
+            audience: None,
+        }
     }
 
     /// An event about `subject_id` in a cohort, done by `actor_id`: what most members' actions
@@ -53,7 +60,7 @@ impl<'a> NewEvent<'a> {
         payload: impl Into<EventPayload>,
         actor_id: &'a UserId,
         cohort_id: &'a CohortId,
-        subject_id: &'a str,
+        subject_id: &'a (impl AsRef<str> + ?Sized),
     ) -> Self {
         Self::new(payload, subject_id).by(actor_id).in_cohort(cohort_id)
     }

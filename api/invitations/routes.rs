@@ -264,7 +264,7 @@ pub async fn accept_invitation(
                 detail: "This invitation is unknown, has expired, was revoked or was already used.".to_string(),
             };
             let invitation = store::by_token(conn, &secrets::hash(&token))?.ok_or_else(gone)?;
-            let accepted_by_caller = invitation.accepted_by.as_deref() == Some(caller.user_id());
+            let accepted_by_caller = invitation.accepted_by.as_ref() == Some(caller.user_id());
             if invitation.state(now) != InvitationState::Pending && !accepted_by_caller {
                 return Err(gone());
             }

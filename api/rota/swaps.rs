@@ -229,13 +229,13 @@ pub async fn accept(
         .write(move |conn| {
             let (access, swap) = answerable(conn, &caller, &id, now)?;
             let mut mine = store::find_assignment(conn, &swap.assignment_id)?.ok_or(ApiError::NotFound)?;
-            if mine.user_id.as_deref() != Some(swap.requester_id.as_str()) {
+            if mine.user_id.as_ref() != Some(&swap.requester_id) {
                 return Err(duty_changed());
             }
             let mut theirs = match &swap.peer_assignment_id {
                 Some(other_id) => {
                     let theirs = store::find_assignment(conn, other_id)?.ok_or_else(duty_changed)?;
-                    if theirs.user_id.as_deref() != Some(caller.user_id()) {
+                    if theirs.user_id.as_ref() != Some(caller.user_id()) {
                         return Err(duty_changed());
                     }
                     Some(theirs)

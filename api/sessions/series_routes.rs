@@ -10,7 +10,7 @@ use super::recurrence;
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
-use crate::db::{CohortId, new_id};
+use crate::db::{CohortId, SessionId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -216,7 +216,7 @@ pub async fn change_series(
             // decided one after the other.
             crate::cohorts::store::lock_cohort(conn, &cohort_id)?;
             let old = store::find_series(conn, &cohort_id, &series_id)?.ok_or(ApiError::NotFound)?;
-            let at = store::find_session(conn, &from_session_id)?
+            let at = store::find_session(conn, &SessionId::from_untyped(&from_session_id))?
                 .filter(|s| s.series_id.as_deref() == Some(series_id.as_str()))
                 .ok_or_else(|| {
                     ApiError::invalid("from_session_id", "not_in_series", "is not a session of this series")

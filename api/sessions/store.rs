@@ -83,12 +83,12 @@ pub fn insert_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<(
 
 /// Takes the session's row lock until the transaction ends (a no-op update, on PostgreSQL as on
 /// SQLite). Callers take the cohort's lock first: one order everywhere, so no deadlock.
-pub fn lock_session(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+pub fn lock_session(conn: &mut AnyConnection, id: &SessionId) -> ApiResult<()> {
     diesel::update(sessions::table.find(id)).set(sessions::id.eq(sessions::id)).execute(conn)?;
     Ok(())
 }
 
-pub fn find_session(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<SessionRow>> {
+pub fn find_session(conn: &mut AnyConnection, id: &SessionId) -> ApiResult<Option<SessionRow>> {
     Ok(sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional()?)
 }
 

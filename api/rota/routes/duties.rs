@@ -125,7 +125,7 @@ pub async fn confirm_duty(
         .write(move |conn| {
             let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
             crate::sessions::started(starts_at, now)?;
-            if row.user_id.as_deref() != Some(caller.user_id()) {
+            if row.user_id.as_ref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
                     detail: "Only the member on duty confirms it.".to_string(),
