@@ -9,8 +9,9 @@
 //! Where they are used: every row struct field that holds one of these ids (`cohort_id`,
 //! `user_id`, `created_by`, `owner_id`, `sessions.id`, `session_id`, ...), every store function
 //! that takes one, the views that show one, `NewEvent`'s actor and cohort, and the path segments
-//! and body fields that name one (deserialised straight into the type). Ids of other kinds
-//! (charter versions, experiments, duties, swap requests, ...) are still `String`.
+//! and body fields that name one (deserialised straight into the type). Event payloads keep
+//! their ids as text, and ids of other kinds (charter versions, experiments, duties, swap
+//! requests, ...) are still `String`.
 //!
 //! What this prevents: a function that takes a `&CohortId` does not accept a `&UserId` (nor a bare
 //! `&str`), so swapping two ids at a call site (`is_member(user_id, cohort_id)` for
@@ -25,6 +26,10 @@
 //! record, the rota planner's output (`rota::plan` is pure and works on text labels), an event's
 //! `subject_id` (any kind of id), a body field checked by `Checks::require` (which needs a
 //! `Default`), and a test fixture written as raw SQL.
+//!
+//! The examples below are the guarantee (`cargo test --doc` runs them; nextest does not, so
+//! `tests/api/typed_columns.rs` also checks that the ids round-trip through their columns on both
+//! backends and that row structs hold them typed).
 //!
 //! ```compile_fail
 //! use roundtable::db::{CohortId, UserId};
