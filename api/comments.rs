@@ -10,7 +10,7 @@ use crate::db::UserId;
 use crate::people::Person;
 
 /// A comment with its author's name: (id, author_id, author_name, body, created_at).
-pub type CommentRow = (String, Option<String>, Option<String>, String, chrono::NaiveDateTime);
+pub type CommentRow = (String, Option<UserId>, Option<String>, String, chrono::NaiveDateTime);
 
 /// The longest comment, in characters, on every thread.
 pub const MAX_COMMENT_CHARS: usize = 4000;
@@ -30,7 +30,8 @@ pub struct Comment {
     #[schema(format = Uuid)]
     pub id: String,
     /// Null once the author has deleted their account.
-    pub author_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub author_id: Option<UserId>,
     pub author: Option<Person>,
     /// The same as `author.display_name`.
     pub author_name: Option<String>,
@@ -44,7 +45,7 @@ impl From<CommentRow> for Comment {
     fn from((id, author_id, author_name, body, created_at): CommentRow) -> Self {
         Self {
             id,
-            author: Person::maybe(author_id.clone().map(UserId::from_untyped), author_name.clone()),
+            author: Person::maybe(author_id.clone(), author_name.clone()),
             author_id,
             author_name,
             body_html: crate::charter::markdown::to_safe_html(&body),
@@ -65,7 +66,7 @@ macro_rules! comment_thread {
         pub fn add_comment(
             conn: &mut $crate::db::AnyConnection,
             parent_id: &str,
-            author_id: &str,
+            author_id: &$crate::db::UserId,
             body: &str,
             now: chrono::DateTime<chrono::Utc>,
         ) -> $crate::error::ApiResult<String> {

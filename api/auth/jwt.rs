@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::db::UserId;
+
 pub const ACCESS_TOKEN_SECONDS: i64 = 15 * 60;
 const ISSUER: &str = "roundtable";
 
@@ -41,7 +43,7 @@ impl JwtKeys {
         Self { encoding: EncodingKey::from_secret(secret), decoding: DecodingKey::from_secret(secret), validation }
     }
 
-    pub fn issue(&self, user_id: &str, session_id: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
+    pub fn issue(&self, user_id: &UserId, session_id: &str, now: DateTime<Utc>) -> anyhow::Result<String> {
         let claims = Claims {
             sub: user_id.to_string(),
             sid: session_id.to_string(),
@@ -74,9 +76,10 @@ mod tests {
     #[test]
     fn tokens_verify_until_they_expire() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
-        let token = keys.issue("user", "session", at(1_800_000_000)).unwrap();
+        let user = UserId::new();
+        let token = keys.issue(&user, "session", at(1_800_000_000)).unwrap();
         let claims = keys.verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS - 1)).unwrap();
-        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), ("user", "session"));
+        assert_eq!((claims.sub.as_str(), claims.sid.as_str()), (user.as_str(), "session"));
         assert_eq!(keys.verify(&token, at(1_800_000_000 + ACCESS_TOKEN_SECONDS)).unwrap_err(), Rejection::Expired);
     }
 
@@ -84,7 +87,7 @@ mod tests {
     fn other_keys_and_edits_are_rejected() {
         let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef");
         let other = JwtKeys::new(b"fedcba9876543210fedcba9876543210");
-        let token = keys.issue("user", "session", at(1_800_000_000)).unwrap();
+        let token = keys.issue(&UserId::new(), "session", at(1_800_000_000)).unwrap();
         assert_eq!(other.verify(&token, at(1_800_000_000)).unwrap_err(), Rejection::Invalid);
         let mut tampered = token.clone();
         tampered.insert(token.find('.').unwrap() + 3, 'x');

@@ -54,8 +54,8 @@ fn user_agent(req: &HttpRequest) -> Option<String> {
 }
 
 /// An event about a user, done by that user.
-fn user_event(payload: impl Into<EventPayload>, user_id: &str) -> NewEvent<'_> {
-    NewEvent::new(payload, user_id).by(user_id)
+fn user_event(payload: impl Into<EventPayload>, user_id: &UserId) -> NewEvent<'_> {
+    NewEvent::new(payload, user_id.as_str()).by(user_id)
 }
 
 /// How the owner of an address proved it.
@@ -122,7 +122,7 @@ async fn sign_in(
     tokens(state, &user_id, &session_id, refresh_secret.plain)
 }
 
-fn tokens(state: &AppState, user_id: &str, session_id: &str, refresh_token: String) -> ApiResult<TokenResponse> {
+fn tokens(state: &AppState, user_id: &UserId, session_id: &str, refresh_token: String) -> ApiResult<TokenResponse> {
     let access_token = state.jwt.issue(user_id, session_id, state.now())?;
     Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: jwt::ACCESS_TOKEN_SECONDS })
 }

@@ -26,7 +26,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// The charter as the caller sees it: current version, their acceptance, the review date.
-fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &str, now: DateTime<Utc>) -> ApiResult<Charter> {
+fn charter_view(conn: &mut AnyConnection, access: &Access, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<Charter> {
     let Some(current) = store::current(conn, &access.cohort.id)? else {
         return Ok(Charter {
             version: None,
@@ -107,13 +107,13 @@ pub async fn list_acceptances(
             for (user_id, display_name, at) in store::acceptance_report(conn, &cohort_id, &current.id)? {
                 match at {
                     Some(at) => accepted.push(AcceptedBy {
-                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
+                        user: Person::new(user_id.clone(), display_name.clone()),
                         user_id,
                         display_name,
                         accepted_at: at.and_utc(),
                     }),
                     None => pending.push(PendingFrom {
-                        user: Person::new(UserId::from_untyped(&user_id), display_name.clone()),
+                        user: Person::new(user_id.clone(), display_name.clone()),
                         user_id,
                         display_name,
                     }),

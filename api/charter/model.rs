@@ -7,7 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::markdown::to_safe_html;
 use super::review::{ReviewCadence, ReviewUnit};
 use crate::db::schema::charter_versions;
-use crate::db::stored_as_text;
+use crate::db::{CohortId, UserId, stored_as_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -55,10 +55,10 @@ pub struct CharterContent {
 #[diesel(table_name = charter_versions)]
 pub struct VersionRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub number: Option<i32>,
     pub state: VersionState,
-    pub author_id: Option<String>,
+    pub author_id: Option<UserId>,
     pub based_on_id: Option<String>,
     pub mission: String,
     pub goals: String,
@@ -73,7 +73,7 @@ pub struct VersionRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub adopted_at: Option<NaiveDateTime>,
-    pub adopted_by: Option<String>,
+    pub adopted_by: Option<UserId>,
 }
 
 fn list_from(stored: &str) -> Vec<String> {
@@ -160,7 +160,8 @@ pub struct CharterVersion {
     /// Given at adoption: 1, 2, 3 …; null for drafts.
     pub number: Option<i32>,
     pub state: VersionState,
-    pub author_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub author_id: Option<UserId>,
     /// Who proposed it (null once they deleted their account).
     pub author: Option<Person>,
     /// The version that was current when this draft was proposed or last edited.
@@ -294,8 +295,8 @@ pub struct AcceptRequest {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AcceptedBy {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub display_name: String,
     pub user: Person,
     pub accepted_at: DateTime<Utc>,
@@ -303,8 +304,8 @@ pub struct AcceptedBy {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PendingFrom {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub display_name: String,
     pub user: Person,
 }

@@ -12,7 +12,7 @@ use super::review::{is_due, next_review_after};
 use crate::db::schema::{
     charter_review_notices as notices, charter_reviews as reviews, charter_versions as versions, cohorts,
 };
-use crate::db::{AnyConnection, TimeZone};
+use crate::db::{AnyConnection, CohortId, TimeZone};
 use crate::error::ApiResult;
 use crate::events::{NewEvent, kind as ev};
 use crate::sessions::{
@@ -21,7 +21,11 @@ use crate::sessions::{
 };
 
 /// Adds a "charter check" to the agenda of the cohort's next session, once.
-fn put_charter_check_on_next_session(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+fn put_charter_check_on_next_session(
+    conn: &mut AnyConnection,
+    cohort_id: &CohortId,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
     let Some(mut session) = sessions::store::next_session(conn, cohort_id, now.naive_utc())? else {
         return Ok(()); // no session planned: GET .../charter still says review_due
     };

@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::store as cohorts;
 use crate::comments::{Comment, NewComment};
-use crate::db::{AnyConnection, CohortId, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -39,12 +39,12 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// A version as the caller sees it, with its counts.
-pub fn version_view(conn: &mut AnyConnection, row: VersionRow, user_id: &str) -> ApiResult<CharterVersion> {
+pub fn version_view(conn: &mut AnyConnection, row: VersionRow, user_id: &UserId) -> ApiResult<CharterVersion> {
     let tally = store::tallies(conn, std::slice::from_ref(&row.id), user_id)?.remove(&row.id).unwrap_or_default();
     Ok(CharterVersion::new(row, tally))
 }
 
-fn draft_of(conn: &mut AnyConnection, cohort_id: &str, version_id: &str) -> ApiResult<VersionRow> {
+fn draft_of(conn: &mut AnyConnection, cohort_id: &CohortId, version_id: &str) -> ApiResult<VersionRow> {
     let version = store::find_version(conn, cohort_id, version_id)?.ok_or(ApiError::NotFound)?;
     if version.state() != VersionState::Draft {
         return Err(ApiError::conflict("version_not_draft", "Adopted and superseded versions never change."));
@@ -126,8 +126,8 @@ pub async fn propose(
 }
 
 fn new_draft(
-    cohort_id: &str,
-    author: &str,
+    cohort_id: &CohortId,
+    author: &UserId,
     based_on: Option<String>,
     f: ValidFields,
     cadence: ReviewCadence,
@@ -135,10 +135,10 @@ fn new_draft(
 ) -> VersionRow {
     VersionRow {
         id: new_id(),
-        cohort_id: cohort_id.to_string(),
+        cohort_id: cohort_id.clone(),
         number: None,
         state: VersionState::Draft,
-        author_id: Some(author.to_string()),
+        author_id: Some(author.clone()),
         based_on_id: based_on,
         mission: f.mission.unwrap_or_default(),
         goals: list_to(&f.goals.unwrap_or_default()),
@@ -209,7 +209,7 @@ pub async fn edit_draft(
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::ProposeCharter)?;
             let draft = draft_of(conn, &cohort_id, &version_id)?;
-            if draft.author_id.as_deref() != Some(caller.user_id()) {
+            if draft.author_id.as_ref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_author",
                     detail: "Only its author edits a draft; comment on it or propose your own.".to_string(),

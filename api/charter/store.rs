@@ -9,7 +9,7 @@ use crate::db::schema::{
     charter_acceptances as acc, charter_comments as comments, charter_endorsements as endorsements,
     charter_reviews as reviews, charter_versions as versions, memberships, users,
 };
-use crate::db::{AnyConnection, UserId, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
@@ -19,7 +19,7 @@ pub fn insert_version(conn: &mut AnyConnection, row: &VersionRow) -> ApiResult<(
     Ok(())
 }
 
-pub fn find_version(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<VersionRow>> {
+pub fn find_version(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<VersionRow>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .filter(versions::id.eq(id))
@@ -29,7 +29,7 @@ pub fn find_version(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiR
 }
 
 /// The adopted version, if any.
-pub fn current(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<VersionRow>> {
+pub fn current(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<VersionRow>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .filter(versions::state.eq(VersionState::Adopted.as_str()))
@@ -40,7 +40,7 @@ pub fn current(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<Ve
 
 pub fn list(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     state: Option<VersionState>,
     page: &PageRequest,
 ) -> ApiResult<Vec<VersionRow>> {
@@ -64,7 +64,7 @@ pub fn update_draft(conn: &mut AnyConnection, id: &str, changes: &DraftChanges) 
     Ok(())
 }
 
-pub fn highest_number(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {
+pub fn highest_number(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<i32>> {
     Ok(versions::table
         .filter(versions::cohort_id.eq(cohort_id))
         .select(diesel::dsl::max(versions::number))
@@ -79,7 +79,7 @@ pub fn supersede(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
 }
 
 /// Makes a draft the adopted version `number`; false when it is no longer a draft.
-pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let draft = versions::table.find(id).filter(versions::state.eq(VersionState::Draft.as_str()));
     let changed = diesel::update(draft)
         .set((
@@ -94,8 +94,8 @@ pub fn adopt(conn: &mut AnyConnection, id: &str, number: i32, by: &str, now: Dat
 
 /// Who wrote, endorsed and adopted each of a set of versions, and comment counts, in four queries
 /// whatever their number.
-pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, Tally>> {
-    let endorsed: Vec<(String, String, String)> = endorsements::table
+pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &UserId) -> ApiResult<HashMap<String, Tally>> {
+    let endorsed: Vec<(String, UserId, String)> = endorsements::table
         .inner_join(users::table.on(users::id.eq(endorsements::user_id)))
         .filter(endorsements::version_id.eq_any(ids))
         .order((endorsements::created_at.asc(), endorsements::user_id.asc()))
@@ -108,7 +108,7 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiRe
         .load(conn)?;
     let (authors, adopters) = diesel::alias!(users as authors, users as adopters);
     /// A version's id, its author's id and name, its adopter's id and name.
-    type People = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+    type People = (String, Option<UserId>, Option<String>, Option<UserId>, Option<String>);
     let people: Vec<People> = versions::table
         .left_join(authors.on(authors.field(users::id).nullable().eq(versions::author_id)))
         .left_join(adopters.on(adopters.field(users::id).nullable().eq(versions::adopted_by)))
@@ -124,22 +124,22 @@ pub fn tallies(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiRe
     let mut tallies: HashMap<String, Tally> = HashMap::new();
     for (id, endorser, name) in endorsed {
         let tally = tallies.entry(id).or_default();
-        tally.endorsed_by_me |= endorser == user_id;
-        tally.endorsers.push(Person::new(UserId::from_untyped(endorser), name));
+        tally.endorsed_by_me |= endorser == *user_id;
+        tally.endorsers.push(Person::new(endorser, name));
     }
     for (id, n) in commented {
         tallies.entry(id).or_default().comments = n;
     }
     for (id, author_id, author_name, adopter_id, adopter_name) in people {
         let tally = tallies.entry(id).or_default();
-        tally.author = Person::maybe(author_id.map(UserId::from_untyped), author_name);
-        tally.adopted_by = Person::maybe(adopter_id.map(UserId::from_untyped), adopter_name);
+        tally.author = Person::maybe(author_id, author_name);
+        tally.adopted_by = Person::maybe(adopter_id, adopter_name);
     }
     Ok(tallies)
 }
 
 /// Records an endorsement; false when the user had already endorsed the version.
-pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let exists: i64 = endorsements::table.find((version_id, user_id)).count().get_result(conn)?;
     if exists > 0 {
         return Ok(false);
@@ -156,11 +156,11 @@ pub fn endorse(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: D
 
 crate::comments::comment_thread!(comments, version_id);
 
-pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+pub fn acceptance(conn: &mut AnyConnection, version_id: &str, user_id: &UserId) -> ApiResult<Option<NaiveDateTime>> {
     Ok(acc::table.find((version_id, user_id)).select(acc::accepted_at).first(conn).optional()?)
 }
 
-pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<()> {
     diesel::insert_into(acc::table)
         .values((acc::version_id.eq(version_id), acc::user_id.eq(user_id), acc::accepted_at.eq(now.naive_utc())))
         .execute(conn)?;
@@ -170,17 +170,17 @@ pub fn accept(conn: &mut AnyConnection, version_id: &str, user_id: &str, now: Da
 /// Active members with their names and, if they accepted the version, when: two queries.
 pub fn acceptance_report(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     version_id: &str,
-) -> ApiResult<Vec<(String, String, Option<NaiveDateTime>)>> {
-    let members: Vec<(String, String)> = memberships::table
+) -> ApiResult<Vec<(UserId, String, Option<NaiveDateTime>)>> {
+    let members: Vec<(UserId, String)> = memberships::table
         .inner_join(users::table)
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::state.eq(MemberState::Active.as_str()))
         .order((memberships::joined_at.asc(), memberships::user_id.asc()))
         .select((users::id, users::display_name))
         .load(conn)?;
-    let accepted: HashMap<String, NaiveDateTime> = acc::table
+    let accepted: HashMap<UserId, NaiveDateTime> = acc::table
         .filter(acc::version_id.eq(version_id))
         .select((acc::user_id, acc::accepted_at))
         .load(conn)?
@@ -205,9 +205,9 @@ pub fn last_review(conn: &mut AnyConnection, version_id: &str) -> ApiResult<Opti
 
 pub fn insert_review(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     version_id: &str,
-    by: &str,
+    by: &UserId,
     note: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {

@@ -23,8 +23,8 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 const DESCRIPTION_MAX: usize = 2000;
 
 /// An event about a cohort, done by the caller.
-fn cohort_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, cohort_id: &'a str) -> NewEvent<'a> {
-    NewEvent::new(payload, cohort_id).by(caller.user_id()).in_cohort(cohort_id)
+fn cohort_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, cohort_id: &'a CohortId) -> NewEvent<'a> {
+    NewEvent::new(payload, cohort_id.as_str()).by(caller.user_id()).in_cohort(cohort_id)
 }
 
 /// Create a cohort; you become its organizer.

@@ -1,16 +1,64 @@
-//! Ids as types: a user's id and a cohort's id are both UUIDv7 text in the database, but they are
-//! not interchangeable in the code. Each kind of id is its own newtype, read from and written to a
-//! `Text` column like a string (diesel `ToSql`/`FromSql`, through `AnyConnection`'s MultiBackend),
-//! serialised as the bare string (`#[serde(transparent)]`) and documented in the OpenAPI document as
-//! a `uuid`-formatted string, so neither the wire nor the schema changes.
+//! Ids as types: a user's id, a cohort's id and a session's id are all UUIDv7 text in the
+//! database, but they are not interchangeable in the code. Each kind of id is its own newtype,
+//! read from and written to a `Text` column like a string (diesel `ToSql`/`FromSql`, through
+//! `AnyConnection`'s MultiBackend), serialised as the bare string (`#[serde(transparent)]`) and
+//! documented in the OpenAPI document as a `uuid`-formatted string (a field of one of these types
+//! says `#[schema(value_type = String, format = Uuid)]`), so neither the wire nor the schema
+//! changes.
+//!
+//! Where they are used: every row struct field that holds one of these ids (`cohort_id`,
+//! `user_id`, `created_by`, `owner_id`, `sessions.id`, `session_id`, ...), every store function
+//! that takes one, the views that show one, `NewEvent`'s actor and cohort, and the path segments
+//! and body fields that name one (deserialised straight into the type). Event payloads keep
+//! their ids as text, and ids of other kinds (charter versions, experiments, duties, swap
+//! requests, ...) are still `String`.
 //!
 //! What this prevents: a function that takes a `&CohortId` does not accept a `&UserId` (nor a bare
 //! `&str`), so swapping two ids at a call site (`is_member(user_id, cohort_id)` for
 //! `is_member(cohort_id, user_id)`) is a compile error rather than a query that quietly finds
-//! nothing. An id comes into being in three ways only: freshly made (`new`), read from its column,
-//! or taken from untyped text at an edge (`from_untyped`: a path segment, a body field, a
-//! column of a row struct not converted yet). Each type derefs to `str` so it can still be handed to code that takes untyped
-//! text (a log field, a `format!`), which only ever forgets the kind, never mistakes it.
+//! nothing. An id is not text either: there is no `Deref<Target = str>` and no comparison with
+//! `str`/`String`, so handing one to code that takes text says so (`as_str()`, `AsRef<str>`,
+//! `Display`, `String::from`), which only ever forgets the kind, never mistakes it.
+//!
+//! An id comes into being in three ways only: freshly made (`new`), read from its column (or
+//! deserialised from a request), or taken from untyped text at an edge (`from_untyped`). The
+//! edges left, by design: a token's `sub` claim, the checks stored as text with an idempotency
+//! record, the rota planner's output (`rota::plan` is pure and works on text labels), an event's
+//! `subject_id` (any kind of id), a body field checked by `Checks::require` (which needs a
+//! `Default`), and a test fixture written as raw SQL.
+//!
+//! The examples below are the guarantee (`cargo test --doc` runs them; nextest does not, so
+//! `tests/api/typed_columns.rs` also checks that the ids round-trip through their columns on both
+//! backends and that row structs hold them typed).
+//!
+//! ```compile_fail
+//! use roundtable::db::{CohortId, UserId};
+//! fn cohort_only(_: &CohortId) {}
+//! // A user's id where a cohort's is expected does not compile.
+//! cohort_only(&UserId::new());
+//! ```
+//!
+//! ```compile_fail
+//! use roundtable::db::SessionId;
+//! fn text_only(_: &str) {}
+//! // Nor does an id where text is expected: no `Deref<Target = str>`; say `.as_str()`.
+//! text_only(&SessionId::new());
+//! ```
+//!
+//! ```compile_fail
+//! use roundtable::db::UserId;
+//! // Nor does comparing an id with untyped text.
+//! let _ = UserId::new() == "0193a5a0-7c1e-7d2a-9a51-2b1f3c4d5e6f".to_string();
+//! ```
+//!
+//! ```
+//! use roundtable::db::{CohortId, UserId};
+//! fn cohort_only(_: &CohortId) {}
+//! // The same call with the right kind compiles, so the examples above fail for the kind only.
+//! cohort_only(&CohortId::new());
+//! let user = UserId::new();
+//! assert_eq!(user.as_str(), user.to_string());
+//! ```
 
 use std::fmt;
 
@@ -44,8 +92,8 @@ macro_rules! text_id {
             }
 
             #[doc = concat!("Text that names a ", $what, " but comes from somewhere untyped: a request's path segment or")]
-            /// body field (the query then finds whether it exists), or a column of a row struct
-            /// that still holds a `String`. Grep for it to find the remaining untyped edges.
+            /// body field (the query then finds whether it exists), a token claim, stored text.
+            /// Grep for it to find the untyped edges (the module doc lists them).
             pub fn from_untyped(id: impl Into<String>) -> Self {
                 Self(id.into())
             }
@@ -59,21 +107,8 @@ macro_rules! text_id {
             }
         }
 
-        impl std::ops::Deref for $ty {
-            type Target = str;
-            fn deref(&self) -> &str {
-                &self.0
-            }
-        }
-
         impl AsRef<str> for $ty {
             fn as_ref(&self) -> &str {
-                &self.0
-            }
-        }
-
-        impl std::borrow::Borrow<str> for $ty {
-            fn borrow(&self) -> &str {
                 &self.0
             }
         }
@@ -81,37 +116,6 @@ macro_rules! text_id {
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
-            }
-        }
-
-        impl PartialEq<str> for $ty {
-            fn eq(&self, other: &str) -> bool {
-                self.0 == other
-            }
-        }
-
-        impl PartialEq<&str> for $ty {
-            fn eq(&self, other: &&str) -> bool {
-                self.0 == *other
-            }
-        }
-
-        // Untyped text (a row struct not converted yet) compared with a typed id.
-        impl PartialEq<$ty> for String {
-            fn eq(&self, other: &$ty) -> bool {
-                *self == other.0
-            }
-        }
-
-        impl PartialEq<&$ty> for String {
-            fn eq(&self, other: &&$ty) -> bool {
-                *self == other.0
-            }
-        }
-
-        impl PartialEq<$ty> for str {
-            fn eq(&self, other: &$ty) -> bool {
-                self == other.0
             }
         }
 

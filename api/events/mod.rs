@@ -24,7 +24,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::schema::events;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 pub use kind::{Audience, AudienceRule, EventKind, EventPayload};
 
@@ -34,8 +34,8 @@ pub use kind::{Audience, AudienceRule, EventKind, EventPayload};
 #[derive(Debug, Clone)]
 pub struct NewEvent<'a> {
     pub payload: EventPayload,
-    pub actor_id: Option<&'a str>,
-    pub cohort_id: Option<&'a str>,
+    pub actor_id: Option<&'a UserId>,
+    pub cohort_id: Option<&'a CohortId>,
     pub subject_id: &'a str,
     /// For kinds whose audience is the subject's own visibility (experiments).
     pub audience: Option<Audience>,
@@ -43,27 +43,34 @@ pub struct NewEvent<'a> {
 
 impl<'a> NewEvent<'a> {
     /// An event about one object, e.g. `NewEvent::new(MemberJoined { .. }, user_id)`.
-    pub fn new(payload: impl Into<EventPayload>, subject_id: &'a str) -> Self {
-        Self { payload: payload.into(), actor_id: None, cohort_id: None, subject_id, audience: None }
+    /// The subject is any kind of id (a typed id, or the text id of a kind with no type yet).
+    pub fn new<S: AsRef<str> + ?Sized>(payload: impl Into<EventPayload>, subject_id: &'a S) -> Self {
+        Self {
+            payload: payload.into(),
+            actor_id: None,
+            cohort_id: None,
+            subject_id: subject_id.as_ref(),
+            audience: None,
+        }
     }
 
     /// An event about `subject_id` in a cohort, done by `actor_id`: what most members' actions
     /// record.
     pub fn by_in_cohort(
         payload: impl Into<EventPayload>,
-        actor_id: &'a str,
-        cohort_id: &'a str,
-        subject_id: &'a str,
+        actor_id: &'a UserId,
+        cohort_id: &'a CohortId,
+        subject_id: &'a (impl AsRef<str> + ?Sized),
     ) -> Self {
         Self::new(payload, subject_id).by(actor_id).in_cohort(cohort_id)
     }
 
     /// Who did it.
-    pub fn by(self, actor_id: &'a str) -> Self {
+    pub fn by(self, actor_id: &'a UserId) -> Self {
         Self { actor_id: Some(actor_id), ..self }
     }
 
-    pub fn in_cohort(self, cohort_id: &'a str) -> Self {
+    pub fn in_cohort(self, cohort_id: &'a CohortId) -> Self {
         Self { cohort_id: Some(cohort_id), ..self }
     }
 
@@ -115,8 +122,8 @@ pub fn changed_fields(fields: &[(&'static str, bool)]) -> Vec<String> {
 struct EventRow<'a> {
     id: String,
     kind: &'static str,
-    actor_id: Option<&'a str>,
-    cohort_id: Option<&'a str>,
+    actor_id: Option<&'a UserId>,
+    cohort_id: Option<&'a CohortId>,
     subject_type: &'static str,
     subject_id: &'a str,
     payload: String,
@@ -206,11 +213,11 @@ pub struct Event {
     pub kind: EventKind,
     /// Who may see it.
     pub audience: Audience,
-    #[schema(format = Uuid)]
-    pub cohort_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub cohort_id: Option<CohortId>,
     /// Who did it; null for what the system did (a sweep, the planner).
-    #[schema(format = Uuid)]
-    pub actor_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub actor_id: Option<UserId>,
     pub subject_type: String,
     pub subject_id: String,
     /// The kind's payload: the schema of the same name as the kind's variant in `EventPayload`.
@@ -232,8 +239,8 @@ struct StoredRow {
     id: String,
     kind: String,
     audience: String,
-    cohort_id: Option<String>,
-    actor_id: Option<String>,
+    cohort_id: Option<CohortId>,
+    actor_id: Option<UserId>,
     subject_type: String,
     subject_id: String,
     payload: String,
@@ -327,7 +334,9 @@ mod tests {
         );
         // New events continue the numbering.
         conn.transaction(|c| {
-            NewEvent::new(kind::CohortArchived {}, "c").in_cohort("c").record(c, Utc::now())?;
+            NewEvent::new(kind::CohortArchived {}, "c")
+                .in_cohort(&CohortId::from_untyped("c"))
+                .record(c, Utc::now())?;
             before_commit(c)
         })
         .unwrap();

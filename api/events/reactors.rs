@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use super::kind::EventPayload as P;
 use super::{EventKind, NewEvent};
 use crate::cohorts::model::MemberState;
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, CohortId};
 use crate::error::ApiResult;
 use crate::rota::reactions as rota;
 use crate::sessions::model::RsvpResponse;
@@ -86,7 +86,7 @@ pub fn for_event(payload: &P) -> impl Iterator<Item = &'static Reactor> + '_ {
 /// Runs the reactors of events just appended together: each reactor once per (cohort,
 /// subject), so a session moved and cancelled in one change is planned around once.
 pub fn react(conn: &mut AnyConnection, events: &[NewEvent<'_>], now: DateTime<Utc>) -> ApiResult<()> {
-    let mut done: HashSet<(&'static str, Option<&str>, &str)> = HashSet::new();
+    let mut done: HashSet<(&'static str, Option<&CohortId>, &str)> = HashSet::new();
     for event in events {
         for reactor in for_event(&event.payload) {
             if done.insert((reactor.name, event.cohort_id, event.subject_id)) {

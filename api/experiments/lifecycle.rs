@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::stored_as_text;
+use crate::db::{UserId, stored_as_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -161,11 +161,11 @@ mod tests {
 /// `cohort`; for `buddy`, the chosen buddy, or (with none chosen) the owner's coaching partners;
 /// nobody else for `private`.
 pub fn can_see(
-    owner: &str,
+    owner: &UserId,
     visibility: Visibility,
-    buddy: Option<&str>,
-    viewer: &str,
-    viewer_partners: &[String],
+    buddy: Option<&UserId>,
+    viewer: &UserId,
+    viewer_partners: &[UserId],
 ) -> bool {
     owner == viewer
         || match visibility {
@@ -184,16 +184,17 @@ mod visibility_tests {
 
     #[test]
     fn visibility_rules() {
-        let partners = vec!["owner".to_string()];
-        assert!(can_see("owner", Visibility::Private, None, "owner", &[]));
-        assert!(!can_see("owner", Visibility::Private, None, "peer", &partners));
-        assert!(can_see("owner", Visibility::Cohort, None, "peer", &[]));
-        assert!(can_see("owner", Visibility::Buddy, Some("bud"), "bud", &[]));
+        let [owner, peer, bud, other] = [(); 4].map(|()| UserId::new());
+        let partners = vec![owner.clone()];
+        assert!(can_see(&owner, Visibility::Private, None, &owner, &[]));
+        assert!(!can_see(&owner, Visibility::Private, None, &peer, &partners));
+        assert!(can_see(&owner, Visibility::Cohort, None, &peer, &[]));
+        assert!(can_see(&owner, Visibility::Buddy, Some(&bud), &bud, &[]));
         assert!(
-            !can_see("owner", Visibility::Buddy, Some("bud"), "peer", &partners),
+            !can_see(&owner, Visibility::Buddy, Some(&bud), &peer, &partners),
             "a chosen buddy replaces the partner"
         );
-        assert!(can_see("owner", Visibility::Buddy, None, "peer", &partners));
-        assert!(!can_see("owner", Visibility::Buddy, None, "other", &[]));
+        assert!(can_see(&owner, Visibility::Buddy, None, &peer, &partners));
+        assert!(!can_see(&owner, Visibility::Buddy, None, &other, &[]));
     }
 }

@@ -6,22 +6,23 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::lifecycle::{ExperimentState, OutcomeResult, Visibility};
 use crate::db::schema::experiments;
+use crate::db::{CohortId, SessionId, UserId};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = experiments)]
 pub struct ExperimentRow {
     pub id: String,
-    pub cohort_id: String,
-    pub owner_id: String,
+    pub cohort_id: CohortId,
+    pub owner_id: UserId,
     pub title: String,
     pub success_signal: String,
-    pub due_session_id: Option<String>,
+    pub due_session_id: Option<SessionId>,
     pub due_on: Option<String>,
     pub metric_name: Option<String>,
     pub metric_unit: Option<String>,
     pub metric_target: Option<f64>,
     pub visibility: Visibility,
-    pub buddy_id: Option<String>,
+    pub buddy_id: Option<UserId>,
     pub state: ExperimentState,
     pub drop_reason: Option<String>,
     pub outcome_result: Option<OutcomeResult>,
@@ -64,24 +65,26 @@ pub struct Outcome {
 pub struct Experiment {
     #[schema(format = Uuid)]
     pub id: String,
-    #[schema(format = Uuid)]
-    pub cohort_id: String,
-    #[schema(format = Uuid)]
-    pub owner_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub cohort_id: CohortId,
+    #[schema(value_type = String, format = Uuid)]
+    pub owner_id: UserId,
     pub owner: Person,
     /// What I will try.
     pub title: String,
     /// How I will know it worked.
     pub success_signal: String,
     /// Due at this session (follows it when it moves) ...
-    pub due_session_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub due_session_id: Option<SessionId>,
     /// ... or on this date (cohort-local).
     pub due_on: Option<NaiveDate>,
     /// The moment it is due, from either.
     pub due_at: Option<DateTime<Utc>>,
     pub metric: Option<Metric>,
     pub visibility: Visibility,
-    pub buddy_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub buddy_id: Option<UserId>,
     pub buddy: Option<Person>,
     pub state: ExperimentState,
     pub drop_reason: Option<String>,
@@ -109,13 +112,15 @@ pub struct NewExperiment {
     pub title: Option<String>,
     #[schema(value_type = String, required = true)]
     pub success_signal: Option<String>,
-    pub due_session_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub due_session_id: Option<SessionId>,
     #[schema(value_type = Option<String>, format = Date)]
     pub due_on: Option<String>,
     /// Default `cohort`.
     pub visibility: Option<Visibility>,
     /// For `buddy`: the member who may see it (default: your coaching partner).
-    pub buddy_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub buddy_id: Option<UserId>,
     pub metric: Option<Metric>,
 }
 
@@ -130,8 +135,10 @@ pub struct ExperimentChange {
     pub drop_reason: Option<String>,
     pub outcome: Option<Outcome>,
     pub visibility: Option<Visibility>,
-    pub buddy_id: Option<String>,
-    pub due_session_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub buddy_id: Option<UserId>,
+    #[schema(value_type = Option<String>)]
+    pub due_session_id: Option<SessionId>,
     #[schema(value_type = Option<String>, format = Date)]
     pub due_on: Option<String>,
 }
@@ -205,7 +212,8 @@ pub struct NewHelpOffer {
 pub struct HelpOffer {
     #[schema(format = Uuid)]
     pub id: String,
-    pub helper_id: String,
+    #[schema(value_type = String)]
+    pub helper_id: UserId,
     pub helper: Person,
     pub message: String,
     /// `offered`, `accepted` or `dismissed`.

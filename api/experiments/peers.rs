@@ -12,7 +12,6 @@ use super::view::{find_visible, owner_only};
 use crate::auth::Caller;
 use crate::cohorts::access::Action;
 use crate::comments::{Comment, NewComment};
-use crate::db::UserId;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, kind as ev};
 use crate::http::json::JsonBody;
@@ -34,7 +33,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 fn offer_view(row: store::OfferRow) -> HelpOffer {
     let (id, _, helper_id, message, state, created_at, helper_name) = row;
     HelpOffer {
-        helper: Person::new(UserId::from_untyped(&helper_id), helper_name),
+        helper: Person::new(helper_id.clone(), helper_name),
         id,
         helper_id,
         message,
@@ -246,8 +245,8 @@ pub async fn list_offers(
         .db
         .read(move |conn| {
             let (_, row) = find_visible(conn, &caller, &id, Action::ReadExperiments)?;
-            let only = (row.owner_id != caller.user_id()).then(|| caller.user_id().to_string());
-            store::offers(conn, &row.id, only.as_deref(), &request)
+            let only = (row.owner_id != *caller.user_id()).then(|| caller.user_id());
+            store::offers(conn, &row.id, only, &request)
         })
         .await?;
     Ok(web::Json(Page::from_rows(rows, &page, |r| Cursor { created_at: r.5, id: r.0.clone() }, offer_view)))

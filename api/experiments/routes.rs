@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action, OwnAction};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId, UserId, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{Audience, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -60,8 +60,8 @@ fn date(raw: String) -> Result<String, Invalid> {
 fn check_links(
     conn: &mut AnyConnection,
     cohort_id: &CohortId,
-    due_session: Option<&str>,
-    buddy: Option<&str>,
+    due_session: Option<&SessionId>,
+    buddy: Option<&UserId>,
 ) -> ApiResult<()> {
     let mut checks = Checks::new();
     if let Some(session) = due_session
@@ -70,8 +70,7 @@ fn check_links(
         checks.fail("due_session_id", Invalid::new("not_found", "is not a session of this cohort"));
     }
     if let Some(buddy) = buddy
-        && cohorts::membership(conn, cohort_id, &UserId::from_untyped(buddy))?
-            .is_none_or(|m| m.state() != MemberState::Active)
+        && cohorts::membership(conn, cohort_id, buddy)?.is_none_or(|m| m.state() != MemberState::Active)
     {
         checks.fail("buddy_id", Invalid::new("not_a_member", "is not an active member of this cohort"));
     }
@@ -113,11 +112,11 @@ pub async fn create(
         .db
         .write(move |conn| {
             access::authorize(conn, &caller, &cohort_id, Action::WorkOnExperiments)?;
-            check_links(conn, &cohort_id, body.due_session_id.as_deref(), body.buddy_id.as_deref())?;
+            check_links(conn, &cohort_id, body.due_session_id.as_ref(), body.buddy_id.as_ref())?;
             let row = ExperimentRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
-                owner_id: caller.user_id().to_string(),
+                cohort_id: cohort_id.clone(),
+                owner_id: caller.user_id().clone(),
                 title: title.clone(),
                 success_signal: signal.clone(),
                 due_session_id: body.due_session_id.clone(),
@@ -180,7 +179,7 @@ fn paged(
     conn: &mut AnyConnection,
     rows: Vec<ExperimentRow>,
     page: &PageRequest,
-    viewer: &str,
+    viewer: &UserId,
     now: DateTime<Utc>,
 ) -> ApiResult<Page<Experiment>> {
     let keys =
@@ -265,7 +264,7 @@ pub async fn mine(
 ) -> ApiResult<web::Json<Page<Experiment>>> {
     access::authorize_own(&caller, OwnAction::ListMyExperiments)?;
     let page = query.into_inner().validate()?;
-    let (user_id, now) = (caller.user_id().to_string(), state.now());
+    let (user_id, now) = (caller.user_id().clone(), state.now());
     let result = state
         .db
         .read(move |conn| {
@@ -332,12 +331,7 @@ pub async fn change(
         .write(move |conn| {
             let (_, mut row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
             owner_only(&row, &caller)?;
-            check_links(
-                conn,
-                &CohortId::from_untyped(&row.cohort_id),
-                body.due_session_id.as_deref(),
-                body.buddy_id.as_deref(),
-            )?;
+            check_links(conn, &row.cohort_id, body.due_session_id.as_ref(), body.buddy_id.as_ref())?;
             let mut kinds = Vec::new();
             if let Some(to) = body.state
                 && to != row.state()

@@ -9,7 +9,7 @@ use crate::db::schema::{
     coaching_pairs as pairs, experiment_celebrations as celebrations, experiment_check_ins as check_ins,
     experiment_comments as comments, experiment_help_offers as offers, experiments as exp, users,
 };
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 
@@ -55,18 +55,18 @@ pub fn save(conn: &mut AnyConnection, row: &ExperimentRow) -> ApiResult<()> {
 }
 
 /// The members the user is paired with in the cohort's latest coaching cycle.
-pub fn coaching_partners(conn: &mut AnyConnection, cohort_id: &str, user_id: &str) -> ApiResult<Vec<String>> {
+pub fn coaching_partners(conn: &mut AnyConnection, cohort_id: &CohortId, user_id: &UserId) -> ApiResult<Vec<UserId>> {
     let latest: Option<i32> =
         pairs::table.filter(pairs::cohort_id.eq(cohort_id)).select(diesel::dsl::max(pairs::cycle)).first(conn)?;
     let Some(cycle) = latest else { return Ok(Vec::new()) };
-    let groups: Vec<(String, String, Option<String>)> = pairs::table
+    let groups: Vec<(UserId, UserId, Option<UserId>)> = pairs::table
         .filter(pairs::cohort_id.eq(cohort_id))
         .filter(pairs::cycle.eq(cycle))
         .select((pairs::coach_id, pairs::coachee_id, pairs::third_id))
         .load(conn)?;
     let mut partners = Vec::new();
     for (coach, coachee, third) in groups {
-        let group: Vec<String> = [Some(coach), Some(coachee), third].into_iter().flatten().collect();
+        let group: Vec<UserId> = [Some(coach), Some(coachee), third].into_iter().flatten().collect();
         if group.iter().any(|m| m == user_id) {
             partners.extend(group.into_iter().filter(|m| m != user_id));
         }
@@ -78,9 +78,9 @@ pub fn coaching_partners(conn: &mut AnyConnection, cohort_id: &str, user_id: &st
 /// the query, so nothing hidden ever leaves the database.
 pub fn list(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    viewer: &str,
-    partners: &[String],
+    cohort_id: &CohortId,
+    viewer: &UserId,
+    partners: &[UserId],
     filter: &ExperimentFilter,
     page: &PageRequest,
 ) -> ApiResult<Vec<ExperimentRow>> {
@@ -110,7 +110,7 @@ pub fn list(
 }
 
 /// The user's own experiments across cohorts.
-pub fn mine(conn: &mut AnyConnection, owner: &str, page: &PageRequest) -> ApiResult<Vec<ExperimentRow>> {
+pub fn mine(conn: &mut AnyConnection, owner: &UserId, page: &PageRequest) -> ApiResult<Vec<ExperimentRow>> {
     let mut query = exp::table
         .filter(exp::owner_id.eq(owner))
         .order((exp::created_at.asc(), exp::id.asc()))
@@ -223,7 +223,7 @@ pub fn celebration_counts(conn: &mut AnyConnection, ids: &[String]) -> ApiResult
 pub fn celebrated_by(
     conn: &mut AnyConnection,
     ids: &[String],
-    user_id: &str,
+    user_id: &UserId,
 ) -> ApiResult<std::collections::HashSet<String>> {
     let rows: Vec<String> = celebrations::table
         .filter(celebrations::experiment_id.eq_any(ids))
@@ -235,7 +235,12 @@ pub fn celebrated_by(
 
 /// Records a celebration; false when this peer had celebrated already. One statement
 /// (`ON CONFLICT DO NOTHING` on the primary key), so peers celebrating at once never collide.
-pub fn celebrate(conn: &mut AnyConnection, experiment_id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn celebrate(
+    conn: &mut AnyConnection,
+    experiment_id: &str,
+    user_id: &UserId,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let insert = diesel::insert_into(celebrations::table)
         .values((
             celebrations::experiment_id.eq(experiment_id),
@@ -250,12 +255,12 @@ pub fn celebrate(conn: &mut AnyConnection, experiment_id: &str, user_id: &str, n
 crate::comments::comment_thread!(comments, experiment_id);
 
 /// (id, experiment_id, helper_id, message, state, created_at, helper's display name).
-pub type OfferRow = (String, String, String, String, String, NaiveDateTime, String);
+pub type OfferRow = (String, String, UserId, String, String, NaiveDateTime, String);
 
 pub fn add_offer(
     conn: &mut AnyConnection,
     experiment_id: &str,
-    helper: &str,
+    helper: &UserId,
     message: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<String> {
@@ -300,7 +305,7 @@ pub fn find_offer(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<OfferR
 pub fn offers(
     conn: &mut AnyConnection,
     experiment_id: &str,
-    helper: Option<&str>,
+    helper: Option<&UserId>,
     page: &PageRequest,
 ) -> ApiResult<Vec<OfferRow>> {
     let mut query = offers::table
@@ -311,7 +316,7 @@ pub fn offers(
         .select(offer_columns())
         .into_boxed();
     if let Some(helper) = helper {
-        query = query.filter(offers::helper_id.eq(helper.to_string()));
+        query = query.filter(offers::helper_id.eq(helper.clone()));
     }
     query = after_cursor!(query, page, offers::created_at, offers::id);
     Ok(query.load(conn)?)

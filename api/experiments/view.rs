@@ -12,7 +12,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::db::schema::{cohorts, sessions, users};
-use crate::db::{AnyConnection, CohortId, TimeZone, UserId};
+use crate::db::{AnyConnection, CohortId, SessionId, TimeZone, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::people::Person;
 use crate::sessions::recurrence::instant;
@@ -25,9 +25,9 @@ pub fn find_visible(
     action: Action,
 ) -> ApiResult<(Access, ExperimentRow)> {
     let row = store::find(conn, id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &CohortId::from_untyped(&row.cohort_id), action)?;
+    let access = access::authorize(conn, caller, &row.cohort_id, action)?;
     let partners = store::coaching_partners(conn, &row.cohort_id, caller.user_id())?;
-    if !can_see(&row.owner_id, row.visibility(), row.buddy_id.as_deref(), caller.user_id(), &partners) {
+    if !can_see(&row.owner_id, row.visibility(), row.buddy_id.as_ref(), caller.user_id(), &partners) {
         return Err(ApiError::NotFound);
     }
     Ok((access, row))
@@ -52,19 +52,19 @@ fn end_of(day: NaiveDate, tz: Tz) -> Option<DateTime<Utc>> {
 pub fn views(
     conn: &mut AnyConnection,
     rows: Vec<ExperimentRow>,
-    viewer: &str,
+    viewer: &UserId,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<Experiment>> {
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let session_ids: Vec<String> = rows.iter().filter_map(|r| r.due_session_id.clone()).collect();
-    let cohort_ids: Vec<String> = rows.iter().map(|r| r.cohort_id.clone()).collect();
-    let starts: HashMap<String, chrono::NaiveDateTime> = sessions::table
+    let session_ids: Vec<SessionId> = rows.iter().filter_map(|r| r.due_session_id.clone()).collect();
+    let cohort_ids: Vec<CohortId> = rows.iter().map(|r| r.cohort_id.clone()).collect();
+    let starts: HashMap<SessionId, chrono::NaiveDateTime> = sessions::table
         .filter(sessions::id.eq_any(&session_ids))
         .select((sessions::id, sessions::starts_at))
         .load(conn)?
         .into_iter()
         .collect();
-    let zones: HashMap<String, TimeZone> = cohorts::table
+    let zones: HashMap<CohortId, TimeZone> = cohorts::table
         .filter(cohorts::id.eq_any(&cohort_ids))
         .select((cohorts::id, cohorts::time_zone))
         .load(conn)?
@@ -73,15 +73,15 @@ pub fn views(
     let mut check_ins = store::check_in_times(conn, &ids)?;
     let celebrations = store::celebration_counts(conn, &ids)?;
     let mine = store::celebrated_by(conn, &ids, viewer)?;
-    let people: Vec<String> =
+    let people: Vec<UserId> =
         rows.iter().flat_map(|r| [Some(r.owner_id.clone()), r.buddy_id.clone()]).flatten().collect();
-    let names: HashMap<String, String> = users::table
+    let names: HashMap<UserId, String> = users::table
         .filter(users::id.eq_any(&people))
         .select((users::id, users::display_name))
         .load(conn)?
         .into_iter()
         .collect();
-    let person = |id: &str| names.get(id).map(|name| Person::new(UserId::from_untyped(id), name.clone()));
+    let person = |id: &UserId| names.get(id).map(|name| Person::new(id.clone(), name.clone()));
     rows.into_iter()
         .map(|row| {
             // Every experiment has its cohort (a foreign key): the zone is there.
@@ -99,8 +99,8 @@ pub fn views(
                 last_check_in_at: times.iter().map(|(at, _)| *at).max(),
                 celebrations: celebrations.get(&row.id).copied().unwrap_or(0),
                 celebrated_by_me: mine.contains(&row.id),
-                owner: person(&row.owner_id).unwrap_or_else(|| Person::new(UserId::from_untyped(&row.owner_id), "")),
-                buddy: row.buddy_id.as_deref().and_then(person),
+                owner: person(&row.owner_id).unwrap_or_else(|| Person::new(row.owner_id.clone(), "")),
+                buddy: row.buddy_id.as_ref().and_then(person),
                 metric: row.metric_name.clone().map(|name| Metric {
                     name,
                     unit: row.metric_unit.clone(),
@@ -130,6 +130,11 @@ pub fn views(
         .collect()
 }
 
-pub fn view(conn: &mut AnyConnection, row: ExperimentRow, viewer: &str, now: DateTime<Utc>) -> ApiResult<Experiment> {
+pub fn view(
+    conn: &mut AnyConnection,
+    row: ExperimentRow,
+    viewer: &UserId,
+    now: DateTime<Utc>,
+) -> ApiResult<Experiment> {
     Ok(views(conn, vec![row], viewer, now)?.remove(0))
 }

@@ -30,8 +30,8 @@ use crate::auth::Caller;
 use crate::auth::caller::{Check, CheckLog};
 use crate::auth::secrets;
 use crate::cohorts::access;
-use crate::db::AnyConnection;
 use crate::db::schema::idempotency_records as records;
+use crate::db::{AnyConnection, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -111,7 +111,7 @@ enum Claim {
 
 fn claim(
     conn: &mut AnyConnection,
-    user: &str,
+    user: &UserId,
     key: &str,
     fingerprint: &str,
     token: &str,
@@ -214,7 +214,7 @@ fn claim(
 /// may; a request whose claim was taken over rolls back instead.
 fn save(
     conn: &mut AnyConnection,
-    user: &str,
+    user: &UserId,
     key: &str,
     token: &str,
     answer: &Answer,
@@ -243,7 +243,7 @@ fn save(
 }
 
 /// Frees a key whose request failed (5xx, 429), so that a retry runs again.
-fn release(conn: &mut AnyConnection, user: &str, key: &str, token: &str) -> ApiResult<()> {
+fn release(conn: &mut AnyConnection, user: &UserId, key: &str, token: &str) -> ApiResult<()> {
     diesel::delete(
         records::table.find((user, key)).filter(records::claim_token.eq(token)).filter(records::status.is_null()),
     )
@@ -451,8 +451,8 @@ pub async fn middleware(
 
 /// Frees the key of a request that failed; a failure to free it only delays a retry until the
 /// lease runs out.
-async fn free(state: &AppState, user: &str, key: &str, token: &str) {
-    let (user, key, token) = (user.to_string(), key.to_string(), token.to_string());
+async fn free(state: &AppState, user: &UserId, key: &str, token: &str) {
+    let (user, key, token) = (user.clone(), key.to_string(), token.to_string());
     if let Err(err) = state.db.write(move |conn| release(conn, &user, &key, &token)).await {
         tracing::warn!(error = %err, "freeing an idempotency key");
     }

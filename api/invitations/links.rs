@@ -181,7 +181,7 @@ pub async fn join(state: web::Data<AppState>, caller: Caller, body: JsonBody<Joi
                 detail: "This invite link is unknown, has expired, was revoked or is used up.".to_string(),
             };
             let link = store::usable_link(conn, &secrets::hash(&code), now)?.ok_or_else(gone)?;
-            let cohort = cohorts::find_cohort(conn, &CohortId::from_untyped(&link.cohort_id))?.ok_or_else(gone)?;
+            let cohort = cohorts::find_cohort(conn, &link.cohort_id)?.ok_or_else(gone)?;
             if cohort.archived_at.is_some() {
                 return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));
             }

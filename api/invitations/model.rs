@@ -5,6 +5,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::cohorts::model::Role;
 use crate::db::schema::{invitations, invite_links};
+use crate::db::{CohortId, UserId};
 
 pub const INVITATION_DAYS: i64 = 14;
 pub const MAX_INVITATIONS_PER_REQUEST: usize = 100;
@@ -13,7 +14,7 @@ pub const MAX_INVITATIONS_PER_REQUEST: usize = 100;
 #[diesel(table_name = invitations)]
 pub struct InvitationRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub email: String,
     pub email_lower: String,
     pub role: Role,
@@ -21,7 +22,7 @@ pub struct InvitationRow {
     pub sent_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub accepted_at: Option<NaiveDateTime>,
-    pub accepted_by: Option<String>,
+    pub accepted_by: Option<UserId>,
     pub revoked_at: Option<NaiveDateTime>,
 }
 
@@ -121,7 +122,7 @@ pub struct AcceptInvitation {
 #[diesel(table_name = invite_links)]
 pub struct InviteLinkRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub code_hint: String,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,

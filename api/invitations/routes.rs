@@ -162,7 +162,7 @@ pub async fn list_invitations(
 /// An invitation of this cohort that is still open (not accepted, not revoked).
 fn open_invitation(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<InvitationRow> {
@@ -264,7 +264,7 @@ pub async fn accept_invitation(
                 detail: "This invitation is unknown, has expired, was revoked or was already used.".to_string(),
             };
             let invitation = store::by_token(conn, &secrets::hash(&token))?.ok_or_else(gone)?;
-            let accepted_by_caller = invitation.accepted_by.as_deref() == Some(caller.user_id());
+            let accepted_by_caller = invitation.accepted_by.as_ref() == Some(caller.user_id());
             if invitation.state(now) != InvitationState::Pending && !accepted_by_caller {
                 return Err(gone());
             }
@@ -275,8 +275,7 @@ pub async fn accept_invitation(
                         .to_string(),
                 });
             }
-            let cohort =
-                cohorts::find_cohort(conn, &CohortId::from_untyped(&invitation.cohort_id))?.ok_or_else(gone)?;
+            let cohort = cohorts::find_cohort(conn, &invitation.cohort_id)?.ok_or_else(gone)?;
             if !accepted_by_caller {
                 if cohort.archived_at.is_some() {
                     return Err(ApiError::conflict("cohort_archived", "This cohort is archived and read-only."));

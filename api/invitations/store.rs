@@ -4,12 +4,12 @@ use diesel::prelude::*;
 use super::model::{INVITATION_DAYS, InvitationRow, InvitationState, InviteLinkRow};
 use crate::cohorts::model::{MemberState, Role};
 use crate::db::schema::{invitations as inv, invite_links as link, memberships, users};
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, CohortId, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 
 /// Addresses (by key) among `keys` that already belong to active or paused members.
-pub fn member_addresses(conn: &mut AnyConnection, cohort_id: &str, keys: &[String]) -> ApiResult<Vec<String>> {
+pub fn member_addresses(conn: &mut AnyConnection, cohort_id: &CohortId, keys: &[String]) -> ApiResult<Vec<String>> {
     Ok(users::table
         .inner_join(memberships::table)
         .filter(memberships::cohort_id.eq(cohort_id))
@@ -20,18 +20,18 @@ pub fn member_addresses(conn: &mut AnyConnection, cohort_id: &str, keys: &[Strin
 }
 
 pub struct NewInvitation<'a> {
-    pub cohort_id: &'a str,
+    pub cohort_id: &'a CohortId,
     pub email: &'a str,
     pub email_key: &'a str,
     pub role: Role,
-    pub invited_by: &'a str,
+    pub invited_by: &'a UserId,
     pub token_hash: &'a str,
 }
 
 /// The open invitations of the cohort for these addresses (by key): key -> invitation id.
 pub fn open_for(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     keys: &[String],
 ) -> ApiResult<std::collections::HashMap<String, String>> {
     let rows: Vec<(String, String)> = inv::table
@@ -95,7 +95,7 @@ pub fn renew(
 }
 
 /// These invitations of the cohort, in one query.
-pub fn find_many(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<Vec<InvitationRow>> {
+pub fn find_many(conn: &mut AnyConnection, cohort_id: &CohortId, ids: &[String]) -> ApiResult<Vec<InvitationRow>> {
     Ok(inv::table
         .filter(inv::cohort_id.eq(cohort_id))
         .filter(inv::id.eq_any(ids))
@@ -103,7 +103,7 @@ pub fn find_many(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> A
         .load(conn)?)
 }
 
-pub fn find(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<InvitationRow>> {
+pub fn find(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<InvitationRow>> {
     Ok(inv::table
         .filter(inv::cohort_id.eq(cohort_id))
         .filter(inv::id.eq(id))
@@ -117,7 +117,7 @@ pub fn by_token(conn: &mut AnyConnection, token_hash: &str) -> ApiResult<Option<
 }
 
 /// Marks a pending invitation accepted; false when it was no longer pending.
-pub fn accept(conn: &mut AnyConnection, id: &str, user_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn accept(conn: &mut AnyConnection, id: &str, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<bool> {
     let pending = inv::table
         .find(id)
         .filter(inv::accepted_at.is_null())
@@ -137,7 +137,7 @@ pub fn revoke(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResu
 
 pub fn list(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     state: Option<InvitationState>,
     page: &PageRequest,
     now: DateTime<Utc>,
@@ -165,10 +165,10 @@ pub fn list(
 }
 
 pub struct NewLink<'a> {
-    pub cohort_id: &'a str,
+    pub cohort_id: &'a CohortId,
     pub code_hash: &'a str,
     pub code_hint: &'a str,
-    pub created_by: &'a str,
+    pub created_by: &'a UserId,
     pub expires_at: Option<DateTime<Utc>>,
     pub max_uses: Option<i32>,
 }
@@ -192,7 +192,7 @@ pub fn insert_link(conn: &mut AnyConnection, new: NewLink<'_>, now: DateTime<Utc
     Ok(link::table.find(&id).select(InviteLinkRow::as_select()).first(conn)?)
 }
 
-pub fn list_links(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<InviteLinkRow>> {
+pub fn list_links(conn: &mut AnyConnection, cohort_id: &CohortId, page: &PageRequest) -> ApiResult<Vec<InviteLinkRow>> {
     let mut query = link::table
         .filter(link::cohort_id.eq(cohort_id))
         .order((link::created_at.asc(), link::id.asc()))
@@ -203,7 +203,7 @@ pub fn list_links(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest)
     Ok(query.load(conn)?)
 }
 
-pub fn revoke_link(conn: &mut AnyConnection, cohort_id: &str, id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn revoke_link(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
     let open =
         link::table.filter(link::cohort_id.eq(cohort_id)).filter(link::id.eq(id)).filter(link::revoked_at.is_null());
     Ok(diesel::update(open).set(link::revoked_at.eq(now.naive_utc())).execute(conn)? == 1)

@@ -12,7 +12,7 @@ use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
 
 use crate::db::schema::outbound_mail as mail;
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, UserId, new_id};
 use crate::error::ApiResult;
 
 /// How long a worker may hold a mail before another may take it over.
@@ -20,7 +20,7 @@ const CLAIM_SECONDS: i64 = 300;
 
 pub struct OutgoingMail {
     /// The account the mail is about; its mail is deleted with the account.
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub to: String,
     pub subject: String,
     pub text: String,
@@ -46,7 +46,7 @@ pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<
     diesel::insert_into(mail::table)
         .values((
             mail::id.eq(new_id()),
-            mail::user_id.eq(outgoing.user_id.as_deref()),
+            mail::user_id.eq(outgoing.user_id.as_ref()),
             mail::to_address.eq(&outgoing.to),
             mail::subject.eq(&outgoing.subject),
             mail::text_body.eq(&outgoing.text),

@@ -5,6 +5,7 @@ use html_escape::encode_text;
 
 use super::OutgoingMail;
 use crate::accounts::model::UserRow;
+use crate::db::UserId;
 
 /// A mail that asks the reader to follow one link.
 struct LinkMail<'a> {
@@ -17,7 +18,7 @@ struct LinkMail<'a> {
 
 /// Who a mail goes to: an account, or an address that may not have one yet.
 pub struct Recipient<'a> {
-    pub user_id: Option<&'a str>,
+    pub user_id: Option<&'a UserId>,
     pub address: &'a str,
     pub name: Option<&'a str>,
 }
@@ -45,7 +46,7 @@ fn render(to: Recipient<'_>, m: LinkMail<'_>) -> OutgoingMail {
         encode_text(m.footer),
     );
     OutgoingMail {
-        user_id: to.user_id.map(str::to_string),
+        user_id: to.user_id.cloned(),
         to: to.address.to_string(),
         subject: m.subject.to_string(),
         text,
@@ -142,7 +143,7 @@ mod tests {
     fn user(name: &str) -> UserRow {
         let t = chrono::DateTime::from_timestamp(0, 0).unwrap().naive_utc();
         UserRow {
-            id: crate::db::UserId::from_untyped("u1"),
+            id: crate::db::UserId::new(),
             email: "ada@example.com".into(),
             email_lower: "ada@example.com".into(),
             password_hash: String::new(),

@@ -9,7 +9,7 @@ use super::{pairs, store};
 use crate::cohorts::model::{MemberFilter, MemberState};
 use crate::cohorts::store as cohorts;
 use crate::db::schema::{cohorts as cohort_table, sessions};
-use crate::db::{AnyConnection, CohortId, Db};
+use crate::db::{AnyConnection, CohortId, Db, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::pagination::PageRequest;
@@ -18,14 +18,14 @@ use crate::sessions::model::SessionStatus;
 /// Pairs the cohort's active members for the next cycle; `by` is the facilitator, if any.
 pub fn form_next(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    by: Option<&str>,
+    cohort_id: &CohortId,
+    by: Option<&UserId>,
     now: DateTime<Utc>,
 ) -> ApiResult<PairCycle> {
     let history = store::pair_history(conn, cohort_id)?;
     let filter = MemberFilter { role: None, state: Some(MemberState::Active) };
     let everyone = PageRequest { limit: 10_000, after: None };
-    let members: Vec<String> = cohorts::members(conn, &CohortId::from_untyped(cohort_id), &filter, &everyone)?
+    let members: Vec<String> = cohorts::members(conn, cohort_id, &filter, &everyone)?
         .into_iter()
         .map(|(m, _, _)| m.user_id.into_string())
         .collect();
@@ -40,7 +40,7 @@ pub fn form_next(
     }
     let pairs = pairs::pair(&members, &history);
     store::insert_pairs(conn, cohort_id, cycle, &pairs, now)?;
-    let mut event = NewEvent::new(ev::PairsFormed { cycle }, cohort_id).in_cohort(cohort_id);
+    let mut event = NewEvent::new(ev::PairsFormed { cycle }, cohort_id.as_str()).in_cohort(cohort_id);
     if let Some(by) = by {
         event = event.by(by);
     }
@@ -48,11 +48,11 @@ pub fn form_next(
     store::pair_cycles(conn, cohort_id, store::Cycles::One(cycle))?.pop().ok_or(ApiError::NotFound)
 }
 
-pub fn every_sessions(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<i32>> {
+pub fn every_sessions(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<i32>> {
     Ok(cohort_table::table.find(cohort_id).select(cohort_table::pair_every_sessions).first(conn).optional()?.flatten())
 }
 
-pub fn set_every_sessions(conn: &mut AnyConnection, cohort_id: &str, every: Option<i32>) -> ApiResult<()> {
+pub fn set_every_sessions(conn: &mut AnyConnection, cohort_id: &CohortId, every: Option<i32>) -> ApiResult<()> {
     diesel::update(cohort_table::table.find(cohort_id))
         .set(cohort_table::pair_every_sessions.eq(every))
         .execute(conn)?;
@@ -65,7 +65,7 @@ pub fn set_every_sessions(conn: &mut AnyConnection, cohort_id: &str, every: Opti
 /// One transaction per cohort: a database error in one cohort is logged and undoes that
 /// cohort's work only; the others go on.
 pub async fn form_due(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
-    let due: Vec<String> = db
+    let due: Vec<CohortId> = db
         .read(|conn| {
             Ok(cohort_table::table
                 .filter(cohort_table::pair_every_sessions.is_not_null())
@@ -88,10 +88,10 @@ pub async fn form_due(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
 }
 
 /// Forms the cohort's next cycle if it is due; false when it is not (or has too few members).
-fn form_if_due(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+fn form_if_due(conn: &mut AnyConnection, cohort_id: &CohortId, now: DateTime<Utc>) -> ApiResult<bool> {
     // The cohort row first, as every rota write does, so a facilitator's `POST .../pairs` and
     // another replica's sweep wait here; then everything is read again under that lock.
-    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
+    cohorts::lock_cohort(conn, cohort_id)?;
     let every: Option<i32> = cohort_table::table
         .find(cohort_id)
         .filter(cohort_table::archived_at.is_null())

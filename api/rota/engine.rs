@@ -12,7 +12,7 @@ use super::plan::{self, Input, Member, Relaxed, Role, Served, Session};
 use super::store;
 use crate::cohorts::model::MemberState;
 use crate::db::schema::{memberships, session_rsvps as rsvps, sessions};
-use crate::db::{AnyConnection, TimeZone, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, TimeZone, UserId, new_id};
 use crate::error::ApiResult;
 use crate::events::{NewEvent, kind as ev};
 use crate::sessions::model::SessionStatus;
@@ -29,7 +29,7 @@ pub fn duties(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<Vec<Duty>> 
 /// cover the same window.
 pub fn plan_weeks(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     tz: Tz,
     weeks: i64,
     now: DateTime<Utc>,
@@ -55,14 +55,14 @@ pub fn plan_weeks(
 /// cohort row lock.
 fn replan(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     tz: Tz,
     until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<PlanResult> {
     let roles = store::roles(conn, cohort_id, false)?;
     let horizon = until.naive_utc();
-    let upcoming: Vec<(String, NaiveDateTime)> = sessions::table
+    let upcoming: Vec<(SessionId, NaiveDateTime)> = sessions::table
         .filter(sessions::cohort_id.eq(cohort_id))
         .filter(sessions::starts_at.gt(now.naive_utc()))
         .filter(sessions::starts_at.lt(horizon))
@@ -70,37 +70,40 @@ fn replan(
         .order((sessions::starts_at.asc(), sessions::id.asc()))
         .select((sessions::id, sessions::starts_at))
         .load(conn)?;
-    let members: Vec<(String, MemberState)> = memberships::table
+    let members: Vec<(UserId, MemberState)> = memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::state.ne(MemberState::Left.as_str()))
         .order((memberships::joined_at.asc(), memberships::user_id.asc()))
         .select((memberships::user_id, memberships::state))
         .load(conn)?;
-    let attended: HashMap<String, i64> = store::attended_counts(conn, cohort_id)?.into_iter().collect();
-    let ids: Vec<String> = upcoming.iter().map(|(id, _)| id.clone()).collect();
-    let declined: Vec<(String, String)> = rsvps::table
+    let attended: HashMap<UserId, i64> = store::attended_counts(conn, cohort_id)?.into_iter().collect();
+    let ids: Vec<SessionId> = upcoming.iter().map(|(id, _)| id.clone()).collect();
+    let declined: Vec<(SessionId, UserId)> = rsvps::table
         .filter(rsvps::session_id.eq_any(&ids))
         .filter(rsvps::response.eq("no"))
         .select((rsvps::session_id, rsvps::user_id))
         .load(conn)?;
     let absences = store::absences(conn, cohort_id)?;
+    // The planner (`plan`) is pure and works on ids as plain text labels (its property tests
+    // make them up); its input is written from the typed ids here, and its output read back
+    // below.
     let plan_sessions: Vec<Session> = upcoming
         .iter()
         .map(|(id, starts_at)| {
             let local_date = starts_at.and_utc().with_timezone(&tz).date_naive();
             let mut absent: HashSet<String> =
-                declined.iter().filter(|(s, _)| s == id).map(|(_, u)| u.clone()).collect();
-            absent.extend(absences.iter().filter(|a| a.covers(id, local_date)).map(|a| a.user_id.clone()));
-            Session { id: id.clone(), starts_at: starts_at.and_utc(), absent }
+                declined.iter().filter(|(s, _)| s == id).map(|(_, u)| u.to_string()).collect();
+            absent.extend(absences.iter().filter(|a| a.covers(id, local_date)).map(|a| a.user_id.to_string()));
+            Session { id: id.to_string(), starts_at: starts_at.and_utc(), absent }
         })
         .collect();
     let existing = store::assignments_between(conn, cohort_id, store::beginning(), horizon)?;
     let (past, future): (Vec<_>, Vec<_>) = existing.into_iter().partition(|(_, at)| *at <= now.naive_utc());
     let served = |(row, at): &(AssignmentRow, NaiveDateTime)| Served {
-        session_id: row.session_id.clone(),
+        session_id: row.session_id.to_string(),
         starts_at: at.and_utc(),
         role_id: row.role_id.clone(),
-        member_id: row.user_id.clone(),
+        member_id: row.user_id.as_ref().map(UserId::to_string),
     };
     let history: Vec<Served> = past.iter().map(served).collect();
     let fixed: Vec<Served> =
@@ -108,7 +111,7 @@ fn replan(
     let plan_members: Vec<Member> = members
         .iter()
         .map(|(id, state)| Member {
-            id: id.clone(),
+            id: id.to_string(),
             attended: attended.get(id).copied().unwrap_or(0) as u32,
             available: *state == MemberState::Active,
         })
@@ -131,13 +134,16 @@ fn replan(
 
     let mut result: Vec<String> = Vec::new();
     for p in &planned.assignments {
-        let current =
-            future.iter().map(|(row, _)| row).find(|row| row.session_id == p.session_id && row.role_id == p.role_id);
+        // Back from the planner's text: the member it chose is one of `members`.
+        let member_id = p.member_id.as_deref().map(UserId::from_untyped);
+        let current = future
+            .iter()
+            .map(|(row, _)| row)
+            .find(|row| row.session_id.as_str() == p.session_id && row.role_id == p.role_id);
         let id = match current {
-            Some(row) if row.user_id == p.member_id => row.id.clone(),
+            Some(row) if row.user_id == member_id => row.id.clone(),
             Some(row) => {
-                let changed =
-                    AssignmentRow { user_id: p.member_id.clone(), updated_at: now.naive_utc(), ..row.clone() };
+                let changed = AssignmentRow { user_id: member_id, updated_at: now.naive_utc(), ..row.clone() };
                 store::save_assignment(conn, &changed)?;
                 announce(conn, cohort_id, &changed, now)?;
                 changed.id
@@ -145,10 +151,11 @@ fn replan(
             None => {
                 let row = AssignmentRow {
                     id: new_id(),
-                    cohort_id: cohort_id.to_string(),
-                    session_id: p.session_id.clone(),
+                    cohort_id: cohort_id.clone(),
+                    // Back from the planner's text: one of `upcoming`.
+                    session_id: SessionId::from_untyped(&p.session_id),
                     role_id: p.role_id.clone(),
-                    user_id: p.member_id.clone(),
+                    user_id: member_id,
                     locked: false,
                     confirmed_at: None,
                     created_at: now.naive_utc(),
@@ -171,10 +178,10 @@ fn replan(
     Ok(PlanResult { sessions: plan_sessions.len(), duties: duties(conn, &result)?, notes: planned.notes })
 }
 
-fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now: DateTime<Utc>) -> ApiResult<()> {
+fn announce(conn: &mut AnyConnection, cohort_id: &CohortId, row: &AssignmentRow, now: DateTime<Utc>) -> ApiResult<()> {
     let assigned = ev::DutyAssigned {
-        user_id: row.user_id.clone(),
-        session_id: Some(row.session_id.clone()),
+        user_id: row.user_id.clone().map(String::from),
+        session_id: Some(row.session_id.to_string()),
         role_id: Some(row.role_id.clone()),
         by_hand: false,
     };
@@ -186,11 +193,11 @@ fn announce(conn: &mut AnyConnection, cohort_id: &str, row: &AssignmentRow, now:
 /// remembers it), never further. Takes the cohort row lock first, like every rota write.
 pub fn replan_if_planned(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     time_zone: &TimeZone,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))?;
+    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
     if !store::has_future_duties(conn, cohort_id, now.naive_utc())? {
         return Ok(());
     }

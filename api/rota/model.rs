@@ -5,14 +5,14 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::plan::Note;
 use crate::db::schema::{absences, assignments, duty_roles, swap_requests};
-use crate::db::{UserId, stored_as_text};
+use crate::db::{CohortId, SessionId, UserId, stored_as_text};
 use crate::people::Person;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = duty_roles)]
 pub struct RoleRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub name: String,
     pub position: i32,
     pub min_attended: i32,
@@ -65,9 +65,9 @@ pub struct RoleFields {
 #[diesel(table_name = absences)]
 pub struct AbsenceRow {
     pub id: String,
-    pub cohort_id: String,
-    pub user_id: String,
-    pub session_id: Option<String>,
+    pub cohort_id: CohortId,
+    pub user_id: UserId,
+    pub session_id: Option<SessionId>,
     pub from_on: Option<String>,
     pub to_on: Option<String>,
     pub note: String,
@@ -76,8 +76,8 @@ pub struct AbsenceRow {
 
 impl AbsenceRow {
     /// Whether the absence covers a session on this local date.
-    pub fn covers(&self, session_id: &str, local_date: NaiveDate) -> bool {
-        if self.session_id.as_deref() == Some(session_id) {
+    pub fn covers(&self, session_id: &SessionId, local_date: NaiveDate) -> bool {
+        if self.session_id.as_ref() == Some(session_id) {
             return true;
         }
         let day = |text: &Option<String>| text.as_deref().and_then(|t| t.parse::<NaiveDate>().ok());
@@ -89,10 +89,11 @@ impl AbsenceRow {
 pub struct Absence {
     #[schema(format = Uuid)]
     pub id: String,
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub user: Person,
-    pub session_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub session_id: Option<SessionId>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub note: String,
@@ -102,7 +103,7 @@ pub struct Absence {
 impl From<(AbsenceRow, String)> for Absence {
     fn from((row, name): (AbsenceRow, String)) -> Self {
         Self {
-            user: Person::new(UserId::from_untyped(&row.user_id), name),
+            user: Person::new(row.user_id.clone(), name),
             id: row.id,
             user_id: row.user_id,
             session_id: row.session_id,
@@ -119,7 +120,8 @@ impl From<(AbsenceRow, String)> for Absence {
 #[serde(default)]
 #[schema(example = json!({"from": "2027-07-01", "to": "2027-07-21", "note": "Holiday"}))]
 pub struct NewAbsence {
-    pub session_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub session_id: Option<SessionId>,
     #[schema(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
     #[schema(value_type = Option<String>, format = Date)]
@@ -131,10 +133,10 @@ pub struct NewAbsence {
 #[diesel(table_name = assignments)]
 pub struct AssignmentRow {
     pub id: String,
-    pub cohort_id: String,
-    pub session_id: String,
+    pub cohort_id: CohortId,
+    pub session_id: SessionId,
     pub role_id: String,
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     pub locked: bool,
     pub confirmed_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
@@ -146,13 +148,14 @@ pub struct AssignmentRow {
 pub struct Duty {
     #[schema(format = Uuid)]
     pub id: String,
-    #[schema(format = Uuid)]
-    pub session_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub session_id: SessionId,
     #[schema(format = Uuid)]
     pub role_id: String,
     pub role: String,
     /// Null: a gap nobody could take.
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
     /// Who holds it (null for a gap).
     pub user: Option<Person>,
     /// Set by a facilitator or by an accepted swap: re-planning leaves it alone.
@@ -164,7 +167,7 @@ impl Duty {
     /// From a row of `store::duties_in_sessions` / `duties_by_id`.
     pub fn from_row((row, role, name): super::store::DutyRow) -> Self {
         Self {
-            user: Person::maybe(row.user_id.clone().map(UserId::from_untyped), name),
+            user: Person::maybe(row.user_id.clone(), name),
             id: row.id,
             session_id: row.session_id,
             role_id: row.role_id,
@@ -178,8 +181,8 @@ impl Duty {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RotaSession {
-    #[schema(format = Uuid)]
-    pub session_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub session_id: SessionId,
     pub title: String,
     pub starts_at: DateTime<Utc>,
     pub local_start: String,
@@ -205,7 +208,8 @@ pub struct PlanRequest {
 #[serde(default)]
 pub struct DutyOverride {
     /// Who takes the duty; null leaves it empty.
-    pub user_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub user_id: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -242,11 +246,11 @@ stored_as_text!(SwapState, {
 #[diesel(table_name = swap_requests)]
 pub struct SwapRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub assignment_id: String,
     pub kind: SwapKind,
-    pub requester_id: String,
-    pub peer_id: Option<String>,
+    pub requester_id: UserId,
+    pub peer_id: Option<UserId>,
     pub peer_assignment_id: Option<String>,
     pub state: SwapState,
     pub expires_at: NaiveDateTime,
@@ -265,8 +269,8 @@ impl SwapRow {
 /// The session a swap or cover request is about.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct SwapSession {
-    #[schema(format = Uuid)]
-    pub id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: SessionId,
     pub starts_at: DateTime<Utc>,
     /// In the cohort's time zone, with its offset.
     pub local_start: String,
@@ -292,12 +296,13 @@ pub struct SwapRequest {
     /// The role of the requester's duty.
     pub role: SwapRole,
     pub kind: SwapKind,
-    #[schema(format = Uuid)]
-    pub requester_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub requester_id: UserId,
     /// Null only if the account was deleted.
     pub requester: Option<Person>,
     /// The peer asked by name (null: a cover request to anyone).
-    pub peer_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub peer_id: Option<UserId>,
     pub peer: Option<Person>,
     pub peer_assignment_id: Option<String>,
     pub state: SwapState,
@@ -306,7 +311,7 @@ pub struct SwapRequest {
 }
 
 /// A swap row with its session's start, its role's name and the people's names.
-pub type SwapViewRow = (SwapRow, String, NaiveDateTime, String, String, Option<String>, Option<String>);
+pub type SwapViewRow = (SwapRow, SessionId, NaiveDateTime, String, String, Option<String>, Option<String>);
 
 impl SwapRequest {
     pub fn new(
@@ -323,8 +328,8 @@ impl SwapRequest {
                 local_start: starts_at.and_utc().with_timezone(&tz).to_rfc3339(),
             },
             role: SwapRole { id: role_id, name: role_name },
-            requester: Person::maybe(Some(UserId::from_untyped(&row.requester_id)), requester),
-            peer: Person::maybe(row.peer_id.clone().map(UserId::from_untyped), peer),
+            requester: Person::maybe(Some(row.requester_id.clone()), requester),
+            peer: Person::maybe(row.peer_id.clone(), peer),
             id: row.id,
             assignment_id: row.assignment_id,
             requester_id: row.requester_id,
@@ -343,7 +348,8 @@ pub struct NewSwapRequest {
     #[schema(value_type = SwapKind, required = true)]
     pub kind: Option<SwapKind>,
     /// The peer asked; for `cover`, absent means anyone.
-    pub peer_id: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub peer_id: Option<UserId>,
     /// For `swap`: the peer's duty to exchange with.
     pub peer_assignment_id: Option<String>,
 }
@@ -363,8 +369,8 @@ pub struct RoleTurns {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberLoad {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub user: Person,
     pub display_name: String,
     /// Duties served in the window, per role.
@@ -400,15 +406,16 @@ pub struct PairCycle {
 /// A coaching pair (or trio) with the people in it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PairView {
-    #[schema(format = Uuid)]
-    pub coach: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub coach: UserId,
     /// Null only if the account was deleted.
     pub coach_person: Option<Person>,
-    #[schema(format = Uuid)]
-    pub coachee: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub coachee: UserId,
     /// Null only if the account was deleted.
     pub coachee_person: Option<Person>,
     /// The third member of a trio, coached by the same coach.
-    pub third: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub third: Option<UserId>,
     pub third_person: Option<Person>,
 }

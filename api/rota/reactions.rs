@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 
 use super::{engine, store};
-use crate::db::AnyConnection;
+use crate::db::{AnyConnection, SessionId, UserId};
 use crate::error::ApiResult;
 use crate::events::NewEvent;
 use crate::events::reactors::Reactor;
@@ -20,7 +20,7 @@ pub static RELEASE_SESSION_DUTY: Reactor = Reactor { name: "rota.release_session
 
 fn replan(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     let Some(cohort_id) = event.cohort_id else { return Ok(()) };
-    let Some(cohort) = crate::cohorts::store::find_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))? else {
+    let Some(cohort) = crate::cohorts::store::find_cohort(conn, cohort_id)? else {
         return Ok(());
     };
     engine::replan_if_planned(conn, cohort_id, &cohort.time_zone, now)
@@ -29,11 +29,13 @@ fn replan(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) ->
 fn release_upcoming(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     let Some(cohort_id) = event.cohort_id else { return Ok(()) };
     let upcoming = store::assignments_between(conn, cohort_id, now.naive_utc(), store::end_of_time())?;
-    let sessions: Vec<String> = upcoming.into_iter().map(|(a, _)| a.session_id).collect();
-    store::release_duties(conn, cohort_id, event.subject_id, &sessions)
+    let sessions: Vec<SessionId> = upcoming.into_iter().map(|(a, _)| a.session_id).collect();
+    // The event's subject is the member (see `RELEASE_UPCOMING_DUTIES`).
+    store::release_duties(conn, cohort_id, &UserId::from_untyped(event.subject_id), &sessions)
 }
 
 fn release_session(conn: &mut AnyConnection, event: &NewEvent<'_>, _now: DateTime<Utc>) -> ApiResult<()> {
     let (Some(cohort_id), Some(user_id)) = (event.cohort_id, event.actor_id) else { return Ok(()) };
-    store::release_duties(conn, cohort_id, user_id, std::slice::from_ref(&event.subject_id.to_string()))
+    // The event's subject is the session (see `RELEASE_SESSION_DUTY`).
+    store::release_duties(conn, cohort_id, user_id, &[SessionId::from_untyped(event.subject_id)])
 }

@@ -8,13 +8,13 @@ use crate::db::schema::{
     rota_horizons as horizons, session_attendance as attendance, session_rsvps as rsvps, sessions,
     swap_requests as swaps, users,
 };
-use crate::db::{AnyConnection, UserId, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
 
 /// The default duties of a new cohort.
-pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &str, now: DateTime<Utc>) -> ApiResult<()> {
+pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &CohortId, now: DateTime<Utc>) -> ApiResult<()> {
     for (position, (name, facilitation)) in
         [("Facilitator", true), ("Note-taker", false), ("Timekeeper", false)].into_iter().enumerate()
     {
@@ -22,7 +22,7 @@ pub fn add_default_roles(conn: &mut AnyConnection, cohort_id: &str, now: DateTim
             conn,
             &RoleRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
+                cohort_id: cohort_id.clone(),
                 name: name.to_string(),
                 position: position as i32,
                 min_attended: 0,
@@ -40,7 +40,7 @@ pub fn insert_role(conn: &mut AnyConnection, row: &RoleRow) -> ApiResult<()> {
     Ok(())
 }
 
-pub fn roles(conn: &mut AnyConnection, cohort_id: &str, include_retired: bool) -> ApiResult<Vec<RoleRow>> {
+pub fn roles(conn: &mut AnyConnection, cohort_id: &CohortId, include_retired: bool) -> ApiResult<Vec<RoleRow>> {
     let mut query = roles::table
         .filter(roles::cohort_id.eq(cohort_id))
         .order((roles::position.asc(), roles::id.asc()))
@@ -51,7 +51,7 @@ pub fn roles(conn: &mut AnyConnection, cohort_id: &str, include_retired: bool) -
     Ok(query.select(RoleRow::as_select()).load(conn)?)
 }
 
-pub fn find_role(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<RoleRow>> {
+pub fn find_role(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<RoleRow>> {
     Ok(roles::table
         .filter(roles::cohort_id.eq(cohort_id))
         .filter(roles::id.eq(id))
@@ -77,11 +77,11 @@ pub fn insert_absence(conn: &mut AnyConnection, row: &AbsenceRow) -> ApiResult<(
     Ok(())
 }
 
-pub fn absences(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<AbsenceRow>> {
+pub fn absences(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Vec<AbsenceRow>> {
     Ok(absences::table.filter(absences::cohort_id.eq(cohort_id)).select(AbsenceRow::as_select()).load(conn)?)
 }
 
-pub fn list_absences(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<AbsenceRow>> {
+pub fn list_absences(conn: &mut AnyConnection, cohort_id: &CohortId, page: &PageRequest) -> ApiResult<Vec<AbsenceRow>> {
     let mut query = absences::table
         .filter(absences::cohort_id.eq(cohort_id))
         .order((absences::created_at.asc(), absences::id.asc()))
@@ -92,7 +92,7 @@ pub fn list_absences(conn: &mut AnyConnection, cohort_id: &str, page: &PageReque
     Ok(query.load(conn)?)
 }
 
-pub fn find_absence(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<AbsenceRow>> {
+pub fn find_absence(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<AbsenceRow>> {
     Ok(absences::table
         .filter(absences::cohort_id.eq(cohort_id))
         .filter(absences::id.eq(id))
@@ -107,7 +107,7 @@ pub fn delete_absence(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
 }
 
 /// Sessions attended per member: present or late where attendance was taken.
-pub fn attended_counts(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<(String, i64)>> {
+pub fn attended_counts(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Vec<(UserId, i64)>> {
     Ok(attendance::table
         .inner_join(sessions::table)
         .filter(sessions::cohort_id.eq(cohort_id))
@@ -129,7 +129,7 @@ pub fn end_of_time() -> NaiveDateTime {
 /// Assignments of the cohort with their session's start, in time and role order.
 pub fn assignments_between(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     from: NaiveDateTime,
     to: NaiveDateTime,
 ) -> ApiResult<Vec<(AssignmentRow, NaiveDateTime)>> {
@@ -168,13 +168,13 @@ pub fn save_assignment(conn: &mut AnyConnection, row: &AssignmentRow) -> ApiResu
 /// move them (they became absent, paused or left).
 pub fn release_duties(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
-    session_ids: &[String],
+    cohort_id: &CohortId,
+    user_id: &UserId,
+    session_ids: &[SessionId],
 ) -> ApiResult<()> {
     // Callers outside the rota (an RSVP, a membership change) reach the duties through here:
     // taking the cohort row first keeps every rota transaction's lock order the same.
-    crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))?;
+    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
     diesel::update(
         assignments::table
             .filter(assignments::cohort_id.eq(cohort_id))
@@ -189,10 +189,10 @@ pub fn release_duties(
 /// The user's duties in these sessions, with role names: (session, assignment, role, confirmed).
 pub fn duties_of(
     conn: &mut AnyConnection,
-    user_id: &str,
-    session_ids: &[String],
-) -> ApiResult<Vec<(String, String, String, bool)>> {
-    let rows: Vec<(String, String, String, Option<NaiveDateTime>)> = assignments::table
+    user_id: &UserId,
+    session_ids: &[SessionId],
+) -> ApiResult<Vec<(SessionId, String, String, bool)>> {
+    let rows: Vec<(SessionId, String, String, Option<NaiveDateTime>)> = assignments::table
         .inner_join(roles::table)
         .filter(assignments::user_id.eq(user_id))
         .filter(assignments::session_id.eq_any(session_ids))
@@ -203,7 +203,7 @@ pub fn duties_of(
 }
 
 /// Whether the user holds any duty in the session.
-pub fn holds_duty(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<bool> {
+pub fn holds_duty(conn: &mut AnyConnection, session_id: &SessionId, user_id: &UserId) -> ApiResult<bool> {
     let count: i64 = assignments::table
         .filter(assignments::session_id.eq(session_id))
         .filter(assignments::user_id.eq(user_id))
@@ -212,7 +212,7 @@ pub fn holds_duty(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> 
     Ok(count > 0)
 }
 
-pub fn has_future_duties(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+pub fn has_future_duties(conn: &mut AnyConnection, cohort_id: &CohortId, now: NaiveDateTime) -> ApiResult<bool> {
     let count: i64 = assignments::table
         .inner_join(sessions::table)
         .filter(assignments::cohort_id.eq(cohort_id))
@@ -224,7 +224,7 @@ pub fn has_future_duties(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDa
 
 pub fn insert_swap(
     conn: &mut AnyConnection,
-    values: (&str, &str, &str, &str, Option<&str>, Option<&str>, NaiveDateTime, NaiveDateTime),
+    values: (&CohortId, &str, &str, &UserId, Option<&UserId>, Option<&str>, NaiveDateTime, NaiveDateTime),
 ) -> ApiResult<String> {
     let (cohort_id, assignment_id, kind, requester, peer, peer_assignment, expires_at, now) = values;
     let id = new_id();
@@ -250,7 +250,13 @@ pub fn find_swap(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<SwapRow
 }
 
 /// Closes an open, unexpired request; false when someone else closed it first.
-pub fn decide_swap(conn: &mut AnyConnection, id: &str, state: &str, by: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn decide_swap(
+    conn: &mut AnyConnection,
+    id: &str,
+    state: &str,
+    by: &UserId,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
     let open = swaps::table.find(id).filter(swaps::state.eq("open")).filter(swaps::expires_at.gt(now.naive_utc()));
     let changed = diesel::update(open)
         .set((swaps::state.eq(state), swaps::decided_by.eq(by), swaps::decided_at.eq(now.naive_utc())))
@@ -262,7 +268,7 @@ pub fn decide_swap(conn: &mut AnyConnection, id: &str, state: &str, by: &str, no
 /// role and people, from one joined query.
 pub fn swap_views(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     page: &PageRequest,
     only: Option<&str>,
 ) -> ApiResult<Vec<SwapViewRow>> {
@@ -294,7 +300,7 @@ pub fn swap_views(
 }
 
 /// One swap request with its session, role and people.
-pub fn swap_view(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<SwapViewRow> {
+pub fn swap_view(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<SwapViewRow> {
     let one = PageRequest { limit: 1, after: None };
     swap_views(conn, cohort_id, &one, Some(id))?.pop().ok_or(crate::error::ApiError::NotFound)
 }
@@ -315,9 +321,9 @@ pub fn open_cover_exists(conn: &mut AnyConnection, assignment_id: &str, now: Dat
 /// it (`local_date`: the session's date in the cohort's zone).
 pub fn is_absent(
     conn: &mut AnyConnection,
-    cohort_id: &str,
-    user_id: &str,
-    session_id: &str,
+    cohort_id: &CohortId,
+    user_id: &UserId,
+    session_id: &SessionId,
     local_date: chrono::NaiveDate,
 ) -> ApiResult<bool> {
     let declined: i64 = rsvps::table
@@ -337,7 +343,7 @@ pub fn is_absent(
     Ok(own.iter().any(|a| a.covers(session_id, local_date)))
 }
 
-pub fn pair_history(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<PastPairing>> {
+pub fn pair_history(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Vec<PastPairing>> {
     let rows: Vec<(i32, String, String, Option<String>)> = pairs::table
         .filter(pairs::cohort_id.eq(cohort_id))
         .order((pairs::cycle.asc(), pairs::id.asc()))
@@ -350,14 +356,17 @@ pub fn pair_history(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Vec<
 }
 
 /// The number of the cohort's latest coaching cycle (0: none yet).
-pub fn last_cycle(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i32> {
+pub fn last_cycle(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<i32> {
     let last: Option<i32> =
         cycles::table.filter(cycles::cohort_id.eq(cohort_id)).select(diesel::dsl::max(cycles::cycle)).first(conn)?;
     Ok(last.unwrap_or(0))
 }
 
 /// When the cohort's latest coaching cycle was formed.
-pub fn last_cycle_formed_at(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<chrono::NaiveDateTime>> {
+pub fn last_cycle_formed_at(
+    conn: &mut AnyConnection,
+    cohort_id: &CohortId,
+) -> ApiResult<Option<chrono::NaiveDateTime>> {
     Ok(cycles::table
         .filter(cycles::cohort_id.eq(cohort_id))
         .select(diesel::dsl::max(cycles::created_at))
@@ -366,7 +375,7 @@ pub fn last_cycle_formed_at(conn: &mut AnyConnection, cohort_id: &str) -> ApiRes
 
 /// Records that cycle `cycle` of the cohort is formed; false when it already was (the key
 /// (cohort, cycle) is unique, so of two writers of the same cycle one gets false).
-pub fn insert_cycle(conn: &mut AnyConnection, cohort_id: &str, cycle: i32, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn insert_cycle(conn: &mut AnyConnection, cohort_id: &CohortId, cycle: i32, now: DateTime<Utc>) -> ApiResult<bool> {
     let insert = diesel::insert_into(cycles::table)
         .values((cycles::cohort_id.eq(cohort_id), cycles::cycle.eq(cycle), cycles::created_at.eq(now.naive_utc())))
         .on_conflict_do_nothing();
@@ -375,7 +384,7 @@ pub fn insert_cycle(conn: &mut AnyConnection, cohort_id: &str, cycle: i32, now: 
 
 pub fn insert_pairs(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     cycle: i32,
     list: &[Pairing],
     now: DateTime<Utc>,
@@ -400,7 +409,7 @@ pub fn insert_pairs(
 pub type DutyRow = (AssignmentRow, String, Option<String>);
 
 /// Duties of these sessions, in time and role order, with role and holder (one query).
-pub fn duties_in_sessions(conn: &mut AnyConnection, session_ids: &[String]) -> ApiResult<Vec<DutyRow>> {
+pub fn duties_in_sessions(conn: &mut AnyConnection, session_ids: &[SessionId]) -> ApiResult<Vec<DutyRow>> {
     Ok(assignments::table
         .inner_join(sessions::table)
         .inner_join(roles::table)
@@ -424,14 +433,14 @@ pub fn duties_by_id(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<Vec<D
 }
 
 /// How far ahead the cohort's rota was last planned, if it ever was.
-pub fn horizon(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+pub fn horizon(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<NaiveDateTime>> {
     Ok(horizons::table.find(cohort_id).select(horizons::planned_until).first(conn).optional()?)
 }
 
 /// Remembers how far ahead the cohort's rota is planned (under the cohort row lock).
 pub fn set_horizon(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     until: NaiveDateTime,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
@@ -452,7 +461,7 @@ pub fn set_horizon(
 
 /// The start of the cohort's last session that has duties (for rotas planned before horizons
 /// were remembered).
-pub fn last_planned_start(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<Option<NaiveDateTime>> {
+pub fn last_planned_start(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Option<NaiveDateTime>> {
     Ok(assignments::table
         .inner_join(sessions::table)
         .filter(assignments::cohort_id.eq(cohort_id))
@@ -463,7 +472,7 @@ pub fn last_planned_start(conn: &mut AnyConnection, cohort_id: &str) -> ApiResul
 /// Absences with the absent member's display name (one query).
 pub fn list_absences_with_people(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     page: &PageRequest,
 ) -> ApiResult<Vec<(AbsenceRow, String)>> {
     let mut query = absences::table
@@ -487,7 +496,7 @@ pub fn absence_with_person(conn: &mut AnyConnection, id: &str) -> ApiResult<Opti
 }
 
 /// The number of roles the cohort has, retired ones included.
-pub fn count_roles(conn: &mut AnyConnection, cohort_id: &str) -> ApiResult<i64> {
+pub fn count_roles(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<i64> {
     Ok(roles::table.filter(roles::cohort_id.eq(cohort_id)).count().get_result(conn)?)
 }
 
@@ -498,7 +507,7 @@ pub enum Cycles {
     Between { after: i32, upto: i32 },
 }
 
-pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Cycles) -> ApiResult<Vec<PairCycle>> {
+pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &CohortId, only: Cycles) -> ApiResult<Vec<PairCycle>> {
     let (coach, coachee, third) = diesel::alias!(users as coach, users as coachee, users as third);
     let mut query = pairs::table
         .left_join(coach.on(pairs::coach_id.eq(coach.field(users::id))))
@@ -520,16 +529,16 @@ pub fn pair_cycles(conn: &mut AnyConnection, cohort_id: &str, only: Cycles) -> A
         Cycles::One(cycle) => query = query.filter(pairs::cycle.eq(cycle)),
         Cycles::Between { after, upto } => query = query.filter(pairs::cycle.gt(after)).filter(pairs::cycle.le(upto)),
     }
-    type Row = (i32, String, Option<String>, String, Option<String>, Option<String>, Option<String>);
+    type Row = (i32, UserId, Option<String>, UserId, Option<String>, Option<UserId>, Option<String>);
     let rows: Vec<Row> = query.load(conn)?;
     let mut cycles: Vec<PairCycle> = Vec::new();
     for (cycle, coach, coach_name, coachee, coachee_name, third, third_name) in rows {
         let view = PairView {
-            coach_person: Person::maybe(Some(UserId::from_untyped(&coach)), coach_name),
+            coach_person: Person::maybe(Some(coach.clone()), coach_name),
             coach,
-            coachee_person: Person::maybe(Some(UserId::from_untyped(&coachee)), coachee_name),
+            coachee_person: Person::maybe(Some(coachee.clone()), coachee_name),
             coachee,
-            third_person: Person::maybe(third.clone().map(UserId::from_untyped), third_name),
+            third_person: Person::maybe(third.clone(), third_name),
             third,
         };
         match cycles.last_mut() {

@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId, UserId};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -32,7 +32,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 /// How long an ask stays open at most; it also closes when the session starts.
 const OPEN_HOURS: i64 = 72;
 
-fn session_start(conn: &mut AnyConnection, session_id: &str) -> ApiResult<DateTime<Utc>> {
+fn session_start(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<DateTime<Utc>> {
     Ok(sessions::find_session(conn, session_id)?.ok_or(ApiError::NotFound)?.starts_at.and_utc())
 }
 
@@ -50,7 +50,7 @@ fn view(conn: &mut AnyConnection, access: &Access, id: &str, now: DateTime<Utc>)
 }
 
 /// Whether the member said they cannot make the session of this duty.
-fn away_from(conn: &mut AnyConnection, access: &Access, user_id: &str, session_id: &str) -> ApiResult<bool> {
+fn away_from(conn: &mut AnyConnection, access: &Access, user_id: &UserId, session_id: &SessionId) -> ApiResult<bool> {
     let starts_at = session_start(conn, session_id)?;
     let local_date = starts_at.with_timezone(&zone(access)).date_naive();
     store::is_absent(conn, &access.cohort.id, user_id, session_id, local_date)
@@ -63,7 +63,7 @@ fn absent_from_session() -> ApiError {
 /// Takes the cohort row lock of the duty's cohort, then reads the duty as it is.
 fn locked_assignment(conn: &mut AnyConnection, id: &str) -> ApiResult<AssignmentRow> {
     let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
-    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
+    cohorts::lock_cohort(conn, &cohort_id)?;
     store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)
 }
 
@@ -99,8 +99,8 @@ pub async fn ask(
         .db
         .write(move |conn| {
             let row = locked_assignment(conn, &assignment_id)?;
-            let access = access::authorize(conn, &caller, &CohortId::from_untyped(&row.cohort_id), Action::ActOnDuty)?;
-            if row.user_id.as_deref() != Some(caller.user_id()) {
+            let access = access::authorize(conn, &caller, &row.cohort_id, Action::ActOnDuty)?;
+            if row.user_id.as_ref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
                     detail: "Only the member on duty asks for a swap or cover.".to_string(),
@@ -110,9 +110,8 @@ pub async fn ask(
             crate::sessions::started(starts_at, now)?;
             let mut peer = body.peer_id.clone();
             if let Some(peer_id) = &body.peer_id {
-                let active =
-                    cohorts::membership(conn, &CohortId::from_untyped(&row.cohort_id), &UserId::from_untyped(peer_id))?
-                        .is_some_and(|m| m.state() == MemberState::Active);
+                let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
+                    .is_some_and(|m| m.state() == MemberState::Active);
                 if !active || peer_id == caller.user_id() {
                     return Err(ApiError::invalid(
                         "peer_id",
@@ -150,18 +149,18 @@ pub async fn ask(
             }
             let expires_at = starts_at.min(now + Duration::hours(OPEN_HOURS));
             let values = (
-                row.cohort_id.as_str(),
+                &row.cohort_id,
                 row.id.as_str(),
                 kind.as_str(),
-                caller.user_id().as_str(),
-                peer.as_deref(),
+                caller.user_id(),
+                peer.as_ref(),
                 body.peer_assignment_id.as_deref(),
                 expires_at.naive_utc(),
                 now.naive_utc(),
             );
             let id = store::insert_swap(conn, values)?;
             let swap = store::find_swap(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let peer_id = swap.peer_id.clone();
+            let peer_id = swap.peer_id.clone().map(String::from);
             let event: EventPayload = if kind == SwapKind::Swap {
                 ev::SwapAsked { peer_id }.into()
             } else {
@@ -177,7 +176,7 @@ pub async fn ask(
 /// Takes the cohort row lock of the request's cohort, then reads the request as it is.
 fn locked_swap(conn: &mut AnyConnection, id: &str) -> ApiResult<SwapRow> {
     let cohort_id = store::find_swap(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
-    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
+    cohorts::lock_cohort(conn, &cohort_id)?;
     store::find_swap(conn, id)?.ok_or(ApiError::NotFound)
 }
 
@@ -194,7 +193,7 @@ fn still_open(swap: SwapRow, now: DateTime<Utc>) -> ApiResult<SwapRow> {
 /// An open request the caller may answer.
 fn answerable(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime<Utc>) -> ApiResult<(Access, SwapRow)> {
     let swap = locked_swap(conn, id)?;
-    let access = access::authorize(conn, caller, &CohortId::from_untyped(&swap.cohort_id), Action::ActOnDuty)?;
+    let access = access::authorize(conn, caller, &swap.cohort_id, Action::ActOnDuty)?;
     let asked = match &swap.peer_id {
         Some(peer) => peer == caller.user_id(),
         None => swap.requester_id != caller.user_id(),
@@ -230,13 +229,13 @@ pub async fn accept(
         .write(move |conn| {
             let (access, swap) = answerable(conn, &caller, &id, now)?;
             let mut mine = store::find_assignment(conn, &swap.assignment_id)?.ok_or(ApiError::NotFound)?;
-            if mine.user_id.as_deref() != Some(swap.requester_id.as_str()) {
+            if mine.user_id.as_ref() != Some(&swap.requester_id) {
                 return Err(duty_changed());
             }
             let mut theirs = match &swap.peer_assignment_id {
                 Some(other_id) => {
                     let theirs = store::find_assignment(conn, other_id)?.ok_or_else(duty_changed)?;
-                    if theirs.user_id.as_deref() != Some(caller.user_id()) {
+                    if theirs.user_id.as_ref() != Some(caller.user_id()) {
                         return Err(duty_changed());
                     }
                     Some(theirs)
@@ -255,10 +254,10 @@ pub async fn accept(
                 ));
             }
             let duties = store::assignments_between(conn, &swap.cohort_id, store::beginning(), store::end_of_time())?;
-            let on_duty = |user: &str, session: &str, except: Option<&String>| {
-                duties.iter().any(|(a, _)| {
-                    a.session_id == session && a.user_id.as_deref() == Some(user) && Some(&a.id) != except
-                })
+            let on_duty = |user: &UserId, session: &SessionId, except: Option<&String>| {
+                duties
+                    .iter()
+                    .any(|(a, _)| a.session_id == *session && a.user_id.as_ref() == Some(user) && Some(&a.id) != except)
             };
             // Nobody ends up with two duties in one session.
             let mut busy = on_duty(caller.user_id(), &mine.session_id, swap.peer_assignment_id.as_ref());
@@ -279,7 +278,7 @@ pub async fn accept(
                 theirs.updated_at = now.naive_utc();
                 store::save_assignment(conn, theirs)?;
             }
-            mine.user_id = Some(caller.user_id().to_string());
+            mine.user_id = Some(caller.user_id().clone());
             mine.locked = true;
             mine.confirmed_at = Some(now.naive_utc());
             mine.updated_at = now.naive_utc();
@@ -344,7 +343,7 @@ pub async fn withdraw(
         .db
         .write(move |conn| {
             let swap = locked_swap(conn, &id)?;
-            let access = access::authorize(conn, &caller, &CohortId::from_untyped(&swap.cohort_id), Action::ActOnDuty)?;
+            let access = access::authorize(conn, &caller, &swap.cohort_id, Action::ActOnDuty)?;
             if swap.requester_id != caller.user_id() {
                 return Err(ApiError::Forbidden {
                     code: "not_requester",

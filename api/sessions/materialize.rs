@@ -12,7 +12,7 @@ use super::agenda::{self, AgendaItem};
 use super::model::{LOCAL_KEY_FORMAT, SeriesRow, SessionRow, SessionStatus};
 use super::recurrence::{self, Occurrence};
 use super::store;
-use crate::db::{AnyConnection, Db, new_id};
+use crate::db::{AnyConnection, CohortId, Db, SessionId};
 use crate::error::{ApiError, ApiResult};
 
 /// How far ahead sessions are stored; a daily job moves the horizon on.
@@ -78,7 +78,7 @@ pub fn session_for(
 ) -> SessionRow {
     let duration = Duration::minutes(i64::from(series.duration_minutes));
     SessionRow {
-        id: new_id(),
+        id: SessionId::new(),
         cohort_id: series.cohort_id.clone(),
         series_id: Some(series.id.clone()),
         occurrence_key: Some(key(occurrence.local)),
@@ -209,7 +209,7 @@ pub async fn extend_all(db: &Db, now: DateTime<Utc>) -> ApiResult<usize> {
             .write(move |conn| {
                 // Under the cohort's lock, as every sessions write: the series as it is now (a
                 // split since the list was read has moved its end).
-                crate::cohorts::store::lock_cohort(conn, &crate::db::CohortId::from_untyped(&series.cohort_id))?;
+                crate::cohorts::store::lock_cohort(conn, &series.cohort_id)?;
                 let Some(series) = store::find_series(conn, &series.cohort_id, &series.id)? else { return Ok(0) };
                 materialize(conn, &series, tz, &template, horizon(now, tz), now)
             })
@@ -225,7 +225,7 @@ pub fn start_mark(starts_on: NaiveDate) -> String {
 
 /// After the cohort's time zone changed: upcoming sessions of its series (not moved, not
 /// cancelled) keep their local wall-clock time in the new zone; returns how many moved.
-pub fn retime(conn: &mut AnyConnection, cohort_id: &str, tz: Tz, now: DateTime<Utc>) -> ApiResult<usize> {
+pub fn retime(conn: &mut AnyConnection, cohort_id: &CohortId, tz: Tz, now: DateTime<Utc>) -> ApiResult<usize> {
     let mut moved = 0;
     for mut session in store::upcoming_series_sessions(conn, cohort_id, now.naive_utc())? {
         let Some(local) = session.occurrence_key.as_deref().and_then(parse_key) else { continue };

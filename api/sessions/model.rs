@@ -6,7 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::agenda::AgendaItem;
 use crate::db::schema::{session_series, sessions};
-use crate::db::{TimeZone, stored_as_text};
+use crate::db::{CohortId, SessionId, TimeZone, UserId, stored_as_text};
 use crate::people::Person;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -50,7 +50,7 @@ pub const LOCAL_KEY_FORMAT: &str = "%Y-%m-%dT%H:%M:%S";
 #[diesel(table_name = session_series)]
 pub struct SeriesRow {
     pub id: String,
-    pub cohort_id: String,
+    pub cohort_id: CohortId,
     pub title: String,
     pub rrule: String,
     pub starts_on: String,
@@ -59,7 +59,7 @@ pub struct SeriesRow {
     pub location: String,
     pub ends_before: Option<String>,
     pub materialized_until: String,
-    pub created_by: Option<String>,
+    pub created_by: Option<UserId>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
@@ -67,8 +67,8 @@ pub struct SeriesRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
 pub struct SessionRow {
-    pub id: String,
-    pub cohort_id: String,
+    pub id: SessionId,
+    pub cohort_id: CohortId,
     pub series_id: Option<String>,
     pub occurrence_key: Option<String>,
     pub title: String,
@@ -214,8 +214,8 @@ pub struct MyDuty {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Attendance {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub user: Person,
     pub status: AttendanceStatus,
 }
@@ -234,8 +234,8 @@ pub struct ActionItem {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ActionItemView {
     pub text: String,
-    #[schema(format = Uuid)]
-    pub owner_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub owner_id: Option<UserId>,
     /// The owner, when there is one (null too if they deleted their account).
     pub owner: Option<Person>,
     pub due_on: Option<NaiveDate>,
@@ -244,8 +244,8 @@ pub struct ActionItemView {
 /// One member's answer, as the facilitators see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RsvpView {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub user: Person,
     pub response: RsvpResponse,
     pub note: String,
@@ -255,10 +255,10 @@ pub struct RsvpView {
 /// One meeting, with its times in UTC and in the cohort's zone.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Session {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(format = Uuid)]
-    pub cohort_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub id: SessionId,
+    #[schema(value_type = String, format = Uuid)]
+    pub cohort_id: CohortId,
     pub series_id: Option<String>,
     pub title: String,
     pub location: String,
@@ -291,8 +291,8 @@ pub struct SessionDetails {
     pub notes_html: String,
     pub notes_published_at: Option<DateTime<Utc>>,
     /// Who last wrote the notes (shown with the notes: null while they are hidden).
-    #[schema(format = Uuid)]
-    pub notes_author_id: Option<String>,
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub notes_author_id: Option<UserId>,
     pub notes_author: Option<Person>,
     pub action_items: Vec<ActionItemView>,
 }
@@ -375,8 +375,8 @@ pub struct AgendaRequest {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AttendanceRecord {
-    #[schema(format = Uuid)]
-    pub user_id: String,
+    #[schema(value_type = String, format = Uuid)]
+    pub user_id: UserId,
     pub status: AttendanceStatus,
 }
 

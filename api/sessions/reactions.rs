@@ -18,7 +18,7 @@ fn retime(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) ->
         return Ok(());
     }
     // The cohort row holds the new zone already, typed.
-    let Some(cohort) = crate::cohorts::store::find_cohort(conn, &crate::db::CohortId::from_untyped(cohort_id))? else {
+    let Some(cohort) = crate::cohorts::store::find_cohort(conn, cohort_id)? else {
         return Ok(());
     };
     super::materialize::retime(conn, cohort_id, cohort.time_zone.tz(), now)?;

@@ -10,7 +10,7 @@ use super::recurrence;
 use super::store;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
-use crate::db::{CohortId, new_id};
+use crate::db::{CohortId, SessionId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -123,7 +123,7 @@ pub async fn create_series(
                 starts_on.parse().map_err(|_| ApiError::invalid("starts_on", "invalid_format", "bad date"))?;
             let row = SeriesRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
+                cohort_id: cohort_id.clone(),
                 title: title.clone(),
                 rrule: rrule.clone(),
                 starts_on: starts_on.clone(),
@@ -132,7 +132,7 @@ pub async fn create_series(
                 location: location.clone(),
                 ends_before: None,
                 materialized_until: start_mark(first_day),
-                created_by: Some(caller.user_id().to_string()),
+                created_by: Some(caller.user_id().clone()),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
             };
@@ -216,7 +216,7 @@ pub async fn change_series(
             // decided one after the other.
             crate::cohorts::store::lock_cohort(conn, &cohort_id)?;
             let old = store::find_series(conn, &cohort_id, &series_id)?.ok_or(ApiError::NotFound)?;
-            let at = store::find_session(conn, &from_session_id)?
+            let at = store::find_session(conn, &SessionId::from_untyped(&from_session_id))?
                 .filter(|s| s.series_id.as_deref() == Some(series_id.as_str()))
                 .ok_or_else(|| {
                     ApiError::invalid("from_session_id", "not_in_series", "is not a session of this series")
@@ -240,7 +240,7 @@ pub async fn change_series(
                 // series that continued it then.
                 ends_before: old.ends_before.clone(),
                 materialized_until: from_key.clone(),
-                created_by: Some(caller.user_id().to_string()),
+                created_by: Some(caller.user_id().clone()),
                 created_at: now.naive_utc(),
                 updated_at: now.naive_utc(),
                 ..old.clone()

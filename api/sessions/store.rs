@@ -12,13 +12,17 @@ use crate::db::schema::{
     cohorts, memberships, session_action_items as items, session_attendance as attendance, session_rsvps as rsvps,
     session_series as series, sessions, users,
 };
-use crate::db::{AnyConnection, TimeZone, UserId, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, TimeZone, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 use crate::people::Person;
 
 /// Which of these ids are active members of the cohort, in one query.
-pub fn active_members_among(conn: &mut AnyConnection, cohort_id: &str, ids: &[String]) -> ApiResult<HashSet<String>> {
+pub fn active_members_among(
+    conn: &mut AnyConnection,
+    cohort_id: &CohortId,
+    ids: &[String],
+) -> ApiResult<HashSet<String>> {
     let found: Vec<String> = memberships::table
         .filter(memberships::cohort_id.eq(cohort_id))
         .filter(memberships::user_id.eq_any(ids))
@@ -33,7 +37,7 @@ pub fn insert_series(conn: &mut AnyConnection, row: &SeriesRow) -> ApiResult<()>
     Ok(())
 }
 
-pub fn find_series(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiResult<Option<SeriesRow>> {
+pub fn find_series(conn: &mut AnyConnection, cohort_id: &CohortId, id: &str) -> ApiResult<Option<SeriesRow>> {
     Ok(series::table
         .filter(series::cohort_id.eq(cohort_id))
         .filter(series::id.eq(id))
@@ -42,7 +46,7 @@ pub fn find_series(conn: &mut AnyConnection, cohort_id: &str, id: &str) -> ApiRe
         .optional()?)
 }
 
-pub fn list_series(conn: &mut AnyConnection, cohort_id: &str, page: &PageRequest) -> ApiResult<Vec<SeriesRow>> {
+pub fn list_series(conn: &mut AnyConnection, cohort_id: &CohortId, page: &PageRequest) -> ApiResult<Vec<SeriesRow>> {
     let mut query = series::table
         .filter(series::cohort_id.eq(cohort_id))
         .order((series::created_at.asc(), series::id.asc()))
@@ -79,17 +83,21 @@ pub fn insert_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<(
 
 /// Takes the session's row lock until the transaction ends (a no-op update, on PostgreSQL as on
 /// SQLite). Callers take the cohort's lock first: one order everywhere, so no deadlock.
-pub fn lock_session(conn: &mut AnyConnection, id: &str) -> ApiResult<()> {
+pub fn lock_session(conn: &mut AnyConnection, id: &SessionId) -> ApiResult<()> {
     diesel::update(sessions::table.find(id)).set(sessions::id.eq(sessions::id)).execute(conn)?;
     Ok(())
 }
 
-pub fn find_session(conn: &mut AnyConnection, id: &str) -> ApiResult<Option<SessionRow>> {
+pub fn find_session(conn: &mut AnyConnection, id: &SessionId) -> ApiResult<Option<SessionRow>> {
     Ok(sessions::table.find(id).select(SessionRow::as_select()).first(conn).optional()?)
 }
 
 /// The cohort's next session that is not cancelled.
-pub fn next_session(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTime) -> ApiResult<Option<SessionRow>> {
+pub fn next_session(
+    conn: &mut AnyConnection,
+    cohort_id: &CohortId,
+    now: NaiveDateTime,
+) -> ApiResult<Option<SessionRow>> {
     Ok(sessions::table
         .filter(sessions::cohort_id.eq(cohort_id))
         .filter(sessions::starts_at.gt(now))
@@ -103,7 +111,7 @@ pub fn next_session(conn: &mut AnyConnection, cohort_id: &str, now: NaiveDateTim
 /// A cohort's upcoming sessions that follow their series as planned.
 pub fn upcoming_series_sessions(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     now: NaiveDateTime,
 ) -> ApiResult<Vec<SessionRow>> {
     Ok(sessions::table
@@ -158,7 +166,7 @@ pub fn save_session(conn: &mut AnyConnection, row: &SessionRow) -> ApiResult<()>
 
 pub fn list(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     filter: &SessionFilter,
     page: &PageRequest,
 ) -> ApiResult<Vec<SessionRow>> {
@@ -179,8 +187,12 @@ pub fn list(
 }
 
 /// The user's answers for these sessions, in one query.
-pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiResult<HashMap<String, MyRsvp>> {
-    let rows: Vec<(String, RsvpResponse, String)> = rsvps::table
+pub fn my_rsvps(
+    conn: &mut AnyConnection,
+    ids: &[SessionId],
+    user_id: &UserId,
+) -> ApiResult<HashMap<SessionId, MyRsvp>> {
+    let rows: Vec<(SessionId, RsvpResponse, String)> = rsvps::table
         .filter(rsvps::session_id.eq_any(ids))
         .filter(rsvps::user_id.eq(user_id))
         .select((rsvps::session_id, rsvps::response, rsvps::note))
@@ -191,8 +203,8 @@ pub fn my_rsvps(conn: &mut AnyConnection, ids: &[String], user_id: &str) -> ApiR
 /// The caller's answer, as one upsert: two identical first answers at once both succeed.
 pub fn set_rsvp(
     conn: &mut AnyConnection,
-    session_id: &str,
-    user_id: &str,
+    session_id: &SessionId,
+    user_id: &UserId,
     response: RsvpResponse,
     note: &str,
     now: DateTime<Utc>,
@@ -214,7 +226,7 @@ pub fn set_rsvp(
     Ok(())
 }
 
-pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<RsvpCounts> {
+pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<RsvpCounts> {
     let rows: Vec<(RsvpResponse, i64)> = rsvps::table
         .filter(rsvps::session_id.eq(session_id))
         .group_by(rsvps::response)
@@ -225,8 +237,8 @@ pub fn rsvp_counts(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Rsvp
 }
 
 /// A session's attendance with each person, in one query.
-pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<Attendance>> {
-    let rows: Vec<(String, String, AttendanceStatus)> = attendance::table
+pub fn attendance(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<Vec<Attendance>> {
+    let rows: Vec<(UserId, String, AttendanceStatus)> = attendance::table
         .inner_join(users::table.on(users::id.eq(attendance::user_id)))
         .filter(attendance::session_id.eq(session_id))
         .order(attendance::user_id.asc())
@@ -234,17 +246,13 @@ pub fn attendance(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<A
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, name, status)| Attendance {
-            user: Person::new(UserId::from_untyped(&user_id), name),
-            user_id,
-            status,
-        })
+        .map(|(user_id, name, status)| Attendance { user: Person::new(user_id.clone(), name), user_id, status })
         .collect())
 }
 
 /// Every answer to a session with each person, in one query: at most one per member.
-pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpView>> {
-    let rows: Vec<(String, String, RsvpResponse, String, NaiveDateTime)> = rsvps::table
+pub fn rsvps(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<Vec<RsvpView>> {
+    let rows: Vec<(UserId, String, RsvpResponse, String, NaiveDateTime)> = rsvps::table
         .inner_join(users::table.on(users::id.eq(rsvps::user_id)))
         .filter(rsvps::session_id.eq(session_id))
         .order((users::display_name.asc(), rsvps::user_id.asc()))
@@ -253,7 +261,7 @@ pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpVi
     Ok(rows
         .into_iter()
         .map(|(user_id, name, response, note, updated_at)| RsvpView {
-            user: Person::new(UserId::from_untyped(&user_id), name),
+            user: Person::new(user_id.clone(), name),
             user_id,
             response,
             note,
@@ -263,17 +271,17 @@ pub fn rsvps(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<RsvpVi
 }
 
 /// Who last wrote the session's notes, if anyone (and they still have an account).
-pub fn notes_author(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Option<Person>> {
-    let row: Option<(Option<String>, Option<String>)> = sessions::table
+pub fn notes_author(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<Option<Person>> {
+    let row: Option<(Option<UserId>, Option<String>)> = sessions::table
         .left_join(users::table.on(users::id.nullable().eq(sessions::notes_author_id)))
         .filter(sessions::id.eq(session_id))
         .select((users::id.nullable(), users::display_name.nullable()))
         .first(conn)
         .optional()?;
-    Ok(row.and_then(|(id, name)| Person::maybe(id.map(UserId::from_untyped), name)))
+    Ok(row.and_then(|(id, name)| Person::maybe(id, name)))
 }
 
-pub fn set_notes_author(conn: &mut AnyConnection, session_id: &str, user_id: &str) -> ApiResult<()> {
+pub fn set_notes_author(conn: &mut AnyConnection, session_id: &SessionId, user_id: &UserId) -> ApiResult<()> {
     diesel::update(sessions::table.find(session_id)).set(sessions::notes_author_id.eq(user_id)).execute(conn)?;
     Ok(())
 }
@@ -281,10 +289,10 @@ pub fn set_notes_author(conn: &mut AnyConnection, session_id: &str, user_id: &st
 /// One person's attendance, as one upsert.
 pub fn record_attendance(
     conn: &mut AnyConnection,
-    session_id: &str,
-    user_id: &str,
+    session_id: &SessionId,
+    user_id: &UserId,
     status: AttendanceStatus,
-    by: &str,
+    by: &UserId,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     crate::per_backend!(conn, |c| {
@@ -309,10 +317,10 @@ pub fn record_attendance(
 }
 
 /// text, owner_id, due_on, and the owner's id and name when they still have an account.
-type ActionItemRow = (String, Option<String>, Option<String>, Option<String>, Option<String>);
+type ActionItemRow = (String, Option<UserId>, Option<String>, Option<UserId>, Option<String>);
 
 /// A session's action items in order, each with its owner, in one query.
-pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec<ActionItemView>> {
+pub fn action_items(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<Vec<ActionItemView>> {
     let rows: Vec<ActionItemRow> = items::table
         .left_join(users::table.on(items::owner_id.eq(users::id.nullable())))
         .filter(items::session_id.eq(session_id))
@@ -324,7 +332,7 @@ pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec
         .map(|(text, owner_id, due_on, id, name)| ActionItemView {
             text,
             owner_id,
-            owner: Person::maybe(id.map(UserId::from_untyped), name),
+            owner: Person::maybe(id, name),
             due_on: due_on.and_then(|d| d.parse().ok()),
         })
         .collect())
@@ -334,7 +342,7 @@ pub fn action_items(conn: &mut AnyConnection, session_id: &str) -> ApiResult<Vec
 /// replacements at once leave one list, never both merged.
 pub fn replace_action_items(
     conn: &mut AnyConnection,
-    session_id: &str,
+    session_id: &SessionId,
     list: &[ActionItem],
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
@@ -361,7 +369,7 @@ pub type MySessionRow = (SessionRow, TimeZone, Option<RsvpResponse>, Option<Stri
 /// and their answer: one query per page.
 pub fn my_sessions(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     now: NaiveDateTime,
     page: &PageRequest,
 ) -> ApiResult<Vec<MySessionRow>> {

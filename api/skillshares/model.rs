@@ -188,7 +188,7 @@ pub struct SkillShareChange {
     pub experiment_id: Option<Option<String>>,
     /// Another upcoming session of the cohort; its sign-ups go with it.
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub session_id: Option<String>,
+    pub session_id: Option<SessionId>,
     /// 1-based place among the session's skill shares on its agenda.
     pub position: Option<i64>,
 }
@@ -199,7 +199,7 @@ pub struct SkillShareChange {
 #[serde(default)]
 pub struct NewSignup {
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
 }
 
 /// Where a sign-up left you.

@@ -20,7 +20,7 @@ pub static FOLLOW_SESSIONS: Reactor = Reactor { name: "skill_shares.follow_sessi
 
 fn follow_sessions(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
     let Some(cohort_id) = event.cohort_id else { return Ok(()) };
-    let cohort_id = CohortId::from_untyped(cohort_id);
+    let cohort_id: CohortId = cohort_id.clone();
     // Slots whose session's cancellation they have not followed yet, and those offered back
     // whose session is on again: (slot, session, session status, agenda).
     let rows: Vec<(String, String, SlotStatus, SessionStatus, String)> = slots::table
@@ -61,7 +61,7 @@ fn follow_sessions(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime
             SlotStatus::Approved => NewEvent::new(ev::SkillShareApproved { session_id }, &id),
             _ => NewEvent::new(ev::SkillShareChanged { changed: vec!["status".to_string()] }, &id),
         }
-        .in_cohort(cohort_id.as_str());
+        .in_cohort(&cohort_id);
         if let Some(actor) = event.actor_id {
             new_event = new_event.by(actor);
         }

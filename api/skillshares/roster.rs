@@ -12,7 +12,7 @@ use crate::error::ApiResult;
 use crate::events::{NewEvent, kind as ev};
 
 fn event<'a>(payload: impl Into<crate::events::EventPayload>, actor: &'a UserId, slot: &'a SlotRow) -> NewEvent<'a> {
-    NewEvent::by_in_cohort(payload, actor.as_str(), slot.cohort_id.as_str(), &slot.id)
+    NewEvent::by_in_cohort(payload, actor, &slot.cohort_id, &slot.id)
 }
 
 fn attending(conn: &mut AnyConnection, slot: &SlotRow) -> ApiResult<u32> {

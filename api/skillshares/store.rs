@@ -241,17 +241,17 @@ pub fn my_places(
 }
 
 /// (session, presenter) pairs whose presenter said "no", and those presenters' absences.
-pub type PresentersAway = (HashSet<(String, UserId)>, Vec<AbsenceRow>);
+pub type PresentersAway = (HashSet<(SessionId, UserId)>, Vec<AbsenceRow>);
 
 /// Presenters who answered "no" for their session, as (session, user); and the absences of these
 /// presenters: two queries.
 pub fn presenters_away(
     conn: &mut AnyConnection,
-    sessions_and_presenters: &[(String, UserId)],
+    sessions_and_presenters: &[(SessionId, UserId)],
 ) -> ApiResult<PresentersAway> {
-    let session_ids: Vec<&String> = sessions_and_presenters.iter().map(|(s, _)| s).collect();
+    let session_ids: Vec<&SessionId> = sessions_and_presenters.iter().map(|(s, _)| s).collect();
     let presenters: Vec<&UserId> = sessions_and_presenters.iter().map(|(_, p)| p).collect();
-    let said_no: Vec<(String, UserId)> = rsvps::table
+    let said_no: Vec<(SessionId, UserId)> = rsvps::table
         .filter(rsvps::session_id.eq_any(&session_ids))
         .filter(rsvps::user_id.eq_any(&presenters))
         .filter(rsvps::response.eq("no"))

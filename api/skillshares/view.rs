@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::{AgendaPlace, PresenterFlag, SkillShare, SlotSession, SlotStatus};
 use super::store::{self, Listing, SlotListRow};
-use crate::db::{AnyConnection, UserId};
+use crate::db::{AnyConnection, SessionId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::people::Person;
 use crate::sessions::agenda::{self, AgendaItem};
@@ -35,8 +35,8 @@ pub fn views(
     let ids: Vec<String> = rows.iter().map(|r| r.slot.id.clone()).collect();
     let counts = store::counts(conn, &ids)?;
     let mine = store::my_places(conn, &ids, user_id)?;
-    let pairs: Vec<(String, UserId)> =
-        rows.iter().map(|r| (r.slot.session_id.to_string(), r.slot.presenter_id.clone())).collect();
+    let pairs: Vec<(SessionId, UserId)> =
+        rows.iter().map(|r| (r.slot.session_id.clone(), r.slot.presenter_id.clone())).collect();
     let (said_no, absences) = store::presenters_away(conn, &pairs)?;
     let approvers: Vec<UserId> = rows.iter().filter_map(|r| r.slot.approved_by.clone()).collect();
     let approvers: HashMap<UserId, Person> =
@@ -52,13 +52,12 @@ pub fn views(
             };
             let starts_at = row.starts_at.and_utc();
             let local_date = starts_at.with_timezone(&row.time_zone.tz()).date_naive();
-            let session_id = slot.session_id.to_string();
-            let presenter_flag = if said_no.contains(&(session_id.clone(), slot.presenter_id.clone())) {
+            let presenter_flag = if said_no.contains(&(slot.session_id.clone(), slot.presenter_id.clone())) {
                 Some(PresenterFlag::RsvpNo)
             } else if absences.iter().any(|a| {
-                a.user_id == slot.presenter_id.as_str()
-                    && a.cohort_id == slot.cohort_id.as_str()
-                    && a.covers(&session_id, local_date)
+                a.user_id == slot.presenter_id
+                    && a.cohort_id == slot.cohort_id
+                    && a.covers(&slot.session_id, local_date)
             }) {
                 Some(PresenterFlag::Absent)
             } else {

@@ -7,6 +7,7 @@ use super::model::{CreatedToken, NewToken, PersonalToken, TokenRow};
 use super::store;
 use crate::auth::Caller;
 use crate::auth::scopes::Scope;
+use crate::db::UserId;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -20,7 +21,7 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
 }
 
 /// An event about a token, done by its owner.
-fn token_event<'a>(payload: impl Into<EventPayload>, user_id: &'a str, token_id: &'a str) -> NewEvent<'a> {
+fn token_event<'a>(payload: impl Into<EventPayload>, user_id: &'a UserId, token_id: &'a str) -> NewEvent<'a> {
     NewEvent::new(payload, token_id).by(user_id)
 }
 

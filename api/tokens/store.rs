@@ -6,7 +6,7 @@ use crate::accounts::model::UserRow;
 use crate::auth::scopes::{self, Scope};
 use crate::auth::secrets::{self, Secret};
 use crate::db::schema::{personal_access_tokens as pat, users};
-use crate::db::{AnyConnection, new_id};
+use crate::db::{AnyConnection, UserId, new_id};
 use crate::error::ApiResult;
 use crate::pagination::{PageRequest, after_cursor};
 
@@ -53,7 +53,7 @@ pub fn record_use(conn: &mut AnyConnection, token_id: &str, now: DateTime<Utc>) 
 
 pub fn create(
     conn: &mut AnyConnection,
-    user_id: &str,
+    user_id: &UserId,
     name: &str,
     scopes: &[Scope],
     expires_at: Option<DateTime<Utc>>,
@@ -76,7 +76,7 @@ pub fn create(
     Ok((id, secret))
 }
 
-pub fn find(conn: &mut AnyConnection, user_id: &str, token_id: &str) -> ApiResult<Option<TokenRow>> {
+pub fn find(conn: &mut AnyConnection, user_id: &UserId, token_id: &str) -> ApiResult<Option<TokenRow>> {
     Ok(pat::table
         .filter(pat::id.eq(token_id))
         .filter(pat::user_id.eq(user_id))
@@ -87,7 +87,7 @@ pub fn find(conn: &mut AnyConnection, user_id: &str, token_id: &str) -> ApiResul
 }
 
 /// The user's tokens that are not revoked, oldest first, one page.
-pub fn list(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiResult<Vec<TokenRow>> {
+pub fn list(conn: &mut AnyConnection, user_id: &UserId, page: &PageRequest) -> ApiResult<Vec<TokenRow>> {
     let mut query = pat::table
         .filter(pat::user_id.eq(user_id))
         .filter(pat::revoked_at.is_null())
@@ -101,14 +101,14 @@ pub fn list(conn: &mut AnyConnection, user_id: &str, page: &PageRequest) -> ApiR
 
 /// Revokes every live token of the user (their password was reset or changed, or their address
 /// was proven by someone who may not be whoever set the password).
-pub fn revoke_all(conn: &mut AnyConnection, user_id: &str, now: DateTime<Utc>) -> ApiResult<usize> {
+pub fn revoke_all(conn: &mut AnyConnection, user_id: &UserId, now: DateTime<Utc>) -> ApiResult<usize> {
     Ok(diesel::update(pat::table.filter(pat::user_id.eq(user_id)).filter(pat::revoked_at.is_null()))
         .set(pat::revoked_at.eq(now.naive_utc()))
         .execute(conn)?)
 }
 
 /// Revokes one of the user's tokens; false when there is no such live token of theirs.
-pub fn revoke(conn: &mut AnyConnection, user_id: &str, token_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
+pub fn revoke(conn: &mut AnyConnection, user_id: &UserId, token_id: &str, now: DateTime<Utc>) -> ApiResult<bool> {
     let changed = diesel::update(
         pat::table.filter(pat::id.eq(token_id)).filter(pat::user_id.eq(user_id)).filter(pat::revoked_at.is_null()),
     )

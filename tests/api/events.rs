@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use roundtable::db::AnyConnection;
+use roundtable::db::{AnyConnection, CohortId, UserId};
 use roundtable::events::{self, Audience, Event, EventKind, NewEvent, kind as ev};
 use serde_json::{Value, json};
 
@@ -51,7 +51,7 @@ async fn every_change_is_numbered_in_order_with_its_cohort_and_audience() {
     let all = stream(&app, 0);
     assert_contiguous(&all, 0);
     let seen: Vec<(EventKind, Audience, Option<&str>)> =
-        all.iter().map(|e| (e.kind, e.audience, e.cohort_id.as_deref())).collect();
+        all.iter().map(|e| (e.kind, e.audience, e.cohort_id.as_ref().map(CohortId::as_str))).collect();
     let c = Some(cohort.as_str());
     assert_eq!(
         seen,
@@ -67,7 +67,7 @@ async fn every_change_is_numbered_in_order_with_its_cohort_and_audience() {
     );
     let created = &all[2];
     assert_eq!((created.subject_type.as_str(), created.subject_id.as_str()), ("cohort", cohort.as_str()));
-    assert_eq!(created.actor_id.as_deref(), Some(ada.id.as_str()));
+    assert_eq!(created.actor_id.as_ref().map(UserId::as_str), Some(ada.id.as_str()));
     assert_eq!(created.typed(), Some(ev::CohortCreated {}.into()), "the stored payload reads back as its type");
 
     // "After N" is the rest of the stream, in the same order; a limit cuts it.
@@ -86,12 +86,16 @@ async fn a_transaction_that_fails_leaves_no_event_and_no_gap() {
         .state
         .db
         .write(move |conn| {
-            NewEvent::new(ev::TokenCreated {}, "t1").by("u1").record(conn, now)?;
+            NewEvent::new(ev::TokenCreated {}, "t1").by(&UserId::new()).record(conn, now)?;
             Err::<(), _>(roundtable::error::ApiError::NotFound)
         })
         .await;
     assert!(failed.is_err());
-    app.state.db.write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by("u1").record(conn, now)).await.unwrap();
+    app.state
+        .db
+        .write(move |conn| NewEvent::new(ev::TokenRevoked {}, "t2").by(&UserId::new()).record(conn, now))
+        .await
+        .unwrap();
     let after = stream(&app, before);
     assert_eq!(after.iter().map(|e| e.kind).collect::<Vec<_>>(), [EventKind::TokenRevoked]);
     assert_contiguous(&after, before);

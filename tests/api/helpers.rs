@@ -545,7 +545,11 @@ impl TestApp {
         people
             .into_iter()
             .map(|(id, sign_in)| TestUser {
-                access_token: self.state.jwt.issue(&id, &sign_in, now).unwrap(),
+                access_token: self
+                    .state
+                    .jwt
+                    .issue(&roundtable::db::UserId::from_untyped(id.as_str()), &sign_in, now)
+                    .unwrap(),
                 refresh_token: String::new(),
                 id,
             })

@@ -8,11 +8,12 @@ use diesel::sql_types::Text;
 use roundtable::charter::model::VersionState;
 use roundtable::charter::review::ReviewUnit;
 use roundtable::cohorts::model::{CohortRow, MemberState, MembershipRow, Role};
-use roundtable::db::schema::{cohorts, memberships};
-use roundtable::db::{AnyConnection, TimeZone};
+use roundtable::db::schema::{absences, cohorts, memberships, sessions};
+use roundtable::db::{AnyConnection, CohortId, SessionId, TimeZone, UserId};
 use roundtable::experiments::lifecycle::{ExperimentState, OutcomeResult, Visibility};
-use roundtable::rota::model::{SwapKind, SwapState};
-use roundtable::sessions::model::{AttendanceStatus, RsvpResponse, SessionStatus};
+use roundtable::rota::model::{AbsenceRow, SwapKind, SwapState};
+use roundtable::sessions::model::{AttendanceStatus, RsvpResponse, SessionRow, SessionStatus};
+use serde_json::json;
 
 use crate::helpers::{TestApp, assert_problem, spawn_app};
 
@@ -153,4 +154,74 @@ async fn row_structs_hold_typed_values_and_refuse_a_hand_edit_naming_column_and_
     let err = cohorts::table.select(CohortRow::as_select()).first::<CohortRow>(conn).unwrap_err();
     let logged = chain(&err);
     assert!(logged.contains("'time_zone'") && logged.contains("\"Mars/Olympus\""), "{logged}");
+}
+
+/// Each id newtype goes to its `Text` column as the bare id and comes back as itself, on either
+/// backend (this runs on PostgreSQL too), nullable or not.
+macro_rules! ids_round_trip {
+    ($conn:expr, $($ty:ty),+ $(,)?) => {$(
+        let id = <$ty>::new();
+        let back: $ty = diesel::select(id.clone().into_sql::<Text>()).get_result($conn).expect("typed read");
+        assert_eq!(back, id);
+        let text: String = diesel::select(id.clone().into_sql::<Text>()).get_result($conn).expect("text read");
+        assert_eq!(text, id.as_str(), "stored as the bare id");
+        let from_text: $ty = diesel::select(text.into_sql::<Text>()).get_result($conn).expect("text read as the id");
+        assert_eq!(from_text, id);
+        let some: Option<$ty> =
+            diesel::select(Some(id.clone()).into_sql::<diesel::sql_types::Nullable<Text>>()).get_result($conn).unwrap();
+        assert_eq!(some, Some(id));
+        let none: Option<$ty> =
+            diesel::select(None::<$ty>.into_sql::<diesel::sql_types::Nullable<Text>>()).get_result($conn).unwrap();
+        assert_eq!(none, None);
+    )+};
+}
+
+/// Ids are typed columns too: a user's, a cohort's and a session's id each round-trip through
+/// the database, the JSON ids of the API read as them, and the row structs hold them typed (each
+/// `let` below names the type: a `String` field would not compile).
+#[tokio::test]
+async fn ids_round_trip_and_row_structs_hold_them_typed() {
+    let app = spawn_app().await;
+    let conn = &mut app.db();
+    ids_round_trip!(conn, UserId, CohortId, SessionId);
+
+    let organizer = app.user("organizer@example.com").await;
+    let cohort = app.cohort(&organizer.access_token, "Typed ids").await;
+    let start = (app.clock_now() + chrono::Duration::days(3)).format("%Y-%m-%dT18:00").to_string();
+    let body = json!({"local_start": start, "duration_minutes": 60});
+    let created = app.post_json_as(&format!("/api/v1/cohorts/{cohort}/sessions"), &organizer.access_token, &body).await;
+    assert_eq!(created.status(), 201);
+    let session: serde_json::Value = created.json().await.unwrap();
+    let absence = json!({"session_id": session["id"]});
+    let added =
+        app.post_json_as(&format!("/api/v1/cohorts/{cohort}/absences"), &organizer.access_token, &absence).await;
+    assert_eq!(added.status(), 201);
+    // The ids on the wire are the bare strings: they read as the typed ids.
+    let user_id: UserId = serde_json::from_value(json!(organizer.id)).unwrap();
+    let cohort_id: CohortId = serde_json::from_value(json!(cohort)).unwrap();
+    let session_id: SessionId = serde_json::from_value(session["id"].clone()).unwrap();
+    assert_eq!(serde_json::to_value(&session_id).unwrap(), session["id"], "serialised as the bare string");
+
+    let cohort_row: CohortRow = cohorts::table.find(&cohort_id).select(CohortRow::as_select()).first(conn).unwrap();
+    let (id, created_by): (&CohortId, Option<&UserId>) = (&cohort_row.id, cohort_row.created_by.as_ref());
+    assert_eq!((id, created_by), (&cohort_id, Some(&user_id)));
+    let membership: MembershipRow = memberships::table
+        .filter(memberships::cohort_id.eq(&cohort_id))
+        .select(MembershipRow::as_select())
+        .first(conn)
+        .unwrap();
+    let (in_cohort, member): (&CohortId, &UserId) = (&membership.cohort_id, &membership.user_id);
+    assert_eq!((in_cohort, member), (&cohort_id, &user_id));
+    let session_row: SessionRow =
+        sessions::table.find(&session_id).select(SessionRow::as_select()).first(conn).unwrap();
+    let (id, in_cohort): (&SessionId, &CohortId) = (&session_row.id, &session_row.cohort_id);
+    assert_eq!((id, in_cohort), (&session_id, &cohort_id));
+    let absence_row: AbsenceRow = absences::table
+        .filter(absences::session_id.eq(&session_id))
+        .select(AbsenceRow::as_select())
+        .first(conn)
+        .unwrap();
+    let (in_cohort, member, of_session): (&CohortId, &UserId, Option<&SessionId>) =
+        (&absence_row.cohort_id, &absence_row.user_id, absence_row.session_id.as_ref());
+    assert_eq!((in_cohort, member, of_session), (&cohort_id, &user_id, Some(&session_id)));
 }

@@ -39,7 +39,7 @@ fn run(label: &str, url: &str) {
             db.write_blocking(|conn| cohorts::insert_cohort(conn, &cohort)).unwrap();
             let row = SeriesRow {
                 id: new_id(),
-                cohort_id: cohort.id.into_string(),
+                cohort_id: cohort.id.clone(),
                 title: "Weekly".to_string(),
                 rrule: ["FREQ=WEEKLY;BYDAY=TU", "FREQ=WEEKLY;BYDAY=TH", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO"][i % 3]
                     .to_string(),

@@ -7,7 +7,7 @@ use super::zone;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, new_id};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -95,8 +95,8 @@ pub async fn add_absence(
             }
             let row = AbsenceRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
-                user_id: caller.user_id().to_string(),
+                cohort_id: cohort_id.clone(),
+                user_id: caller.user_id().clone(),
                 session_id: body.session_id.clone(),
                 from_on: from.map(|d| d.to_string()),
                 to_on: to.map(|d| d.to_string()),
@@ -121,11 +121,11 @@ fn release_covered(
 ) -> ApiResult<()> {
     let tz = zone(access);
     let horizon = now + Duration::weeks(52);
-    let covered: Vec<String> =
+    let covered: Vec<SessionId> =
         store::assignments_between(conn, &absence.cohort_id, now.naive_utc(), horizon.naive_utc())?
             .into_iter()
             .filter(|(row, at)| {
-                row.user_id.as_deref() == Some(absence.user_id.as_str())
+                row.user_id.as_ref() == Some(&absence.user_id)
                     && absence.covers(&row.session_id, at.and_utc().with_timezone(&tz).date_naive())
             })
             .map(|(row, _)| row.session_id)

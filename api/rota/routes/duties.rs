@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::MemberState;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId, UserId};
+use crate::db::AnyConnection;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -31,9 +31,9 @@ fn duty_of(
 ) -> ApiResult<(Access, AssignmentRow, DateTime<Utc>)> {
     let cohort_id = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?.cohort_id;
     // The cohort row first, then the duty as it is once the lock is held.
-    cohorts::lock_cohort(conn, &CohortId::from_untyped(cohort_id))?;
+    cohorts::lock_cohort(conn, &cohort_id)?;
     let row = store::find_assignment(conn, id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &CohortId::from_untyped(&row.cohort_id), action)?;
+    let access = access::authorize(conn, caller, &row.cohort_id, action)?;
     let session = sessions::find_session(conn, &row.session_id)?.ok_or(ApiError::NotFound)?;
     Ok((access, row, session.starts_at.and_utc()))
 }
@@ -63,8 +63,7 @@ pub async fn override_duty(
             crate::sessions::started(starts_at, now)?;
             if let Some(user) = &user_id {
                 let active =
-                    cohorts::membership(conn, &CohortId::from_untyped(&row.cohort_id), &UserId::from_untyped(user))?
-                        .is_some_and(|m| m.state() == MemberState::Active);
+                    cohorts::membership(conn, &row.cohort_id, user)?.is_some_and(|m| m.state() == MemberState::Active);
                 if !active {
                     return Err(ApiError::invalid(
                         "user_id",
@@ -79,10 +78,9 @@ pub async fn override_duty(
                     return Err(ApiError::invalid("user_id", "absent", "has said they cannot make this session"));
                 }
                 let starts = session_bounds(starts_at);
-                let busy =
-                    store::assignments_between(conn, &row.cohort_id, starts.0, starts.1)?.into_iter().any(|(a, _)| {
-                        a.session_id == row.session_id && a.id != row.id && a.user_id.as_deref() == Some(user.as_str())
-                    });
+                let busy = store::assignments_between(conn, &row.cohort_id, starts.0, starts.1)?
+                    .into_iter()
+                    .any(|(a, _)| a.session_id == row.session_id && a.id != row.id && a.user_id.as_ref() == Some(user));
                 if busy {
                     return Err(ApiError::conflict(
                         "already_on_duty",
@@ -95,8 +93,12 @@ pub async fn override_duty(
             row.confirmed_at = None;
             row.updated_at = now.naive_utc();
             store::save_assignment(conn, &row)?;
-            let assigned =
-                ev::DutyAssigned { user_id: row.user_id.clone(), session_id: None, role_id: None, by_hand: true };
+            let assigned = ev::DutyAssigned {
+                user_id: row.user_id.clone().map(String::from),
+                session_id: None,
+                role_id: None,
+                by_hand: true,
+            };
             NewEvent::new(assigned, &row.id).by(caller.user_id()).in_cohort(&row.cohort_id).record(conn, now)?;
             engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
         })
@@ -123,7 +125,7 @@ pub async fn confirm_duty(
         .write(move |conn| {
             let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
             crate::sessions::started(starts_at, now)?;
-            if row.user_id.as_deref() != Some(caller.user_id()) {
+            if row.user_id.as_ref() != Some(caller.user_id()) {
                 return Err(ApiError::Forbidden {
                     code: "not_your_duty",
                     detail: "Only the member on duty confirms it.".to_string(),

@@ -7,7 +7,7 @@ use crate::auth::Caller;
 use crate::cohorts::access::{self, Action};
 use crate::cohorts::model::{MemberFilter, MemberState};
 use crate::cohorts::store as cohorts;
-use crate::db::CohortId;
+use crate::db::{CohortId, UserId};
 use crate::error::ApiResult;
 use crate::openapi::NotFound;
 use crate::pagination::PageRequest;
@@ -53,9 +53,8 @@ pub async fn fairness(
             let filter = MemberFilter { role: None, state: Some(MemberState::Active) };
             let everyone = PageRequest { limit: 10_000, after: None };
             let members = cohorts::members(conn, &cohort_id, &filter, &everyone)?;
-            let upcoming = |user: &str| {
-                duties.iter().filter(|(d, at)| *at > now.naive_utc() && d.user_id.as_deref() == Some(user)).count()
-                    as i64
+            let upcoming = |user: &UserId| {
+                duties.iter().filter(|(d, at)| *at > now.naive_utc() && d.user_id.as_ref() == Some(user)).count() as i64
             };
             let total_upcoming: i64 = members.iter().map(|(m, _, _)| upcoming(&m.user_id)).sum();
             let average = total_upcoming as f64 / members.len().max(1) as f64;
@@ -66,9 +65,7 @@ pub async fn fairness(
                         duties
                             .iter()
                             .filter(|(d, at)| {
-                                *at <= now.naive_utc()
-                                    && d.role_id == role
-                                    && d.user_id.as_deref() == Some(m.user_id.as_str())
+                                *at <= now.naive_utc() && d.role_id == role && d.user_id.as_ref() == Some(&m.user_id)
                             })
                             .count() as i64
                     };
@@ -86,7 +83,7 @@ pub async fn fairness(
                         upcoming: coming,
                         turns,
                         user: Person::new(m.user_id.clone(), name.clone()),
-                        user_id: m.user_id.to_string(),
+                        user_id: m.user_id.clone(),
                         display_name: name.clone(),
                     }
                 })

@@ -7,7 +7,7 @@ use super::zone;
 use crate::auth::Caller;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId};
+use crate::db::{AnyConnection, CohortId, SessionId};
 use crate::error::ApiResult;
 use crate::http::json::JsonBody;
 use crate::openapi::{Conflict, NotFound};
@@ -53,13 +53,13 @@ fn rota_page(
 ) -> ApiResult<Page<RotaSession>> {
     let filter = crate::sessions::model::SessionFilter { from: Some(now), to: None };
     let rows = sessions::list(conn, &access.cohort.id, &filter, page)?;
-    let ids: Vec<String> = rows.iter().map(|s| s.id.clone()).collect();
+    let ids: Vec<SessionId> = rows.iter().map(|s| s.id.clone()).collect();
     let duties: Vec<Duty> = store::duties_in_sessions(conn, &ids)?.into_iter().map(Duty::from_row).collect();
     let tz = zone(access);
     Ok(Page::from_rows(
         rows,
         page,
-        |s| Cursor { created_at: s.starts_at, id: s.id.clone() },
+        |s| Cursor { created_at: s.starts_at, id: s.id.to_string() },
         |s| RotaSession {
             duties: duties.iter().filter(|d| d.session_id == s.id).cloned().collect(),
             local_start: s.starts_at.and_utc().with_timezone(&tz).to_rfc3339(),

@@ -82,7 +82,7 @@ pub async fn add_role(
             let position = store::roles(conn, &cohort_id, true)?.iter().map(|r| r.position + 1).max().unwrap_or(0);
             let row = RoleRow {
                 id: new_id(),
-                cohort_id: cohort_id.to_string(),
+                cohort_id: cohort_id.clone(),
                 name: name.clone(),
                 position,
                 min_attended: min,

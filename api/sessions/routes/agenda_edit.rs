@@ -17,7 +17,7 @@ use super::*;
 pub async fn set_agenda(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
     body: JsonBody<AgendaRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let mut checks = Checks::new();

@@ -23,7 +23,7 @@ pub const MAX_RECORDS: usize = 200;
 pub async fn record_attendance(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
     body: JsonBody<AttendanceRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let mut checks = Checks::new();

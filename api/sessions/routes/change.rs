@@ -18,7 +18,7 @@ use super::*;
 pub async fn change_session(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
     body: JsonBody<SessionChange>,
 ) -> ApiResult<web::Json<Session>> {
     let body = body.0;

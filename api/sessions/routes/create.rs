@@ -39,8 +39,8 @@ pub async fn create_session(
             let starts_at = starts_at.unwrap_or_else(|| recurrence::instant(local.unwrap_or_default(), tz));
             let template = materialize::template(cohorts::agenda_template(conn, &cohort_id)?.as_deref());
             let row = SessionRow {
-                id: new_id(),
-                cohort_id: cohort_id.to_string(),
+                id: SessionId::new(),
+                cohort_id: cohort_id.clone(),
                 series_id: None,
                 occurrence_key: None,
                 title: title.clone(),

@@ -26,7 +26,7 @@ pub async fn my_sessions(
             let mut result = Page::from_rows(
                 rows,
                 &page,
-                |(row, _, _, _)| Cursor { created_at: row.starts_at, id: row.id.clone() },
+                |(row, _, _, _)| Cursor { created_at: row.starts_at, id: row.id.to_string() },
                 |(row, zone, response, note)| {
                     let my = response.map(|response| MyRsvp { response, note: note.unwrap_or_default() });
                     Session::new(row, zone.tz(), my)

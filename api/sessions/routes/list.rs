@@ -30,13 +30,13 @@ pub async fn list_sessions(
         .read(move |conn| {
             let access = access::authorize(conn, &caller, &cohort_id, Action::ReadSessions)?;
             let rows = store::list(conn, &cohort_id, &filter, &page)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<SessionId> = rows.iter().map(|r| r.id.clone()).collect();
             let mut mine = store::my_rsvps(conn, &ids, caller.user_id())?;
             let tz = zone(&access);
             let mut result = Page::from_rows(
                 rows,
                 &page,
-                |row: &SessionRow| Cursor { created_at: row.starts_at, id: row.id.clone() },
+                |row: &SessionRow| Cursor { created_at: row.starts_at, id: row.id.to_string() },
                 |row| {
                     let my = mine.remove(&row.id);
                     Session::new(row, tz, my)

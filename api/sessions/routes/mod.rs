@@ -20,7 +20,7 @@ use crate::charter::markdown::to_safe_html;
 use crate::cohorts::access::{self, Access, Action};
 use crate::cohorts::model::Role;
 use crate::cohorts::store as cohorts;
-use crate::db::{AnyConnection, CohortId, new_id};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, EventKind, EventPayload, NewEvent, kind as ev};
 use crate::http::json::JsonBody;
@@ -77,9 +77,9 @@ fn session_event<'a>(payload: impl Into<EventPayload>, caller: &'a Caller, sessi
 }
 
 /// Fills in the caller's duties and skill shares for a page of sessions, in three queries.
-fn with_duties(conn: &mut AnyConnection, mut items: Vec<Session>, user_id: &str) -> ApiResult<Vec<Session>> {
-    items = crate::skillshares::routes::mine_in_sessions(conn, items, &crate::db::UserId::from_untyped(user_id))?;
-    let ids: Vec<String> = items.iter().map(|s| s.id.clone()).collect();
+fn with_duties(conn: &mut AnyConnection, mut items: Vec<Session>, user_id: &UserId) -> ApiResult<Vec<Session>> {
+    items = crate::skillshares::routes::mine_in_sessions(conn, items, user_id)?;
+    let ids: Vec<SessionId> = items.iter().map(|s| s.id.clone()).collect();
     let duties = crate::rota::store::duties_of(conn, user_id, &ids)?;
     for session in &mut items {
         session.my_duties = duties
@@ -99,16 +99,16 @@ fn with_duties(conn: &mut AnyConnection, mut items: Vec<Session>, user_id: &str)
 fn session_access(
     conn: &mut AnyConnection,
     caller: &Caller,
-    session_id: &str,
+    session_id: &SessionId,
     action: Action,
 ) -> ApiResult<(Access, SessionRow)> {
     let session = store::find_session(conn, session_id)?.ok_or(ApiError::NotFound)?;
-    let access = access::authorize(conn, caller, &CohortId::from_untyped(&session.cohort_id), action)?;
+    let access = access::authorize(conn, caller, &session.cohort_id, action)?;
     Ok((access, session))
 }
 
 /// The full view of one session for the caller.
-fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user_id: &str) -> ApiResult<Session> {
+fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user_id: &UserId) -> ApiResult<Session> {
     let id = session.id.clone();
     let my = store::my_rsvps(conn, std::slice::from_ref(&id), user_id)?.remove(&id);
     // Notes are a draft of the facilitators and those on duty until they publish them.
@@ -123,7 +123,7 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
         notes: if notes_visible { session.notes.clone() } else { String::new() },
         notes_published_at: session.notes_published_at.map(|t| t.and_utc()),
         notes_author: author.clone(),
-        notes_author_id: author.map(|p| p.id.into_string()),
+        notes_author_id: author.map(|p| p.id),
         action_items: if notes_visible { store::action_items(conn, &id)? } else { Vec::new() },
     };
     let mut view = Session::new(session, zone(access), my);
@@ -136,7 +136,7 @@ fn detailed(conn: &mut AnyConnection, access: &Access, session: SessionRow, user
 async fn update_session<F>(
     state: &AppState,
     caller: Caller,
-    session_id: String,
+    session_id: SessionId,
     action: Action,
     mut change: F,
 ) -> ApiResult<web::Json<Session>>
@@ -150,7 +150,7 @@ where
             let (access, session) = session_access(conn, &caller, &session_id, action)?;
             // Locks in one order everywhere: the cohort's row, then the session's; then the
             // session as it is now (another write may have changed it while we waited).
-            cohorts::lock_cohort(conn, &CohortId::from_untyped(&session.cohort_id))?;
+            cohorts::lock_cohort(conn, &session.cohort_id)?;
             store::lock_session(conn, &session.id)?;
             let mut session = store::find_session(conn, &session.id)?.ok_or(ApiError::NotFound)?;
             change(conn, &caller, &access, &mut session, now)?;
@@ -193,7 +193,7 @@ fn not_cancelled(session: &SessionRow) -> ApiResult<()> {
 /// cohort: random strings, other cohorts' users, and people who paused or left alike. One query.
 fn check_active_members<'a>(
     conn: &mut AnyConnection,
-    cohort_id: &str,
+    cohort_id: &CohortId,
     named: impl IntoIterator<Item = (String, &'a str)>,
 ) -> ApiResult<()> {
     let named: Vec<(String, &str)> = named.into_iter().collect();

@@ -21,7 +21,7 @@ pub const MAX_ACTION_ITEMS: usize = 50;
 pub async fn write_notes(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
     body: JsonBody<NotesRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let body = body.0;

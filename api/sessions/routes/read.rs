@@ -13,7 +13,7 @@ use super::*;
 pub async fn get_session(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
 ) -> ApiResult<web::Json<Session>> {
     let session_id = path.into_inner();
     let session = state

@@ -16,7 +16,7 @@ use super::*;
 pub async fn rsvp(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
     body: JsonBody<RsvpRequest>,
 ) -> ApiResult<web::Json<Session>> {
     let body = body.0;

@@ -16,7 +16,7 @@ use crate::sessions::model::RsvpView;
 pub async fn list_rsvps(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<String>,
+    path: web::Path<SessionId>,
 ) -> ApiResult<web::Json<Page<RsvpView>>> {
     let session_id = path.into_inner();
     let answers = state

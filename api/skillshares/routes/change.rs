@@ -49,7 +49,7 @@ pub async fn change_skill_share(
                 |what: &str| ApiError::Forbidden { code: "forbidden", detail: format!("Only a facilitator {what}.") };
             let old_session = session_row(conn, &slot.session_id)?;
             crate::sessions::started(old_session.starts_at.and_utc(), now)?;
-            let target = target.as_deref().map(SessionId::from_untyped).filter(|t| *t != slot.session_id);
+            let target = target.clone().filter(|t| *t != slot.session_id);
             if target.is_some() && !facilitator && slot.status == SlotStatus::Approved {
                 return Err(only_facilitators("moves a skill share that is on the agenda"));
             }
@@ -83,10 +83,10 @@ pub async fn change_skill_share(
             slot.updated_at = now.naive_utc();
             let mut moved = None;
             if let Some(to) = target {
-                let new_session = sessions::find_session(conn, to.as_str())?
+                let new_session = sessions::find_session(conn, &to)?
                     .filter(|s| s.cohort_id.as_str() == slot.cohort_id.as_str())
                     .ok_or_else(|| ApiError::invalid("session_id", "not_found", "is not a session of this cohort"))?;
-                sessions::lock_session(conn, new_session.id.as_str())?;
+                sessions::lock_session(conn, &new_session.id)?;
                 let new_session = session_row(conn, &to)?;
                 if open_session(&new_session, now).is_err() {
                     return Err(ApiError::invalid(

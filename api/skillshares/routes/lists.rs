@@ -46,12 +46,7 @@ pub async fn session_skill_shares(
         .db
         .read(move |conn| {
             let session = session_row(conn, &session_id)?;
-            access::authorize(
-                conn,
-                &caller,
-                &CohortId::from_untyped(session.cohort_id.as_str()),
-                Action::ReadSkillShares,
-            )?;
+            access::authorize(conn, &caller, &session.cohort_id, Action::ReadSkillShares)?;
             let rows = store::list(conn, Listing::Session(session_id.as_str()))?;
             Ok(Page::complete(view::views(conn, rows, caller.user_id(), now)?))
         })

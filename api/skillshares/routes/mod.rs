@@ -58,7 +58,7 @@ fn slot_event<'a>(
     caller: &'a Caller,
     slot: &'a SlotRow,
 ) -> NewEvent<'a> {
-    NewEvent::by_in_cohort(payload, caller.user_id().as_str(), slot.cohort_id.as_str(), &slot.id)
+    NewEvent::by_in_cohort(payload, caller.user_id(), &slot.cohort_id, &slot.id)
 }
 
 /// A slot reached by its own id, checked against the caller's membership of its cohort.
@@ -79,7 +79,7 @@ fn locked_slot(
 ) -> ApiResult<(Access, SlotRow)> {
     let (access, slot) = slot_access(conn, caller, id, action)?;
     if with_session {
-        sessions::lock_session(conn, slot.session_id.as_str())?;
+        sessions::lock_session(conn, &slot.session_id)?;
     }
     store::lock_slot(conn, &slot.id)?;
     let slot = store::find_slot(conn, &slot.id)?.ok_or(ApiError::NotFound)?;
@@ -87,7 +87,7 @@ fn locked_slot(
 }
 
 fn session_row(conn: &mut AnyConnection, session_id: &SessionId) -> ApiResult<SessionRow> {
-    sessions::find_session(conn, session_id.as_str())?.ok_or(ApiError::NotFound)
+    sessions::find_session(conn, session_id)?.ok_or(ApiError::NotFound)
 }
 
 /// 409 unless the session can still take skill shares: not cancelled, not started.
@@ -127,13 +127,8 @@ fn save_agenda(
     session.agenda = serde_json::to_string(items).map_err(|e| ApiError::Internal(e.into()))?;
     session.updated_at = now.naive_utc();
     sessions::save_session(conn, &session)?;
-    NewEvent::by_in_cohort(
-        ev::SessionAgendaChanged {},
-        caller.user_id().as_str(),
-        session.cohort_id.as_str(),
-        session.id.as_str(),
-    )
-    .record(conn, now)
+    NewEvent::by_in_cohort(ev::SessionAgendaChanged {}, caller.user_id(), &session.cohort_id, &session.id)
+        .record(conn, now)
 }
 
 /// Puts (or brings up to date) the slot's box on its session's agenda: 422 on `agenda` when the
@@ -204,7 +199,7 @@ pub fn mine_in_sessions(
     user_id: &UserId,
 ) -> ApiResult<Vec<crate::sessions::model::Session>> {
     use crate::sessions::model::{MySkillShare, MySkillShareStatus};
-    let ids: Vec<SessionId> = items.iter().map(|s| SessionId::from_untyped(s.id.as_str())).collect();
+    let ids: Vec<SessionId> = items.iter().map(|s| s.id.clone()).collect();
     if ids.is_empty() {
         return Ok(items);
     }

@@ -32,10 +32,10 @@ pub async fn offer_skill_share(
     let slot = state
         .db
         .write(move |conn| {
-            let session = sessions::find_session(conn, session_id.as_str())?.ok_or(ApiError::NotFound)?;
-            let cohort_id = CohortId::from_untyped(session.cohort_id.as_str());
+            let session = sessions::find_session(conn, &session_id)?.ok_or(ApiError::NotFound)?;
+            let cohort_id = session.cohort_id.clone();
             let access = access::authorize(conn, &caller, &cohort_id, Action::TakePartInSkillShares)?;
-            sessions::lock_session(conn, session.id.as_str())?;
+            sessions::lock_session(conn, &session.id)?;
             let session = session_row(conn, &session_id)?;
             open_session(&session, now)?;
             if let Some(experiment) = &body.experiment_id {

@@ -51,7 +51,7 @@ pub async fn sign_up_for_skill_share(
         .db
         .write(move |conn| {
             let (access, slot) = slot_access(conn, &caller, &id, Action::TakePartInSkillShares)?;
-            let user_id = target.as_deref().map_or_else(|| caller.user_id().clone(), UserId::from_untyped);
+            let user_id = target.clone().unwrap_or_else(|| caller.user_id().clone());
             let for_someone_else = user_id != *caller.user_id();
             if for_someone_else {
                 access::authorize(conn, &caller, &slot.cohort_id, Action::RunSkillShares)?;
@@ -130,14 +130,13 @@ pub async fn leave_skill_share(
 pub async fn remove_skill_share_signup(
     state: web::Data<AppState>,
     caller: Caller,
-    path: web::Path<(String, String)>,
+    path: web::Path<(String, UserId)>,
 ) -> ApiResult<HttpResponse> {
     let ((id, user_id), now) = (path.into_inner(), state.now());
     state
         .db
         .write(move |conn| {
             let (_, slot) = locked_slot(conn, &caller, &id, Action::RunSkillShares, false)?;
-            let user_id = UserId::from_untyped(user_id.as_str());
             if store::signup_of(conn, &slot.id, &user_id)?.is_none() {
                 return Ok(());
             }
