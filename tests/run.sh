@@ -55,6 +55,17 @@ lint clippy cargo clippy --all-targets -- -D warnings
 say "unit, property and HTTP tests on SQLite"
 cargo nextest run 2>&1 | tee "$LOGS/sqlite.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error' ; count "$LOGS/sqlite.log"
 
+say "doctests (the id types' compile_fail guarantees)"
+cargo test --doc > "$LOGS/doc.log" 2>&1
+doc=$(grep -E '^test result: ' "$LOGS/doc.log" | tail -1)
+if [ -n "$doc" ]; then
+  echo "doctests: $doc"
+  p=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$doc"); f=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$doc")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+else
+  echo "the doctests did not run: see $LOGS/doc.log"; tail -5 "$LOGS/doc.log"; broken=1
+fi
+
 say "a cohort end to end against the binary (tests/e2e/story.py)"
 if timeout 180 python3 tests/e2e/story.py target/debug/roundtable > "$LOGS/story.log" 2>&1; then :; fi
 grep -E '^FAIL' "$LOGS/story.log"
