@@ -1,6 +1,7 @@
 # A cohort played end to end against the built binary (SQLite, mail to the log): people sign up
 # and confirm by the mailed link, join by a pasted invite URL, plan a rota, mark an absence, shorten
-# a session, run and seed an experiment, and meet the input rules. Usage: story.py PATH-TO-BINARY.
+# a session, run and seed an experiment, offer a skill share with a waitlist that moves up and
+# follows a cancelled session, and meet the input rules. Usage: story.py PATH-TO-BINARY.
 # Prints one line per check and ends with "N passed, N failed".
 import json, re, subprocess, sys, time, urllib.request, os, tempfile
 BIN = sys.argv[1]
@@ -101,6 +102,23 @@ s, e = call("POST", "/api/v1/invite-links/join", {"code": link["code"]}, people[
 expect("a removed member cannot rejoin by link", s == 403 and e["code"] == "removed_from_cohort")
 s, e = call("POST", f"/api/v1/cohorts/{cid}/experiments", {"title": "a\u0000b", "success_signal": "s"}, people["ana"])
 expect("NUL is 422 naming the field", s == 422 and e["errors"][0]["field"] == "title")
+s, share = call("POST", f"/api/v1/sessions/{ids[2]}/skill-shares", {"title": "Reading a flame graph", "summary": "find the hot path", "minutes": 20, "capacity": 1}, people["ben"])
+expect("ben offers a skill share with one place; it goes on the agenda", s == 201 and share["status"] == "approved" and share["agenda"]["position"] == 1)
+sid = share["id"]
+s1, cy_in = call("POST", f"/api/v1/skill-shares/{sid}/signups", None, people["cy"])
+s2, ana_wait = call("POST", f"/api/v1/skill-shares/{sid}/signups", None, people["ana"])
+expect("cy takes the place, ana waits first in line", (s1, s2) == (201, 201) and cy_in["status"] == "attending" and ana_wait["status"] == "waitlisted" and ana_wait["position"] == 1)
+home = call("GET", "/api/v1/me/sessions", token=people["ana"])[1]
+mine = [m for x in home["items"] for m in x["my_skill_shares"]]
+expect("ana's home screen shows her place in line", mine == [{"id": sid, "title": "Reading a flame graph", "my_status": "waitlisted", "my_position": 1}])
+call("DELETE", f"/api/v1/skill-shares/{sid}/signups/me", None, people["cy"])
+expect("cy leaves and ana moves up", call("GET", f"/api/v1/skill-shares/{sid}", token=people["ana"])[1]["my_status"] == "attending")
+s, _ = call("PATCH", f"/api/v1/sessions/{ids[2]}", {"status": "cancelled", "cancel_reason": "office closed"}, org)
+back = call("GET", f"/api/v1/skill-shares/{sid}", token=people["ben"])[1]
+expect("the session is cancelled and the skill share is offered back to ben", s == 200 and back["status"] == "offered_back")
+s, moved = call("PATCH", f"/api/v1/skill-shares/{sid}", {"session_id": ids[3]}, people["ben"])
+later = call("GET", f"/api/v1/sessions/{ids[3]}", token=org)[1]
+expect("ben moves it to the next session; ana keeps her place; it is on that agenda", s == 200 and moved["status"] == "approved" and moved["attending_count"] == 1 and any(a["id"] == sid for a in later["agenda"]))
 srv.terminate(); srv.wait()
 bad = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(bad)} passed, {len(bad)} failed")
