@@ -74,6 +74,9 @@ pub async fn delete_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<
         .db
         .write(move |conn| {
             let id = caller.user.id.clone();
+            // Places they held in upcoming skill shares go to the waitlists, and what they were to
+            // present leaves the agendas, before the rows go with the account.
+            crate::skillshares::roster::release_person(conn, &id, None, true, &id, now)?;
             store::delete(conn, &id)?;
             // The event keeps only the (now meaningless) id: no name, no address.
             NewEvent::new(ev::UserDeleted {}, &id).record(conn, now)

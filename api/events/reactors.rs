@@ -43,6 +43,7 @@ pub static REGISTRY: &[On] = &[
     // A member who pauses or leaves gives up their upcoming duties; a "no" gives up the duty
     // held in that session. Both before the re-plan that fills them again.
     On { kind: EventKind::MemberStateChanged, when: not_active, reactor: &rota::RELEASE_UPCOMING_DUTIES },
+    On { kind: EventKind::MemberStateChanged, when: not_active, reactor: &skill_shares::RELEASE_MEMBER },
     On { kind: EventKind::SessionRsvpChanged, when: said_no, reactor: &rota::RELEASE_SESSION_DUTY },
     // Series keep their local times when the cohort's time zone moves (before the re-plan).
     On { kind: EventKind::CohortUpdated, when: zone_moved, reactor: &sessions::RETIME },
@@ -117,7 +118,7 @@ mod tests {
         );
         assert!(names(SessionRsvpChanged { response: RsvpResponse::Yes }).is_empty());
         let paused = MemberStateChanged { from: MemberState::Active, to: MemberState::Paused };
-        assert_eq!(names(paused), ["rota.release_upcoming_duties", "rota.replan"]);
+        assert_eq!(names(paused), ["rota.release_upcoming_duties", "skill_shares.release_member", "rota.replan"]);
         let resumed = MemberStateChanged { from: MemberState::Paused, to: MemberState::Active };
         assert_eq!(names(resumed), ["rota.replan"]);
         assert!(names(CohortUpdated { changed: vec!["time_zone".into()], time_zone: None }).is_empty());

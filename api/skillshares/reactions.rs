@@ -2,19 +2,37 @@
 //! needs nothing: the slot names the session, and the agenda's refit keeps its box. A session
 //! cancelled (by hand, or by a series' new schedule) offers its slots back to their presenters,
 //! who move them to another session or withdraw them; never silently lost. A session reinstated
-//! takes back the slots still offered back on it.
+//! takes back the slots still offered back on it. A member who pauses or leaves gives up their
+//! places (the waitlists move up), and one who leaves withdraws what they were to present.
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 
 use super::model::SlotStatus;
+use crate::cohorts::model::MemberState;
 use crate::db::schema::{sessions, skill_shares as slots};
-use crate::db::{AnyConnection, CohortId};
+use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::ApiResult;
 use crate::events::reactors::Reactor;
-use crate::events::{NewEvent, kind as ev};
+use crate::events::{EventPayload, NewEvent, kind as ev};
 use crate::sessions::agenda::{self, AgendaItem};
 use crate::sessions::model::SessionStatus;
+
+/// A member who pauses or leaves gives up their places in upcoming skill shares (each waitlist
+/// moves up); one who leaves also withdraws those they were to present (`subject_id`: the member).
+pub static RELEASE_MEMBER: Reactor = Reactor { name: "skill_shares.release_member", run: release_member };
+
+fn release_member(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<Utc>) -> ApiResult<()> {
+    let (Some(cohort_id), EventPayload::MemberStateChanged(change)) = (event.cohort_id, &event.payload) else {
+        return Ok(());
+    };
+    if change.to == MemberState::Active {
+        return Ok(());
+    }
+    let member = UserId::from_untyped(event.subject_id);
+    let actor = event.actor_id.cloned().unwrap_or_else(|| member.clone());
+    super::roster::release_person(conn, &member, Some(cohort_id), change.to == MemberState::Left, &actor, now)
+}
 
 pub static FOLLOW_SESSIONS: Reactor = Reactor { name: "skill_shares.follow_sessions", run: follow_sessions };
 

@@ -4,10 +4,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::model::{SignupRow, SignupStatus, SlotRow};
+use super::model::{SignupRow, SignupStatus, SlotRow, SlotStatus};
 use super::store;
 use super::waitlist::{self, place_for};
-use crate::db::{AnyConnection, UserId};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::ApiResult;
 use crate::events::{NewEvent, kind as ev};
 
@@ -125,4 +125,58 @@ pub fn promote(conn: &mut AnyConnection, slot: &SlotRow, actor: &UserId, now: Da
         event(ev::SkillSharePromoted { user_id: user_id.to_string() }, actor, slot).record(conn, now)?;
     }
     Ok(head)
+}
+
+/// Takes the box `slot_id` off a session's agenda, if it is there, recording that the agenda
+/// changed. The caller holds the session's lock.
+pub fn take_off_agenda(
+    conn: &mut AnyConnection,
+    actor: &UserId,
+    session_id: &SessionId,
+    slot_id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let Some(mut session) = crate::sessions::store::find_session(conn, session_id)? else { return Ok(()) };
+    let items = session.agenda();
+    if !items.iter().any(|i| i.id == slot_id) {
+        return Ok(());
+    }
+    let kept = crate::sessions::agenda::remove_item(&items, slot_id);
+    session.agenda = serde_json::to_string(&kept).map_err(|e| crate::error::ApiError::Internal(e.into()))?;
+    session.updated_at = now.naive_utc();
+    crate::sessions::store::save_session(conn, &session)?;
+    NewEvent::by_in_cohort(ev::SessionAgendaChanged {}, actor, &session.cohort_id, &session.id).record(conn, now)
+}
+
+/// Someone who will not come any more (they paused or left the cohort, or deleted their account):
+/// their places and waitlist entries in skill shares whose sessions have not started are given up,
+/// each freed place going to the first on that waitlist; with `withdraw_presented`, the skill shares
+/// they were to present there are withdrawn and leave their agendas. In one cohort, or in all.
+pub fn release_person(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    cohort_id: Option<&CohortId>,
+    withdraw_presented: bool,
+    actor: &UserId,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    // Sessions before slots, as everywhere: the presented ones first (they touch agendas).
+    if withdraw_presented {
+        for slot in store::upcoming_presented(conn, user_id, cohort_id, now.naive_utc())? {
+            crate::sessions::store::lock_session(conn, &slot.session_id)?;
+            store::lock_slot(conn, &slot.id)?;
+            let Some(mut slot) = store::find_slot(conn, &slot.id)? else { continue };
+            take_off_agenda(conn, actor, &slot.session_id, &slot.id, now)?;
+            slot.status = SlotStatus::Withdrawn;
+            slot.updated_at = now.naive_utc();
+            store::save_slot(conn, &slot)?;
+            event(ev::SkillShareWithdrawn {}, actor, &slot).record(conn, now)?;
+        }
+    }
+    for slot_id in store::upcoming_places(conn, user_id, cohort_id, now.naive_utc())? {
+        store::lock_slot(conn, &slot_id)?;
+        let Some(slot) = store::find_slot(conn, &slot_id)? else { continue };
+        leave(conn, &slot, user_id, actor, None, now)?;
+    }
+    Ok(())
 }

@@ -389,3 +389,46 @@ pub fn mine_in_sessions(
         })
         .collect())
 }
+
+/// The slots (not withdrawn) a user presents whose sessions have not started, in one cohort or all.
+pub fn upcoming_presented(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    cohort_id: Option<&CohortId>,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<SlotRow>> {
+    let mut query = slots::table
+        .inner_join(sessions::table.on(sessions::id.eq(slots::session_id)))
+        .filter(slots::presenter_id.eq(user_id))
+        .filter(slots::status.ne(SlotStatus::Withdrawn.as_str()))
+        .filter(sessions::starts_at.gt(now))
+        .order((slots::session_id.asc(), slots::id.asc()))
+        .select(SlotRow::as_select())
+        .into_boxed();
+    if let Some(cohort_id) = cohort_id {
+        query = query.filter(slots::cohort_id.eq(cohort_id));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The slots a user holds a place in or waits for whose sessions have not started, in one cohort
+/// or all, in id order (the order their locks are taken).
+pub fn upcoming_places(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    cohort_id: Option<&CohortId>,
+    now: NaiveDateTime,
+) -> ApiResult<Vec<String>> {
+    let mut query = signups::table
+        .inner_join(slots::table.on(slots::id.eq(signups::skill_share_id)))
+        .inner_join(sessions::table.on(sessions::id.eq(slots::session_id)))
+        .filter(signups::user_id.eq(user_id))
+        .filter(sessions::starts_at.gt(now))
+        .order(slots::id.asc())
+        .select(slots::id)
+        .into_boxed();
+    if let Some(cohort_id) = cohort_id {
+        query = query.filter(slots::cohort_id.eq(cohort_id));
+    }
+    Ok(query.load(conn)?)
+}

@@ -398,3 +398,51 @@ async fn bad_offers_are_refused_by_field_and_write_nothing() {
     let conn = &mut app.db();
     assert_eq!(skill_shares::table.count().get_result::<i64>(conn).unwrap(), 1);
 }
+
+#[tokio::test]
+async fn people_who_leave_give_up_their_places_and_their_skill_shares() {
+    let app = spawn_app().await;
+    let c = cohort(&app, "UTC").await;
+    let session = tomorrow(&app, &c, 90).await;
+    let slot =
+        offered(&app, &session, &c.member.access_token, json!({"title": "Demo", "minutes": 20, "capacity": 1})).await;
+    let other =
+        offered(&app, &session, &c.organizer.access_token, json!({"title": "Other", "minutes": 10, "capacity": 1}))
+            .await;
+    let people = app.members_in_bulk(&c.id, 4).await;
+    assert_eq!(sign_up(&app, &slot, &people[0].access_token).await.1["status"], "attending");
+    assert_eq!(sign_up(&app, &slot, &people[1].access_token).await.1["position"], 1);
+
+    // Pausing gives up the place; the first waiting moves up.
+    let pause = app
+        .patch_as(
+            &format!("/api/v1/cohorts/{}/members/{}", c.id, people[0].id),
+            &people[0].access_token,
+            &json!({"state": "paused"}),
+        )
+        .await;
+    assert_eq!(pause.status(), 200);
+    assert_eq!(get(&app, &slot_path(&slot, ""), &people[1].access_token).await["my_status"], "attending");
+    assert_eq!(get(&app, &slot_path(&slot, ""), &people[0].access_token).await["my_status"], Value::Null);
+
+    // Deleting one's account does too, in every cohort.
+    assert_eq!(sign_up(&app, &other, &people[2].access_token).await.1["status"], "attending");
+    assert_eq!(sign_up(&app, &other, &people[3].access_token).await.1["position"], 1);
+    assert_eq!(app.delete_as("/api/v1/me", &people[2].access_token).await.status(), 204);
+    assert_eq!(get(&app, &slot_path(&other, ""), &people[3].access_token).await["my_status"], "attending");
+
+    // A presenter who leaves the cohort withdraws what they were to present; it leaves the agenda.
+    let leave = app
+        .patch_as(
+            &format!("/api/v1/cohorts/{}/members/{}", c.id, c.member.id),
+            &c.member.access_token,
+            &json!({"state": "left"}),
+        )
+        .await;
+    assert_eq!(leave.status(), 200);
+    assert_eq!(get(&app, &slot_path(&slot, ""), &c.organizer.access_token).await["status"], "withdrawn");
+    let session_now =
+        get(&app, &format!("/api/v1/sessions/{}", session["id"].as_str().unwrap()), &c.organizer.access_token).await;
+    assert!(!titles(&session_now).contains(&"Demo".to_string()));
+    assert!(titles(&session_now).contains(&"Other".to_string()));
+}

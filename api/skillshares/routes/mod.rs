@@ -154,13 +154,7 @@ fn take_off_agenda(
     slot_id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let session = session_row(conn, session_id)?;
-    let items = session.agenda();
-    if !items.iter().any(|i| i.id == slot_id) {
-        return Ok(());
-    }
-    let kept = agenda::remove_item(&items, slot_id);
-    save_agenda(conn, caller, session, &kept, now)
+    roster::take_off_agenda(conn, caller.user_id(), session_id, slot_id, now)
 }
 
 fn minutes(raw: i64) -> Result<i32, Invalid> {
