@@ -30,7 +30,7 @@ trap 'stop_server; pg_stop; echo "raw wrk output: $WORK"' EXIT
 
 start_server() {  # $1 = DATABASE_URL
   DATABASE_URL="$1" ROUNDTABLE_LOG=error ROUNDTABLE_RATE_LIMIT_IP_PER_MINUTE=100000000 \
-    ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR=100000000 "$BIN" --bind 127.0.0.1:0 >"$WORK/server.out" 2>"$WORK/server.err" &
+    ROUNDTABLE_RATE_LIMIT_ACCOUNT_PER_HOUR=100000000 "$BIN" --bind 127.0.0.1:0 >"$WORK/server.out" 2>>"$WORK/server.err" &
   server_pid=$!
   for _ in $(seq 1 100); do grep -q '^listening on ' "$WORK/server.out" && break; sleep 0.1; done
   grep -q "^listening on " "$WORK/server.out" || { cat "$WORK/server.err" >&2; exit 1; }
