@@ -16,6 +16,7 @@ pub mod http;
 pub mod invitations;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod openapi;
 pub mod pagination;
 pub mod people;

@@ -30,7 +30,8 @@ use crate::jobs::{Job as PeriodicJob, Jobs, Outcome};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, charter, cohorts, experiments, health, invitations, openapi, rota, sessions, skillshares, tokens,
+    accounts, auth, charter, cohorts, experiments, health, invitations, notifications, openapi, rota, sessions,
+    skillshares, tokens,
 };
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
@@ -39,6 +40,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::routes::routes)
             .configure(accounts::routes::routes)
+            .configure(notifications::preferences::routes)
             .configure(tokens::routes::routes)
             .configure(cohorts::routes::routes)
             .configure(cohorts::members::routes)

@@ -516,6 +516,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notification_preferences (user_id, kind) {
+        user_id -> Text,
+        kind -> Text,
+        email -> Bool,
+        lead_minutes -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notification_settings (user_id) {
+        user_id -> Text,
+        digest -> Text,
+        quiet_start -> Nullable<Text>,
+        quiet_end -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
 diesel::joinable!(skill_shares -> sessions (session_id));
@@ -581,4 +601,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_records,
     skill_shares,
     skill_share_signups,
+    notification_preferences,
+    notification_settings,
 );

@@ -202,6 +202,9 @@ event_kinds! {
         /// The fields that were set.
         changed: Vec<FieldName>,
     }
+    /// Notification preferences changed (`kinds`: the kinds named; digest or quiet hours may have
+    /// changed too).
+    NotificationPreferencesChanged = "user.notification_preferences_changed", subject "user", Account { kinds: Vec<String> }
     /// The account and its personal data were deleted; only the id remains.
     UserDeleted = "user.deleted", subject "user", Account {}
     /// A personal access token was created.

@@ -86,6 +86,17 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
     }
 }
 
+/// For `#[serde(default, deserialize_with = "crate::http::json::present")]` on an
+/// `Option<Option<T>>`: a field given as null (to clear it) is `Some(None)`, told apart from a
+/// field left out (`None`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// Parses a JSON document into `T`: 400 when it is not JSON; 422 naming every field that does not
 /// fit `T`, every field `T` does not have (unknown fields are refused, not silently dropped) and
 /// every text holding a NUL character (which PostgreSQL cannot store).

@@ -1,6 +1,6 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use super::waitlist::SignupStatus;
@@ -138,15 +138,6 @@ pub struct SkillShare {
     pub updated_at: DateTime<Utc>,
 }
 
-/// A field that may be given as null (to clear it), told apart from a field left out.
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(default)]
 #[schema(example = json!({
@@ -179,11 +170,11 @@ pub struct SkillShareChange {
     pub summary: Option<String>,
     pub minutes: Option<i64>,
     /// Null for unlimited. Growing it promotes from the waitlist; lowering it takes no place away.
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<i64>)]
     pub capacity: Option<Option<i64>>,
     /// Null to unlink the experiment.
-    #[serde(deserialize_with = "present")]
+    #[serde(deserialize_with = "crate::http::json::present")]
     #[schema(value_type = Option<String>, format = Uuid)]
     pub experiment_id: Option<Option<String>>,
     /// Another upcoming session of the cohort; its sign-ups go with it.

@@ -76,6 +76,8 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("patch", "/api/v1/me", Own { tokens_ok: false }, Some(json!({"display_name": "Changed"}))),
         ("delete", "/api/v1/me", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/sign-ins", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/me/notification-preferences", Own { tokens_ok: true }, none.clone()),
+        ("put", "/api/v1/me/notification-preferences", Own { tokens_ok: false }, Some(json!({"digest": "weekly"}))),
         (
             "post",
             "/api/v1/me/password",
@@ -702,6 +704,8 @@ impl World {
                 .unwrap(),
             experiment_celebrations::table.count().get_result(conn).unwrap(),
             skill_share_signups::table.count().get_result(conn).unwrap(),
+            notification_preferences::table.count().get_result(conn).unwrap(),
+            notification_settings::table.count().get_result(conn).unwrap(),
         ];
         let skill_shares: Vec<(String, String, String, String, Option<i32>)> = skill_shares::table
             .select((

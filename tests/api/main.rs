@@ -20,6 +20,7 @@ mod isolation;
 mod links;
 mod mail_delivery;
 mod members;
+mod notification_preferences;
 mod openapi;
 mod personal_tokens;
 mod replicas;
