@@ -1,5 +1,7 @@
 //! Notifications: the kinds the server mails (`kinds`, one table with their defaults) and each
-//! member's preferences for them (`preferences`). The planner and the sender build on these.
+//! member's preferences for them (`preferences`), and the pure reminder planner (`plan`). The
+//! engine that stores, sends and withdraws what the planner plans builds on these.
 
 pub mod kinds;
+pub mod plan;
 pub mod preferences;
