@@ -41,6 +41,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(auth::routes::routes)
             .configure(accounts::routes::routes)
             .configure(notifications::preferences::routes)
+            .configure(notifications::inbox::routes)
             .configure(tokens::routes::routes)
             .configure(cohorts::routes::routes)
             .configure(cohorts::members::routes)

@@ -77,6 +77,7 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("delete", "/api/v1/me", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/sign-ins", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/notification-preferences", Own { tokens_ok: true }, none.clone()),
+        ("get", "/api/v1/me/inbox", Own { tokens_ok: true }, none.clone()),
         ("put", "/api/v1/me/notification-preferences", Own { tokens_ok: false }, Some(json!({"digest": "weekly"}))),
         (
             "post",

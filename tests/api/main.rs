@@ -13,6 +13,7 @@ mod events;
 mod experiments;
 mod health;
 mod idempotency;
+mod inbox;
 mod inputs;
 mod invitations;
 mod invite_links;
