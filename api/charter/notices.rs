@@ -26,9 +26,14 @@ fn put_charter_check_on_next_session(
     cohort_id: &CohortId,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let Some(mut session) = sessions::store::next_session(conn, cohort_id, now.naive_utc())? else {
+    // Under the cohort's lock, then the session's, as every sessions write: an agenda edit at the
+    // same moment is not lost.
+    crate::cohorts::store::lock_cohort(conn, cohort_id)?;
+    let Some(next) = sessions::store::next_session(conn, cohort_id, now.naive_utc())? else {
         return Ok(()); // no session planned: GET .../charter still says review_due
     };
+    sessions::store::lock_session(conn, &next.id)?;
+    let Some(mut session) = sessions::store::find_session(conn, &next.id)? else { return Ok(()) };
     let items = session.agenda();
     if items.iter().any(|i| i.kind == AgendaKind::CharterCheck) {
         return Ok(());

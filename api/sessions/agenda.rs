@@ -212,16 +212,26 @@ pub fn fit(template: &[AgendaItem], duration_minutes: u32) -> Vec<AgendaItem> {
 }
 
 /// Adds an item before the last phase (the reflection), taking its time from the free minutes
-/// and then from the longest box, so the agenda still fits.
+/// and then from the longest box other than a skill share (a skill share only when nothing else
+/// is left), so the agenda still fits.
 pub fn insert_item(items: &[AgendaItem], new: AgendaItem, duration_minutes: u32) -> Vec<AgendaItem> {
     let mut items = items.to_vec();
     let used: u32 = items.iter().map(|i| i.minutes).sum();
     let mut missing = (used + new.minutes).saturating_sub(duration_minutes);
-    while missing > 0 {
-        let Some(longest) = items.iter_mut().filter(|i| i.minutes > 0).max_by_key(|i| i.minutes) else { break };
-        let take = missing.min(longest.minutes);
-        longest.minutes -= take;
-        missing -= take;
+    // Skill shares give up time last: their presenters asked for it.
+    for skill_shares_too in [false, true] {
+        while missing > 0 {
+            let Some(longest) = items
+                .iter_mut()
+                .filter(|i| i.minutes > 0 && (skill_shares_too || i.kind != AgendaKind::SkillShare))
+                .max_by_key(|i| i.minutes)
+            else {
+                break;
+            };
+            let take = missing.min(longest.minutes);
+            longest.minutes -= take;
+            missing -= take;
+        }
     }
     let at = items.iter().rposition(|i| i.kind == AgendaKind::Phase).unwrap_or(items.len());
     let minutes = new.minutes.saturating_sub(missing);
@@ -293,6 +303,14 @@ mod tests {
         assert_eq!(first_overrun(&shorter, 60), None);
         let tiny = refit(&agenda, 20);
         assert_eq!(first_overrun(&tiny, 20), None, "when nothing else helps, everything shrinks");
+    }
+
+    #[test]
+    fn a_charter_check_takes_its_time_from_the_phases_not_from_a_skill_share() {
+        let with_share = place_skill_share(&default_template(), share("a", 45), 90).unwrap();
+        let with_check = insert_item(&with_share, charter_check(), 90);
+        assert_eq!(skill_share_position(&with_check, "a"), Some((1, 45)));
+        assert_eq!(first_overrun(&with_check, 90), None);
     }
 
     fn mixed() -> impl Strategy<Value = Vec<AgendaItem>> {
