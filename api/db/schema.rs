@@ -67,6 +67,7 @@ diesel::table! {
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         claim_token -> Nullable<Text>,
+        kind -> Nullable<Text>,
     }
 }
 

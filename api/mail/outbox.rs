@@ -19,6 +19,8 @@ use crate::error::ApiResult;
 const CLAIM_SECONDS: i64 = 300;
 
 pub struct OutgoingMail {
+    /// The kind, sent as `X-Roundtable-Kind` so people can filter on it.
+    pub kind: &'static str,
     /// The account the mail is about; its mail is deleted with the account.
     pub user_id: Option<UserId>,
     pub to: String,
@@ -39,6 +41,8 @@ pub struct ClaimedMail {
     pub attempts: i32,
     /// This claim's token: finishing the mail needs it.
     pub token: String,
+    /// `X-Roundtable-Kind`; none for mail queued before kinds were kept.
+    pub kind: Option<String>,
 }
 
 /// Queues a mail; call inside the transaction whose change the mail tells about.
@@ -47,6 +51,7 @@ pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<
         .values((
             mail::id.eq(new_id()),
             mail::user_id.eq(outgoing.user_id.as_ref()),
+            mail::kind.eq(Some(outgoing.kind)),
             mail::to_address.eq(&outgoing.to),
             mail::subject.eq(&outgoing.subject),
             mail::text_body.eq(&outgoing.text),
@@ -98,11 +103,11 @@ pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResul
     if taken == 0 {
         return Ok(None);
     }
-    let (to, subject, text, html, attempts) = mail::table
+    let (to, subject, text, html, attempts, kind) = mail::table
         .find(id)
-        .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts))
+        .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts, mail::kind))
         .first(conn)?;
-    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts, token }))
+    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts, token, kind }))
 }
 
 /// The row as long as `token`'s claim holds it.

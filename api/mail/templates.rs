@@ -9,6 +9,8 @@ use crate::db::UserId;
 
 /// A mail that asks the reader to follow one link.
 struct LinkMail<'a> {
+    /// `X-Roundtable-Kind` (see `notifications::kinds`).
+    kind: &'static str,
     subject: &'a str,
     lead: &'a str,
     action: &'a str,
@@ -46,6 +48,7 @@ fn render(to: Recipient<'_>, m: LinkMail<'_>) -> OutgoingMail {
         encode_text(m.footer),
     );
     OutgoingMail {
+        kind: m.kind,
         user_id: to.user_id.cloned(),
         to: to.address.to_string(),
         subject: m.subject.to_string(),
@@ -65,6 +68,7 @@ pub fn verify_email(user: &UserRow, link: &str) -> OutgoingMail {
     render(
         user.into(),
         LinkMail {
+            kind: "email_verification",
             subject: "Confirm your email address for Roundtable",
             lead: "Welcome to Roundtable. Please confirm that this is your email address.",
             action: "Confirm my address",
@@ -78,6 +82,7 @@ pub fn magic_link(user: &UserRow, link: &str) -> OutgoingMail {
     render(
         user.into(),
         LinkMail {
+            kind: "sign_in_link",
             subject: "Your Roundtable sign-in link",
             lead: "Someone asked to sign in to Roundtable with this address.",
             action: "Sign in",
@@ -91,6 +96,7 @@ pub fn password_reset(user: &UserRow, link: &str) -> OutgoingMail {
     render(
         user.into(),
         LinkMail {
+            kind: "password_reset",
             subject: "Reset your Roundtable password",
             lead: "Someone asked to reset the password of your Roundtable account.",
             action: "Choose a new password",
@@ -106,6 +112,7 @@ pub fn password_changed(user: &UserRow, reset_link: &str) -> OutgoingMail {
     render(
         user.into(),
         LinkMail {
+            kind: "password_changed",
             subject: "Your Roundtable password was changed",
             lead: "The password of your Roundtable account was just changed. Every other sign-in and \
                    every personal access token of your account was ended: sign in again on your other \
@@ -127,6 +134,7 @@ pub fn invitation(address: &str, inviter: &str, cohort_name: &str, link: &str) -
     render(
         Recipient { user_id: None, address, name: None },
         LinkMail {
+            kind: "invitation",
             subject: &subject,
             lead: &lead,
             action: "Accept the invitation",

@@ -56,8 +56,11 @@ impl Transport {
                 let to: Mailbox = mail.to.parse().map_err(|e| Failure::Permanent(format!("recipient: {e}")))?;
                 // lettre adds `Date` itself; `Message-ID` is ours: one per queued mail, so that a
                 // retry after an unclear failure is recognised as the same message.
-                let message = Message::builder()
-                    .message_id(Some(message_id(&mail.id, from)))
+                let mut builder = Message::builder().message_id(Some(message_id(&mail.id, from)));
+                if let Some(kind) = &mail.kind {
+                    builder = builder.header(RoundtableKind(kind.clone()));
+                }
+                let message = builder
                     .from(from.clone())
                     .to(to)
                     .subject(&mail.subject)
@@ -66,6 +69,24 @@ impl Transport {
                 transport.send(message).await.map(|_| ()).map_err(|e| classify(SmtpErrorKind::of(&e), e.to_string()))
             }
         }
+    }
+}
+
+/// `X-Roundtable-Kind: <kind>` on every mail, so people can filter on what it is.
+#[derive(Debug, Clone)]
+pub struct RoundtableKind(pub String);
+
+impl lettre::message::header::Header for RoundtableKind {
+    fn name() -> lettre::message::header::HeaderName {
+        lettre::message::header::HeaderName::new_from_ascii_str("X-Roundtable-Kind")
+    }
+
+    fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(Self(text.to_string()))
+    }
+
+    fn display(&self) -> lettre::message::header::HeaderValue {
+        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
     }
 }
 

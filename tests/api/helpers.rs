@@ -30,6 +30,8 @@ pub struct ReceivedMail {
     pub html: String,
     pub message_id: Option<String>,
     pub date: Option<String>,
+    /// `X-Roundtable-Kind`.
+    pub kind: Option<String>,
 }
 
 impl ReceivedMail {
@@ -70,6 +72,7 @@ impl Handler for SinkHandler {
             html: parsed.body_html(0).map(|t| t.to_string()).unwrap_or_default(),
             message_id: parsed.message_id().map(str::to_string),
             date: parsed.date().map(|d| d.to_rfc3339()),
+            kind: parsed.header("X-Roundtable-Kind").and_then(|h| h.as_text()).map(|t| t.trim().to_string()),
         });
         response::OK
     }

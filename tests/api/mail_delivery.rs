@@ -87,6 +87,18 @@ async fn every_mail_has_a_message_id_and_a_date() {
     }
 }
 
+#[tokio::test]
+async fn every_mail_says_its_kind_in_x_roundtable_kind() {
+    let app = crate::helpers::spawn_app().await;
+    assert_eq!(app.signup("ada@example.com").await.status(), 201);
+    assert_eq!(app.post("/api/v1/auth/magic-links", &json!({"email": "ada@example.com"})).await.status(), 202);
+    assert_eq!(app.post("/api/v1/auth/password-resets", &json!({"email": "ada@example.com"})).await.status(), 202);
+    let mails = app.mail().wait_for("ada@example.com", 3).await;
+    let mut kinds: Vec<String> = mails.iter().map(|m| m.kind.clone().expect("X-Roundtable-Kind")).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["email_verification", "password_reset", "sign_in_link"]);
+}
+
 /// An SMTP server that takes the whole message and then hangs up instead of answering the final
 /// ".": the message may well have been accepted. Counts the messages handed over to it.
 fn smtp_hanging_up_after_the_data() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
