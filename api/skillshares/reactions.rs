@@ -26,9 +26,7 @@ fn release_member(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime<
     let (Some(cohort_id), EventPayload::MemberStateChanged(change)) = (event.cohort_id, &event.payload) else {
         return Ok(());
     };
-    if change.to == MemberState::Active {
-        return Ok(());
-    }
+    // Registered for members who are no longer active (`events::reactors`).
     let member = UserId::from_untyped(event.subject_id);
     let actor = event.actor_id.cloned().unwrap_or_else(|| member.clone());
     super::roster::release_person(conn, &member, Some(cohort_id), change.to == MemberState::Left, &actor, now)
@@ -77,6 +75,7 @@ fn follow_sessions(conn: &mut AnyConnection, event: &NewEvent<'_>, now: DateTime
         let mut new_event = match now_status {
             SlotStatus::OfferedBack => NewEvent::new(ev::SkillShareOfferedBack { session_id }, &id),
             SlotStatus::Approved => NewEvent::new(ev::SkillShareApproved { session_id }, &id),
+            // Back to waiting for approval.
             _ => NewEvent::new(ev::SkillShareChanged { changed: vec!["status".to_string()] }, &id),
         }
         .in_cohort(&cohort_id);

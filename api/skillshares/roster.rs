@@ -136,13 +136,24 @@ pub fn take_off_agenda(
     slot_id: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let Some(mut session) = crate::sessions::store::find_session(conn, session_id)? else { return Ok(()) };
+    let Some(session) = crate::sessions::store::find_session(conn, session_id)? else { return Ok(()) };
     let items = session.agenda();
     if !items.iter().any(|i| i.id == slot_id) {
         return Ok(());
     }
     let kept = crate::sessions::agenda::remove_item(&items, slot_id);
-    session.agenda = serde_json::to_string(&kept).map_err(|e| crate::error::ApiError::Internal(e.into()))?;
+    save_agenda(conn, actor, session, &kept, now)
+}
+
+/// Saves a session's new agenda and records that it changed. The caller holds the session's lock.
+pub fn save_agenda(
+    conn: &mut AnyConnection,
+    actor: &UserId,
+    mut session: crate::sessions::model::SessionRow,
+    items: &[crate::sessions::agenda::AgendaItem],
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    session.agenda = serde_json::to_string(items).map_err(|e| crate::error::ApiError::Internal(e.into()))?;
     session.updated_at = now.naive_utc();
     crate::sessions::store::save_session(conn, &session)?;
     NewEvent::by_in_cohort(ev::SessionAgendaChanged {}, actor, &session.cohort_id, &session.id).record(conn, now)

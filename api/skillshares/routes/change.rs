@@ -103,7 +103,7 @@ pub async fn change_skill_share(
                     ));
                 }
                 let was_on_agenda = agenda::skill_share_position(&old_session.agenda(), &slot.id).is_some();
-                take_off_agenda(conn, &caller, &slot.session_id, &slot.id, now)?;
+                roster::take_off_agenda(conn, caller.user_id(), &slot.session_id, &slot.id, now)?;
                 if slot.status == SlotStatus::OfferedBack {
                     slot.status = if was_on_agenda { SlotStatus::Approved } else { SlotStatus::Proposed };
                 }
@@ -123,7 +123,7 @@ pub async fn change_skill_share(
                 }
                 let session = session_row(conn, &slot.session_id)?;
                 let items = agenda::move_skill_share(&session.agenda(), &slot.id, position);
-                save_agenda(conn, &caller, session, &items, now)?;
+                roster::save_agenda(conn, caller.user_id(), session, &items, now)?;
                 changed.push("position".into());
             }
             if let Some(from) = moved {
@@ -169,7 +169,7 @@ pub async fn withdraw_skill_share(
                 return Ok(());
             }
             crate::sessions::started(session_row(conn, &slot.session_id)?.starts_at.and_utc(), now)?;
-            take_off_agenda(conn, &caller, &slot.session_id, &slot.id, now)?;
+            roster::take_off_agenda(conn, caller.user_id(), &slot.session_id, &slot.id, now)?;
             slot.status = SlotStatus::Withdrawn;
             slot.updated_at = now.naive_utc();
             store::save_slot(conn, &slot)?;

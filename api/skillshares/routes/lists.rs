@@ -111,18 +111,15 @@ pub async fn my_skill_shares(
     Ok(web::Json(result))
 }
 
+/// A page of slot rows (fetched `limit + 1`, by session start), as views: `Page::from_rows` cuts
+/// it, then the page's views are built together.
 fn paged(
     conn: &mut AnyConnection,
-    mut rows: Vec<store::SlotListRow>,
+    rows: Vec<store::SlotListRow>,
     page: &crate::pagination::PageRequest,
     user_id: &UserId,
     now: DateTime<Utc>,
 ) -> ApiResult<Page<SkillShare>> {
-    let next = if rows.len() > page.limit as usize {
-        rows.truncate(page.limit as usize);
-        rows.last().map(|r| Cursor { created_at: r.starts_at, id: r.slot.id.clone() })
-    } else {
-        None
-    };
-    Ok(Page { items: view::views(conn, rows, user_id, now)?, next_cursor: next.map(|c| crate::pagination::encode(&c)) })
+    let cut = Page::from_rows(rows, page, |r| Cursor { created_at: r.starts_at, id: r.slot.id.clone() }, |r| r);
+    Ok(Page { items: view::views(conn, cut.items, user_id, now)?, next_cursor: cut.next_cursor })
 }

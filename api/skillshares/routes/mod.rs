@@ -116,21 +116,6 @@ fn not_withdrawn(slot: &SlotRow) -> ApiResult<()> {
     Ok(())
 }
 
-/// Saves a session's new agenda and records that it changed. The caller holds the session's lock.
-fn save_agenda(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-    mut session: SessionRow,
-    items: &[AgendaItem],
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    session.agenda = serde_json::to_string(items).map_err(|e| ApiError::Internal(e.into()))?;
-    session.updated_at = now.naive_utc();
-    sessions::save_session(conn, &session)?;
-    NewEvent::by_in_cohort(ev::SessionAgendaChanged {}, caller.user_id(), &session.cohort_id, &session.id)
-        .record(conn, now)
-}
-
 /// Puts (or brings up to date) the slot's box on its session's agenda: 422 on `agenda` when the
 /// session has no room. The caller holds the session's lock.
 fn put_on_agenda(conn: &mut AnyConnection, caller: &Caller, slot: &SlotRow, now: DateTime<Utc>) -> ApiResult<()> {
@@ -143,18 +128,7 @@ fn put_on_agenda(conn: &mut AnyConnection, caller: &Caller, slot: &SlotRow, now:
     };
     let items = agenda::place_skill_share(&session.agenda(), item, session.duration_minutes())
         .map_err(|m| ApiError::invalid(&m.field, m.code, format!("The session's agenda {}.", m.message)))?;
-    save_agenda(conn, caller, session, &items, now)
-}
-
-/// Takes the slot's box off a session's agenda, if it is there. The caller holds the session's lock.
-fn take_off_agenda(
-    conn: &mut AnyConnection,
-    caller: &Caller,
-    session_id: &SessionId,
-    slot_id: &str,
-    now: DateTime<Utc>,
-) -> ApiResult<()> {
-    roster::take_off_agenda(conn, caller.user_id(), session_id, slot_id, now)
+    roster::save_agenda(conn, caller.user_id(), session, &items, now)
 }
 
 fn minutes(raw: i64) -> Result<i32, Invalid> {

@@ -50,7 +50,7 @@ pub async fn sign_up_for_skill_share(
     let (created, result) = state
         .db
         .write(move |conn| {
-            let (access, slot) = slot_access(conn, &caller, &id, Action::TakePartInSkillShares)?;
+            let (_, slot) = slot_access(conn, &caller, &id, Action::TakePartInSkillShares)?;
             let user_id = target.clone().unwrap_or_else(|| caller.user_id().clone());
             let for_someone_else = user_id != *caller.user_id();
             if for_someone_else {
@@ -65,7 +65,6 @@ pub async fn sign_up_for_skill_share(
                     ));
                 }
             }
-            drop(access);
             store::lock_slot(conn, &slot.id)?;
             let mut slot = store::find_slot(conn, &slot.id)?.ok_or(ApiError::NotFound)?;
             signups_now(conn, &slot, now)?;
