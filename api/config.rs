@@ -59,6 +59,17 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_MAIL_SWEEP_SECONDS", default_value_t = 30)]
     pub mail_sweep_seconds: u64,
 
+    /// Seconds between plannings of due reminders: each session's, duty's and skill share's
+    /// "soon" reminders of the next 15 days are written (and the ones no longer called for
+    /// withdrawn). One replica plans per period (a lease).
+    #[arg(long, env = "ROUNDTABLE_REMINDER_SWEEP_SECONDS", default_value_t = 60)]
+    pub reminder_sweep_seconds: u64,
+
+    /// Seconds between passes in which each process reads new events (a session moved, a swap
+    /// asked) into notifications and queues the mail of those due.
+    #[arg(long, env = "ROUNDTABLE_NOTIFY_POLL_SECONDS", default_value_t = 2)]
+    pub notify_poll_seconds: u64,
+
     /// Web origins (`https://app.example.org`, comma-separated) whose pages may call the API from
     /// a browser (CORS). Empty: none; the app this server serves is same-origin and needs none.
     #[arg(long, env = "ROUNDTABLE_CORS_ORIGINS", value_delimiter = ',', default_value = "")]

@@ -42,6 +42,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
             .configure(accounts::routes::routes)
             .configure(notifications::preferences::routes)
             .configure(notifications::inbox::routes)
+            .configure(notifications::routes::routes)
             .configure(tokens::routes::routes)
             .configure(cohorts::routes::routes)
             .configure(cohorts::members::routes)
@@ -128,7 +129,7 @@ impl Application {
         let server = server.run();
 
         let (scheduler, mail_worker) = if config.background_jobs {
-            (Some(start_scheduler(&state, config.mail_sweep_seconds).await?), Some(state.mailer.spawn_worker()))
+            (Some(start_scheduler(&state, config).await?), Some(state.mailer.spawn_worker()))
         } else {
             (None, None)
         };
@@ -165,11 +166,11 @@ impl Application {
 /// that fell due and forms coaching cycles that are due; a slower job keeps sessions stored 26
 /// weeks ahead (also once at start). Each job but the first two runs under its lease
 /// (`jobs::Jobs`), so of several replicas only one runs it per period.
-async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> anyhow::Result<JobScheduler> {
+async fn start_scheduler(state: &web::Data<AppState>, config: &Config) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await.context("creating the scheduler")?;
     let jobs = Jobs::new(state.clone());
     tracing::debug!(holder = jobs.holder(), "periodic jobs start");
-    let every = every_seconds.max(1);
+    let every = config.mail_sweep_seconds.max(1);
     let sweep_jobs = jobs.clone();
     let sweep = Job::new_repeated_async(Duration::from_secs(every), move |_, _| {
         let jobs = sweep_jobs.clone();
@@ -179,6 +180,27 @@ async fn start_scheduler(state: &web::Data<AppState>, every_seconds: u64) -> any
     })
     .context("creating the sweep job")?;
     scheduler.add(sweep).await.context("adding the sweep job")?;
+    // Reminders: planned ahead under a lease every ROUNDTABLE_REMINDER_SWEEP_SECONDS; every
+    // process reads new events and queues what is due every ROUNDTABLE_NOTIFY_POLL_SECONDS.
+    let plan_every = config.reminder_sweep_seconds.max(1);
+    let reminder_jobs = jobs.clone();
+    let reminders = Job::new_repeated_async(Duration::from_secs(plan_every), move |_, _| {
+        let jobs = reminder_jobs.clone();
+        Box::pin(async move {
+            jobs.reminders(chrono::Duration::seconds(plan_every as i64)).await;
+        })
+    })
+    .context("creating the reminder job")?;
+    scheduler.add(reminders).await.context("adding the reminder job")?;
+    let notify_jobs = jobs.clone();
+    let notify = Job::new_repeated_async(Duration::from_secs(config.notify_poll_seconds.max(1)), move |_, _| {
+        let jobs = notify_jobs.clone();
+        Box::pin(async move {
+            jobs.notify_logged().await;
+        })
+    })
+    .context("creating the notifier job")?;
+    scheduler.add(notify).await.context("adding the notifier job")?;
     // Sessions are stored 26 weeks ahead; moving that horizon on a few times a day is plenty.
     let horizon_jobs = jobs.clone();
     let horizon = Job::new_repeated_async(HORIZON_PERIOD, move |_, _| {

@@ -105,7 +105,8 @@ fn password_replaced(conn: &mut AnyConnection, user_id: &UserId, base_url: &str,
     crate::tokens::store::revoke_all(conn, user_id, now)?;
     let user = accounts::find(conn, user_id)?.ok_or(ApiError::NotFound)?;
     let reset = format!("{base_url}/app/reset-password");
-    outbox::enqueue(conn, &templates::password_changed(&user, &reset), now)
+    outbox::enqueue(conn, &templates::password_changed(&user, &reset), now)?;
+    Ok(())
 }
 
 /// Starts a sign-in for the user and answers with its first tokens.

@@ -31,10 +31,14 @@ pub enum Scope {
     SkillshareRead,
     #[serde(rename = "skillshare:write")]
     SkillshareWrite,
+    #[serde(rename = "notifications:read")]
+    NotificationsRead,
+    #[serde(rename = "notifications:write")]
+    NotificationsWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 12] = [
+    pub const ALL: [Scope; 14] = [
         Scope::CohortsRead,
         Scope::CohortsWrite,
         Scope::CharterRead,
@@ -47,6 +51,8 @@ impl Scope {
         Scope::ExperimentsWrite,
         Scope::SkillshareRead,
         Scope::SkillshareWrite,
+        Scope::NotificationsRead,
+        Scope::NotificationsWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +69,8 @@ impl Scope {
             Self::ExperimentsWrite => "experiments:write",
             Self::SkillshareRead => "skillshare:read",
             Self::SkillshareWrite => "skillshare:write",
+            Self::NotificationsRead => "notifications:read",
+            Self::NotificationsWrite => "notifications:write",
         }
     }
 

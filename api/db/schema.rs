@@ -68,6 +68,35 @@ diesel::table! {
         sent_at -> Nullable<Timestamp>,
         claim_token -> Nullable<Text>,
         kind -> Nullable<Text>,
+        list_id -> Nullable<Text>,
+        unsubscribe_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        key -> Text,
+        kind -> Text,
+        user_id -> Text,
+        cohort_id -> Nullable<Text>,
+        subject_id -> Text,
+        occurs_at -> Nullable<Timestamp>,
+        planned_at -> Timestamp,
+        status -> Text,
+        reason -> Nullable<Text>,
+        data -> Text,
+        mail_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        queued_at -> Nullable<Timestamp>,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    stream_cursors (name) {
+        name -> Text,
+        seq -> BigInt,
     }
 }
 
@@ -538,6 +567,7 @@ diesel::table! {
 }
 
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
 diesel::joinable!(skill_shares -> sessions (session_id));
 diesel::joinable!(skill_share_signups -> skill_shares (skill_share_id));
@@ -568,6 +598,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     one_time_tokens,
     outbound_mail,
+    notifications,
+    stream_cursors,
     events,
     instance_settings,
     cohorts,

@@ -46,7 +46,8 @@ fn send(
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
     let link = templates::link(&state.base_url, "invitation", &token.plain);
-    outbox::enqueue(conn, &templates::invitation(address, inviter, &cohort.name, &link), now)
+    outbox::enqueue(conn, &templates::invitation(address, inviter, &cohort.name, &link), now)?;
+    Ok(())
 }
 
 /// Invite people by email (organizers). Each address gets a mail with a single-use link valid

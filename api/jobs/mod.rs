@@ -16,7 +16,7 @@ use chrono::Duration;
 
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::{charter, http::idempotency, rota, sessions};
+use crate::{charter, http::idempotency, notifications, rota, sessions};
 
 /// The leased periodic jobs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -29,6 +29,8 @@ pub enum Job {
     CoachingCycles,
     /// Keeps every series' sessions stored 26 weeks ahead (one per series and occurrence).
     SessionHorizon,
+    /// Plans the reminders of the next 15 days (one row per notification key).
+    Reminders,
 }
 
 impl Job {
@@ -42,6 +44,7 @@ impl Job {
             Job::CharterReviews => "charter.reviews",
             Job::CoachingCycles => "rota.coaching_cycles",
             Job::SessionHorizon => "sessions.horizon",
+            Job::Reminders => "notifications.plan",
         }
     }
 }
@@ -88,6 +91,13 @@ impl Jobs {
             Job::CharterReviews => db.write(move |conn| charter::notices::record_due_reviews(conn, now)).await,
             Job::CoachingCycles => rota::cycles::form_due(&db, now).await,
             Job::SessionHorizon => sessions::materialize::extend_all(&db, now).await,
+            Job::Reminders => {
+                db.write(move |conn| {
+                    let report = notifications::engine::plan_sessions(conn, now, None)?;
+                    Ok(report.added + report.withdrawn)
+                })
+                .await
+            }
         };
         if done.is_err() {
             let holder = self.holder.clone();
@@ -124,4 +134,64 @@ impl Jobs {
         }
         outcomes
     }
+
+    /// The reminder sweep: plans the reminders ahead under its lease, then notifies (`notify`).
+    pub async fn reminders(&self, period: Duration) -> (Outcome, NotifyReport) {
+        let planned = self.run_logged(Job::Reminders, period).await;
+        (planned, self.notify_logged().await)
+    }
+
+    /// One notifier pass of this process (no lease: each step is safe on several replicas at
+    /// once): reads new events into notifications until the stream is read, queues the mail of
+    /// every notification that is due, and wakes the mail worker when there is some.
+    pub async fn notify(&self) -> ApiResult<NotifyReport> {
+        let db = &self.state.db;
+        let mut report = NotifyReport::default();
+        loop {
+            let now = self.state.now();
+            let read = db.write(move |conn| notifications::engine::follow_events(conn, now)).await?;
+            report.events += read;
+            if read == 0 {
+                break;
+            }
+        }
+        loop {
+            let (now, base) = (self.state.now(), self.state.base_url.clone());
+            let done =
+                db.write(move |conn| notifications::engine::dispatch_due(conn, now, &base, DISPATCH_BATCH)).await?;
+            report.queued += done.queued;
+            report.skipped += done.skipped;
+            if ((done.queued + done.skipped) as i64) < DISPATCH_BATCH {
+                break;
+            }
+        }
+        if report.queued > 0 {
+            self.state.mailer.wake();
+        }
+        Ok(report)
+    }
+
+    pub async fn notify_logged(&self) -> NotifyReport {
+        match self.notify().await {
+            Ok(report) => report,
+            Err(err) => {
+                tracing::error!(error = %err, "notifier pass failed");
+                NotifyReport::default()
+            }
+        }
+    }
+}
+
+/// Notifications claimed and queued per transaction.
+const DISPATCH_BATCH: i64 = 200;
+
+/// What one notifier pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct NotifyReport {
+    /// Events read from the stream.
+    pub events: usize,
+    /// Notifications whose mail was queued.
+    pub queued: usize,
+    /// Notifications that fell due but were no longer called for.
+    pub skipped: usize,
 }

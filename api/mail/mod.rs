@@ -10,11 +10,12 @@ mod transport;
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures_util::StreamExt;
 use tokio::sync::Notify;
 
 use crate::clock::SharedClock;
 use crate::db::Db;
-pub use outbox::OutgoingMail;
+pub use outbox::{ListHeaders, OutgoingMail};
 use transport::Transport;
 
 pub struct Mailer {
@@ -35,8 +36,10 @@ pub struct DeliveryReport {
     pub unknown: usize,
 }
 
-/// Mails claimed per pass; the rest wait for the next pass.
+/// Mails claimed at once; a pass claims batches until none is due.
 const BATCH: i64 = 50;
+/// Mails handed to SMTP at once (over the transport's pool of connections).
+pub(crate) const IN_FLIGHT: usize = 8;
 
 impl Mailer {
     pub fn new(db: Db, clock: SharedClock, smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
@@ -75,10 +78,21 @@ impl Mailer {
         }
         loop {
             let now = self.clock.now();
-            let due = self.db.read(move |conn| outbox::due(conn, now, BATCH)).await?;
-            let full_batch = due.len() as i64 == BATCH;
-            for id in due {
-                self.deliver_one(id, now, &mut report).await?;
+            let claimed = self.db.write(move |conn| outbox::claim_batch(conn, now, BATCH)).await?;
+            let full_batch = claimed.len() as i64 == BATCH;
+            // Several at once over the transport's pooled connections; each finishes on its own.
+            let outcomes: Vec<anyhow::Result<Sent>> =
+                futures_util::stream::iter(claimed.into_iter().map(|mail| self.deliver_one(mail)))
+                    .buffer_unordered(IN_FLIGHT)
+                    .collect()
+                    .await;
+            for outcome in outcomes {
+                match outcome? {
+                    Sent::Delivered => report.delivered += 1,
+                    Sent::Retrying => report.retrying += 1,
+                    Sent::Failed => report.failed += 1,
+                    Sent::Unknown => report.unknown += 1,
+                }
             }
             // Mails that fail move their next attempt into the future, so this ends.
             if !full_batch {
@@ -88,40 +102,40 @@ impl Mailer {
         Ok(report)
     }
 
-    async fn deliver_one(
-        &self,
-        id: String,
-        now: chrono::DateTime<chrono::Utc>,
-        report: &mut DeliveryReport,
-    ) -> anyhow::Result<()> {
-        let claim_id = id.clone();
-        let Some(mail) = self.db.write(move |conn| outbox::claim(conn, &claim_id, now)).await? else {
-            return Ok(()); // another worker took it
-        };
+    async fn deliver_one(&self, mail: outbox::ClaimedMail) -> anyhow::Result<Sent> {
         let outcome = self.transport.send(&mail).await;
         let now = self.clock.now();
-        let token = mail.token.clone();
-        let finished = match outcome {
+        let (id, token) = (mail.id.clone(), mail.token.clone());
+        let (sent, finished) = match outcome {
             Ok(()) => {
-                report.delivered += 1;
                 let status = self.transport.delivered_status();
-                self.db.write(move |conn| outbox::mark_delivered(conn, &id, &token, status, now)).await?
+                let done = self.db.write(move |conn| outbox::mark_delivered(conn, &id, &token, status, now)).await?;
+                (Sent::Delivered, done)
             }
             Err(failure) => {
                 let after = retry::after(&failure, mail.attempts, now);
                 tracing::warn!(mail_id = %id, attempts = mail.attempts, error = %failure, ?after, "mail not delivered");
-                match after {
-                    outbox::AfterFailure::RetryAt(_) => report.retrying += 1,
-                    outbox::AfterFailure::Failed => report.failed += 1,
-                    outbox::AfterFailure::Unknown => report.unknown += 1,
-                }
+                let sent = match after {
+                    outbox::AfterFailure::RetryAt(_) => Sent::Retrying,
+                    outbox::AfterFailure::Failed => Sent::Failed,
+                    outbox::AfterFailure::Unknown => Sent::Unknown,
+                };
                 let message = failure.to_string();
-                self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &token, &message, after)).await?
+                let done =
+                    self.db.write(move |conn| outbox::mark_attempt_failed(conn, &id, &token, &message, after)).await?;
+                (sent, done)
             }
         };
         if !finished {
             tracing::warn!(mail_id = %mail.id, "the claim on this mail ran out and was taken over; its outcome is not recorded");
         }
-        Ok(())
+        Ok(sent)
     }
+}
+
+enum Sent {
+    Delivered,
+    Retrying,
+    Failed,
+    Unknown,
 }

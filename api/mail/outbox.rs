@@ -27,6 +27,16 @@ pub struct OutgoingMail {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// Notification mail: `List-Id` (the cohort's list) and the one-click unsubscribe URL of its
+    /// kind (RFC 2919, RFC 8058). Account mail has neither.
+    pub list: Option<ListHeaders>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListHeaders {
+    /// `"Cohort name" <list-id>`, as the header carries it.
+    pub list_id: String,
+    pub unsubscribe_url: String,
 }
 
 /// A mail a worker has claimed and should now send.
@@ -43,13 +53,15 @@ pub struct ClaimedMail {
     pub token: String,
     /// `X-Roundtable-Kind`; none for mail queued before kinds were kept.
     pub kind: Option<String>,
+    pub list: Option<ListHeaders>,
 }
 
-/// Queues a mail; call inside the transaction whose change the mail tells about.
-pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<Utc>) -> ApiResult<()> {
+/// Queues a mail; call inside the transaction whose change the mail tells about. Returns its id.
+pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<Utc>) -> ApiResult<String> {
+    let id = new_id();
     diesel::insert_into(mail::table)
         .values((
-            mail::id.eq(new_id()),
+            mail::id.eq(&id),
             mail::user_id.eq(outgoing.user_id.as_ref()),
             mail::kind.eq(Some(outgoing.kind)),
             mail::to_address.eq(&outgoing.to),
@@ -60,9 +72,11 @@ pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<
             mail::attempts.eq(0),
             mail::next_attempt_at.eq(now.naive_utc()),
             mail::created_at.eq(now.naive_utc()),
+            mail::list_id.eq(outgoing.list.as_ref().map(|l| &l.list_id)),
+            mail::unsubscribe_url.eq(outgoing.list.as_ref().map(|l| &l.unsubscribe_url)),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(id)
 }
 
 const PENDING: &str = "pending";
@@ -79,35 +93,86 @@ fn claimable(now: Timestamp) -> _ {
     mail::status.eq(pending).and(mail::next_attempt_at.le(now))
 }
 
-/// Ids of mails ready to send, oldest due first.
-pub fn due(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> ApiResult<Vec<String>> {
-    Ok(mail::table
-        .filter(claimable(now.naive_utc()))
+/// Claims up to `limit` due mails for sending, oldest due first, under one new token (finishing
+/// each needs it). On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so several workers
+/// claiming at once each get other mails and none waits for another; SQLite has one writer at a
+/// time, so its pick and update cannot interleave with another claim. The update repeats the
+/// "still claimable" condition, so a row is claimed once whichever way the workers cross.
+pub fn claim_batch(conn: &mut AnyConnection, now: DateTime<Utc>, limit: i64) -> ApiResult<Vec<ClaimedMail>> {
+    let at = now.naive_utc();
+    let pick = mail::table
+        .filter(claimable(at))
         .order((mail::next_attempt_at.asc(), mail::id.asc()))
         .select(mail::id)
-        .limit(limit)
-        .load(conn)?)
+        .limit(limit);
+    let ids: Vec<String> = match conn {
+        AnyConnection::Postgresql(pg) => pick.for_update().skip_locked().load(pg)?,
+        AnyConnection::Sqlite(lite) => pick.load(lite)?,
+    };
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let token = new_id();
+    take(conn, &ids, &token, now)?;
+    claimed(conn, &ids, &token)
+}
+
+/// Marks those of `ids` that are still claimable as sent by `token`'s claim; returns how many.
+fn take(conn: &mut AnyConnection, ids: &[String], token: &str, now: DateTime<Utc>) -> ApiResult<usize> {
+    Ok(diesel::update(mail::table.filter(mail::id.eq_any(ids)).filter(claimable(now.naive_utc())))
+        .set((
+            mail::status.eq(SENDING),
+            mail::claim_token.eq(token),
+            mail::locked_until.eq((now + Duration::seconds(CLAIM_SECONDS)).naive_utc()),
+            mail::attempts.eq(mail::attempts + 1),
+        ))
+        .execute(conn)?)
 }
 
 /// Takes a mail for sending, with a new token; `None` when another worker took it first.
 pub fn claim(conn: &mut AnyConnection, id: &str, now: DateTime<Utc>) -> ApiResult<Option<ClaimedMail>> {
-    let token = new_id();
-    let taken = diesel::update(mail::table.find(id).filter(claimable(now.naive_utc())))
-        .set((
-            mail::status.eq(SENDING),
-            mail::claim_token.eq(&token),
-            mail::locked_until.eq((now + Duration::seconds(CLAIM_SECONDS)).naive_utc()),
-            mail::attempts.eq(mail::attempts + 1),
-        ))
-        .execute(conn)?;
-    if taken == 0 {
+    let (token, ids) = (new_id(), [id.to_string()]);
+    if take(conn, &ids, &token, now)? == 0 {
         return Ok(None);
     }
-    let (to, subject, text, html, attempts, kind) = mail::table
-        .find(id)
-        .select((mail::to_address, mail::subject, mail::text_body, mail::html_body, mail::attempts, mail::kind))
-        .first(conn)?;
-    Ok(Some(ClaimedMail { id: id.to_string(), to, subject, text, html, attempts, token, kind }))
+    Ok(claimed(conn, &ids, &token)?.pop())
+}
+
+/// The mails of `ids` that `token`'s claim holds, oldest due first.
+fn claimed(conn: &mut AnyConnection, ids: &[String], token: &str) -> ApiResult<Vec<ClaimedMail>> {
+    type Row = (String, String, String, String, String, i32, Option<String>, Option<String>, Option<String>);
+    let rows: Vec<Row> = mail::table
+        .filter(mail::id.eq_any(ids))
+        .filter(mail::claim_token.eq(token))
+        .order((mail::next_attempt_at.asc(), mail::id.asc()))
+        .select((
+            mail::id,
+            mail::to_address,
+            mail::subject,
+            mail::text_body,
+            mail::html_body,
+            mail::attempts,
+            mail::kind,
+            mail::list_id,
+            mail::unsubscribe_url,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, to, subject, text, html, attempts, kind, list_id, unsubscribe_url)| ClaimedMail {
+            id,
+            to,
+            subject,
+            text,
+            html,
+            attempts,
+            token: token.to_string(),
+            kind,
+            list: list_id
+                .zip(unsubscribe_url)
+                .map(|(list_id, unsubscribe_url)| ListHeaders { list_id, unsubscribe_url }),
+        })
+        .collect())
 }
 
 /// The row as long as `token`'s claim holds it.

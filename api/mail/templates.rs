@@ -54,6 +54,7 @@ fn render(to: Recipient<'_>, m: LinkMail<'_>) -> OutgoingMail {
         subject: m.subject.to_string(),
         text,
         html,
+        list: None,
     }
 }
 

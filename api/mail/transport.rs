@@ -29,6 +29,7 @@ impl Transport {
         let transport: AsyncSmtpTransport<Tokio1Executor> = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("ROUNDTABLE_SMTP_URL: {e}"))?
             .timeout(Some(Duration::from_secs(15)))
+            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(super::IN_FLIGHT as u32))
             .build();
         Ok(Self::Smtp { transport, from })
     }
@@ -60,6 +61,14 @@ impl Transport {
                 if let Some(kind) = &mail.kind {
                     builder = builder.header(RoundtableKind(kind.clone()));
                 }
+                if let Some(list) = &mail.list {
+                    // RFC 2919 and RFC 8058: a client's "unsubscribe" button POSTs
+                    // `List-Unsubscribe=One-Click` to the URL, which needs no sign-in.
+                    builder = builder
+                        .header(ListId(list.list_id.clone()))
+                        .header(ListUnsubscribe(format!("<{}>", list.unsubscribe_url)))
+                        .header(ListUnsubscribePost("List-Unsubscribe=One-Click".into()));
+                }
                 let message = builder
                     .from(from.clone())
                     .to(to)
@@ -72,23 +81,49 @@ impl Transport {
     }
 }
 
-/// `X-Roundtable-Kind: <kind>` on every mail, so people can filter on what it is.
-#[derive(Debug, Clone)]
-pub struct RoundtableKind(pub String);
+/// A header whose value is text we made (no folding or encoding needed beyond lettre's own).
+macro_rules! text_header {
+    ($(#[$doc:meta])* $name:ident, $wire:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone)]
+        pub struct $name(pub String);
 
-impl lettre::message::header::Header for RoundtableKind {
-    fn name() -> lettre::message::header::HeaderName {
-        lettre::message::header::HeaderName::new_from_ascii_str("X-Roundtable-Kind")
-    }
+        impl lettre::message::header::Header for $name {
+            fn name() -> lettre::message::header::HeaderName {
+                lettre::message::header::HeaderName::new_from_ascii_str($wire)
+            }
 
-    fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(Self(text.to_string()))
-    }
+            fn parse(text: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Ok(Self(text.to_string()))
+            }
 
-    fn display(&self) -> lettre::message::header::HeaderValue {
-        lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
-    }
+            fn display(&self) -> lettre::message::header::HeaderValue {
+                lettre::message::header::HeaderValue::new(Self::name(), self.0.clone())
+            }
+        }
+    };
 }
+
+text_header!(
+    /// `X-Roundtable-Kind: <kind>` on every mail, so people can filter on what it is.
+    RoundtableKind,
+    "X-Roundtable-Kind"
+);
+text_header!(
+    /// `List-Id` (RFC 2919): one list per cohort.
+    ListId,
+    "List-Id"
+);
+text_header!(
+    /// `List-Unsubscribe: <https://…>` (RFC 2369), the kind's one-click unsubscribe URL.
+    ListUnsubscribe,
+    "List-Unsubscribe"
+);
+text_header!(
+    /// `List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058).
+    ListUnsubscribePost,
+    "List-Unsubscribe-Post"
+);
 
 /// What kind of lettre SMTP error it was, as far as the error tells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

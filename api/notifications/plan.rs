@@ -7,7 +7,8 @@
 //! The rules:
 //! - `session_soon` goes to each active member who has not answered "no", at each of their lead
 //!   times before the start; `duty_soon` goes to whoever holds a duty in the session and has not
-//!   confirmed it, at each of their `duty_soon` lead times. A kind turned off plans nothing.
+//!   confirmed it, at each of their `duty_soon` lead times; `skillshare_soon` to whoever presents
+//!   an approved skill share in it (its subject is the slot). A kind turned off plans nothing.
 //! - Nothing is planned for a cancelled session, for a session that has started, or to a member
 //!   who is paused or has left.
 //! - Lead times count back from the start in real time (UTC), so a weekly session at 18:00 local
@@ -51,6 +52,8 @@ pub struct SessionFacts {
     pub attendees: Vec<UserId>,
     /// Who holds a duty here, and whether they confirmed it.
     pub duties: Vec<(UserId, bool)>,
+    /// Who presents a skill share here (approved), and the slot's id.
+    pub presenters: Vec<(UserId, String)>,
 }
 
 /// One reminder that should exist.
@@ -59,7 +62,9 @@ pub struct Planned {
     pub key: String,
     pub kind: NotificationKind,
     pub recipient: UserId,
+    /// The session, or for `skillshare_soon` the slot.
     pub subject_id: String,
+    pub session_id: SessionId,
     /// When it goes out.
     pub planned_at: DateTime<Utc>,
     /// When the thing it is about happens.
@@ -95,13 +100,15 @@ pub fn release_at(due: DateTime<Utc>, occurs_at: DateTime<Utc>, recipient: &Reci
 pub fn plan(now: DateTime<Utc>, sessions: &[SessionFacts], recipients: &HashMap<UserId, Recipient>) -> Vec<Planned> {
     let mut planned = Vec::new();
     for session in sessions.iter().filter(|s| !s.cancelled && s.starts_at > now) {
+        let session_id = session.id.as_str();
         let duty_holders = session.duties.iter().filter(|(_, confirmed)| !confirmed).map(|(who, _)| who);
         let wanted = session
             .attendees
             .iter()
-            .map(|who| (NotificationKind::SessionSoon, who))
-            .chain(duty_holders.map(|who| (NotificationKind::DutySoon, who)));
-        for (kind, who) in wanted {
+            .map(|who| (NotificationKind::SessionSoon, who, session_id))
+            .chain(duty_holders.map(|who| (NotificationKind::DutySoon, who, session_id)))
+            .chain(session.presenters.iter().map(|(who, slot)| (NotificationKind::SkillshareSoon, who, slot.as_str())));
+        for (kind, who, subject) in wanted {
             let Some(recipient) = recipients.get(who).filter(|r| r.active) else { continue };
             for lead in recipient.leads.get(&kind).into_iter().flatten() {
                 let due = session.starts_at - Duration::minutes(i64::from(*lead));
@@ -113,13 +120,14 @@ pub fn plan(now: DateTime<Utc>, sessions: &[SessionFacts], recipients: &HashMap<
                     key: format!(
                         "{}:{}:{}:{lead}:{}",
                         kind.as_str(),
-                        session.id,
+                        subject,
                         who,
                         session.starts_at.format("%Y-%m-%dT%H:%MZ")
                     ),
                     kind,
                     recipient: who.clone(),
-                    subject_id: session.id.to_string(),
+                    subject_id: subject.to_string(),
+                    session_id: session.id.clone(),
                     planned_at,
                     occurs_at: session.starts_at,
                 });
@@ -168,6 +176,7 @@ mod tests {
                     cancelled: false,
                     attendees: people.to_vec(),
                     duties: vec![(people[0].clone(), false)],
+                    presenters: Vec::new(),
                 }
             })
             .collect()
@@ -248,7 +257,11 @@ mod tests {
                 time_zone: tz,
                 active,
                 quiet_hours: quiet.map(|(s, e)| (NaiveTime::from_hms_opt(s, 0, 0).unwrap(), NaiveTime::from_hms_opt(e, 0, 0).unwrap())),
-                leads: HashMap::from([(NotificationKind::SessionSoon, leads.clone()), (NotificationKind::DutySoon, leads)]),
+                leads: HashMap::from([
+                    (NotificationKind::SessionSoon, leads.clone()),
+                    (NotificationKind::DutySoon, leads.clone()),
+                    (NotificationKind::SkillshareSoon, leads),
+                ]),
             };
             let recipients = HashMap::from([(ada.clone(), r.clone())]);
             let base = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
@@ -258,6 +271,7 @@ mod tests {
                 cancelled: *cancelled,
                 attendees: vec![ada.clone()],
                 duties: vec![(ada.clone(), false)],
+                presenters: vec![(ada.clone(), format!("slot{i}"))],
             }).collect();
             let now = base + Duration::hours(now_hours);
             let first = plan(now, &sessions, &recipients);
@@ -267,7 +281,7 @@ mod tests {
             prop_assert_eq!(keys.len(), first.len());
             if !active { prop_assert!(first.is_empty()); }
             for p in &first {
-                let session = sessions.iter().find(|s| s.id.as_str() == p.subject_id).unwrap();
+                let session = sessions.iter().find(|s| s.id == p.session_id).unwrap();
                 prop_assert!(!session.cancelled);
                 prop_assert!(p.planned_at >= now && p.planned_at < session.starts_at);
                 if let Some(q) = r.quiet_hours {

@@ -32,10 +32,22 @@ pub struct ReceivedMail {
     pub date: Option<String>,
     /// `X-Roundtable-Kind`.
     pub kind: Option<String>,
+    /// `List-Id`, `List-Unsubscribe` and `List-Unsubscribe-Post`, as sent.
+    pub list_id: Option<String>,
+    pub list_unsubscribe: Option<String>,
+    pub list_unsubscribe_post: Option<String>,
+    /// `multipart/alternative` at the top.
+    pub alternative: bool,
 }
 
 impl ReceivedMail {
     /// The secret after `#token=` in the mail's link.
+    /// The URL on the text part's line `label: URL`.
+    pub fn link(&self, label: &str) -> Option<String> {
+        let prefix = format!("{label}: ");
+        self.text.lines().find_map(|line| line.strip_prefix(&prefix)).map(|url| url.trim().to_string())
+    }
+
     pub fn link_token(&self) -> String {
         let start = self.text.find("#token=").expect("mail has a link") + "#token=".len();
         self.text[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).collect()
@@ -73,6 +85,12 @@ impl Handler for SinkHandler {
             message_id: parsed.message_id().map(str::to_string),
             date: parsed.date().map(|d| d.to_rfc3339()),
             kind: parsed.header("X-Roundtable-Kind").and_then(|h| h.as_text()).map(|t| t.trim().to_string()),
+            list_id: parsed.header_raw("List-Id").map(|t| t.trim().to_string()),
+            list_unsubscribe: parsed.header_raw("List-Unsubscribe").map(|t| t.trim().to_string()),
+            list_unsubscribe_post: parsed.header_raw("List-Unsubscribe-Post").map(|t| t.trim().to_string()),
+            alternative: parsed
+                .header_raw("Content-Type")
+                .is_some_and(|ct| ct.trim().to_ascii_lowercase().starts_with("multipart/alternative")),
         });
         response::OK
     }
@@ -96,7 +114,14 @@ impl MailSink {
         let handler = SinkHandler::default();
         let (received, refuse) = (handler.received.clone(), handler.refuse.clone());
         let mut server = Server::new(handler);
-        server.with_name("sink.test").with_ssl(SslConfig::None).unwrap().with_tcp_listener(listener);
+        // Threads for more connections than the mailer keeps open at once (its pool, and the mails
+        // it sends side by side), as a real mail server would serve them.
+        server
+            .with_name("sink.test")
+            .with_ssl(SslConfig::None)
+            .unwrap()
+            .with_num_threads(24)
+            .with_tcp_listener(listener);
         std::thread::spawn(move || {
             let _ = server.serve();
         });
@@ -152,6 +177,8 @@ pub struct Options {
     pub rate_limit_ip_per_minute: u32,
     pub rate_limit_account_per_hour: u32,
     pub cors_origins: Vec<String>,
+    /// How often the app reads events into notifications by itself (tests drive it by hand).
+    pub notify_poll_seconds: u64,
 }
 
 impl Default for Options {
@@ -163,6 +190,7 @@ impl Default for Options {
             rate_limit_ip_per_minute: 1000,
             rate_limit_account_per_hour: 1000,
             cors_origins: Vec::new(),
+            notify_poll_seconds: 3600,
         }
     }
 }
@@ -474,6 +502,8 @@ pub async fn spawn_app_on(
         rate_limit_account_per_hour: options.rate_limit_account_per_hour,
         max_body_bytes: 16 * 1024,
         mail_sweep_seconds: 3600,
+        reminder_sweep_seconds: 3600,
+        notify_poll_seconds: options.notify_poll_seconds,
         workers: Some(1),
         cors_origins: options.cors_origins,
         background_jobs: options.background_jobs,
@@ -557,5 +587,29 @@ impl TestApp {
                 id,
             })
             .collect()
+    }
+}
+
+impl TestApp {
+    /// Waits until no queued mail is due or being sent (the app's own mail worker may hold a
+    /// batch while the test's pass found nothing left to claim).
+    pub async fn outbox_settled(&self) {
+        use diesel::prelude::*;
+        use roundtable::db::schema::outbound_mail as mail;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let now = self.clock_now().naive_utc();
+            let busy: i64 = mail::table
+                .filter(mail::status.eq("sending").or(mail::status.eq("pending").and(mail::next_attempt_at.le(now))))
+                .count()
+                .get_result(&mut self.db())
+                .unwrap();
+            if busy == 0 {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{busy} mail(s) still due or sending");
+            self.state.mailer.deliver_due().await.unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }

@@ -41,7 +41,9 @@ const EXP_READ: &str = "experiments:read";
 const EXP_WRITE: &str = "experiments:write";
 const SKILL_READ: &str = "skillshare:read";
 const SKILL_WRITE: &str = "skillshare:write";
-const EVERY_SCOPE: [&str; 12] = [
+const NOTIFY_READ: &str = "notifications:read";
+const NOTIFY_WRITE: &str = "notifications:write";
+const EVERY_SCOPE: [&str; 14] = [
     READ,
     WRITE,
     CHARTER_READ,
@@ -54,6 +56,8 @@ const EVERY_SCOPE: [&str; 12] = [
     EXP_WRITE,
     SKILL_READ,
     SKILL_WRITE,
+    NOTIFY_READ,
+    NOTIFY_WRITE,
 ];
 
 /// Every route: method, path, guard, a valid body.
@@ -78,6 +82,8 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("get", "/api/v1/me/sign-ins", Own { tokens_ok: false }, none.clone()),
         ("get", "/api/v1/me/notification-preferences", Own { tokens_ok: true }, none.clone()),
         ("get", "/api/v1/me/inbox", Own { tokens_ok: true }, none.clone()),
+        ("get", "/api/v1/me/notifications", Scoped { scope: NOTIFY_READ }, none.clone()),
+        ("post", "/api/v1/me/notifications/{notification_id}/read", Own { tokens_ok: true }, none.clone()),
         ("put", "/api/v1/me/notification-preferences", Own { tokens_ok: false }, Some(json!({"digest": "weekly"}))),
         (
             "post",
@@ -638,7 +644,12 @@ async fn world() -> World {
         .await
         .unwrap();
     assert_eq!(proposed["status"], "proposed");
+    // The cover asked of the organizer is a notification of theirs.
+    roundtable::jobs::Jobs::new(app.state.clone()).notify().await.unwrap();
+    let mine: Value = app.get_as("/api/v1/me/notifications", &organizer.access_token).await.json().await.unwrap();
+    let notification_id = mine["items"][0]["id"].as_str().expect("the organizer has a notification").to_string();
     let params = vec![
+        ("notification_id", notification_id),
         ("skill_share_id", skill_share_id),
         ("proposed_skill_share_id", proposed["id"].as_str().unwrap().to_string()),
         ("member_id", member.id.clone()),

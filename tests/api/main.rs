@@ -24,6 +24,7 @@ mod members;
 mod notification_preferences;
 mod openapi;
 mod personal_tokens;
+mod reminders;
 mod replicas;
 mod rota;
 mod rota_replan;

@@ -1,0 +1,726 @@
+//! The reminder engine: it writes notification rows well before they fall due, and turns each
+//! into a mail when it does. Three steps, each safe to run at once on several replicas:
+//!
+//! 1. **Plan ahead** (`plan_sessions`): the session, duty and skill-share reminders of the next
+//!    `HORIZON_DAYS`, from the facts in the database through the pure planner (`plan`). New keys
+//!    are stored, stored keys that are no longer planned are withdrawn (a session moved, a member
+//!    said no, paused, confirmed their duty, or changed a lead time). Run by the sweep every
+//!    `ROUNDTABLE_REMINDER_SWEEP_SECONDS`, and at once for the cohorts an event touched.
+//! 2. **Follow the event stream** (`follow_events`): notices about what just happened (a duty
+//!    given or taken, a swap or cover asked, an answer, a session moved or cancelled, a charter
+//!    adopted, a review due, a skill-share place freed) are written from the events, keyed by the
+//!    event, and the cohorts they touch are planned again. The stream cursor only moves forward.
+//! 3. **Dispatch** (`dispatch_due`): due rows are claimed in batches (`FOR UPDATE SKIP LOCKED` on
+//!    PostgreSQL), checked once more against the database (the session still at that time, the
+//!    duty still unconfirmed, the kind still on), and queued as mail in the same transaction, or
+//!    skipped with the reason. The mail worker sends the outbox with its own claims, so a
+//!    notification becomes at most one mail, and that mail is sent once.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono_tz::Tz;
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::kinds::{KIND_TABLE, NotificationKind};
+use super::plan::{self, Recipient, SessionFacts};
+use super::preferences::DigestMode;
+use super::store::{self, NewNotification};
+use crate::cohorts::model::{MemberState, Role};
+use crate::db::schema::{
+    assignments, charter_acceptances, charter_versions, cohorts, memberships, notification_preferences as prefs,
+    notification_settings as settings, session_rsvps, sessions, skill_shares, stream_cursors, swap_requests, users,
+};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId};
+use crate::error::ApiResult;
+use crate::events::{self, Event, EventPayload as P, kind as ev};
+use crate::sessions::model::SessionStatus;
+
+/// Reminders are planned this far ahead: the longest lead time (two weeks) and a day.
+pub const HORIZON_DAYS: i64 = 15;
+
+/// The kinds the session planner owns (it withdraws what it no longer plans of these).
+pub const PLANNED_KINDS: [NotificationKind; 3] =
+    [NotificationKind::SessionSoon, NotificationKind::DutySoon, NotificationKind::SkillshareSoon];
+
+/// Notices about duties further ahead than this are not mailed one by one (a re-plan may
+/// reshuffle weeks of the rota); the duty's own reminder and the inbox tell about them.
+pub const DUTY_NOTICE_DAYS: i64 = 14;
+
+/// A charter still not accepted this long after its adoption gets one gentle repeat.
+pub const CHARTER_REPEAT_DAYS: i64 = 7;
+
+/// The stream cursor of this consumer in `stream_cursors`.
+const CURSOR: &str = "notifications";
+
+/// Events read per pass.
+const EVENTS_PER_PASS: i64 = 500;
+
+/// What a recipient's settings say, for the planner and for one-off notices.
+pub(crate) struct RecipientFacts {
+    pub recipient: Recipient,
+    /// Kinds turned off.
+    pub off: HashSet<NotificationKind>,
+}
+
+fn parse_time(text: &str) -> Option<NaiveTime> {
+    NaiveTime::parse_from_str(text, "%H:%M").ok()
+}
+
+/// The settings of `users` (defaults for those who set nothing), in three queries.
+pub(crate) fn recipients(conn: &mut AnyConnection, users_of: &[UserId]) -> ApiResult<HashMap<UserId, RecipientFacts>> {
+    let mut out = HashMap::new();
+    for chunk in users_of.chunks(500) {
+        let zones: Vec<(UserId, String)> =
+            users::table.filter(users::id.eq_any(chunk)).select((users::id, users::time_zone)).load(conn)?;
+        let chosen: Vec<(UserId, NotificationKind, bool, Option<String>)> = prefs::table
+            .filter(prefs::user_id.eq_any(chunk))
+            .select((prefs::user_id, prefs::kind, prefs::email, prefs::lead_minutes))
+            .load(conn)?;
+        let quiet: Vec<(UserId, DigestMode, Option<String>, Option<String>)> = settings::table
+            .filter(settings::user_id.eq_any(chunk))
+            .select((settings::user_id, settings::digest, settings::quiet_start, settings::quiet_end))
+            .load(conn)?;
+        type Choice<'a> = (NotificationKind, bool, Option<&'a str>);
+        let mut chosen_by: HashMap<&UserId, Vec<Choice<'_>>> = HashMap::new();
+        for (user, kind, email, lead) in &chosen {
+            chosen_by.entry(user).or_default().push((*kind, *email, lead.as_deref()));
+        }
+        let quiet_by: HashMap<&UserId, (DigestMode, Option<&str>, Option<&str>)> =
+            quiet.iter().map(|(u, d, s, e)| (u, (*d, s.as_deref(), e.as_deref()))).collect();
+        for (user, zone) in &zones {
+            let mine = chosen_by.get(user).map(Vec::as_slice).unwrap_or_default();
+            let mut leads = HashMap::new();
+            let mut off = HashSet::new();
+            for info in KIND_TABLE {
+                let choice = mine.iter().find(|c| c.0 == info.kind);
+                let email = info.required || choice.map_or(info.email, |c| c.1);
+                if !email {
+                    off.insert(info.kind);
+                    continue;
+                }
+                if let Some(default) = info.lead_minutes {
+                    let lead = choice
+                        .and_then(|c| c.2)
+                        .map(|t| t.split(',').filter_map(|m| m.parse().ok()).collect())
+                        .unwrap_or_else(|| default.to_vec());
+                    leads.insert(info.kind, lead);
+                }
+            }
+            let (_digest, start, end) = quiet_by.get(user).copied().unwrap_or((DigestMode::Off, None, None));
+            let quiet_hours = start.and_then(parse_time).zip(end.and_then(parse_time));
+            let recipient =
+                Recipient { time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC), active: true, quiet_hours, leads };
+            out.insert(user.clone(), RecipientFacts { recipient, off });
+        }
+    }
+    Ok(out)
+}
+
+/// What planning changed.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PlanReport {
+    pub added: usize,
+    pub withdrawn: usize,
+}
+
+/// Plans the session, duty and skill-share reminders of the next `HORIZON_DAYS` (of `only`
+/// these cohorts, or all), stores the new ones and withdraws the planned ones that no longer are.
+pub fn plan_sessions(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<&[CohortId]>) -> ApiResult<PlanReport> {
+    let (from, to) = (now, now + Duration::days(HORIZON_DAYS));
+    let mut query = sessions::table
+        .inner_join(cohorts::table.on(cohorts::id.eq(sessions::cohort_id)))
+        .filter(cohorts::archived_at.is_null())
+        .filter(sessions::starts_at.gt(from.naive_utc()))
+        .filter(sessions::starts_at.le(to.naive_utc()))
+        .select((sessions::id, sessions::cohort_id, sessions::starts_at, sessions::status))
+        .into_boxed();
+    if let Some(only) = only {
+        query = query.filter(sessions::cohort_id.eq_any(only));
+    }
+    let found: Vec<(SessionId, CohortId, chrono::NaiveDateTime, SessionStatus)> = query.load(conn)?;
+    let session_ids: Vec<&SessionId> = found.iter().map(|s| &s.0).collect();
+    let cohort_ids: BTreeSet<&CohortId> = found.iter().map(|s| &s.1).collect();
+    let cohort_ids: Vec<&CohortId> = cohort_ids.into_iter().collect();
+
+    let mut active: HashMap<&CohortId, Vec<UserId>> = HashMap::new();
+    let mut said_no: HashSet<(SessionId, UserId)> = HashSet::new();
+    let mut duties: HashMap<SessionId, Vec<(UserId, bool)>> = HashMap::new();
+    let mut presenters: HashMap<SessionId, Vec<(UserId, String)>> = HashMap::new();
+    let members: Vec<(CohortId, UserId)>;
+    {
+        let mut rows = Vec::new();
+        for chunk in cohort_ids.chunks(500) {
+            let part: Vec<(CohortId, UserId)> = memberships::table
+                .filter(memberships::cohort_id.eq_any(chunk.iter().copied()))
+                .filter(memberships::state.eq(MemberState::Active.as_str()))
+                .select((memberships::cohort_id, memberships::user_id))
+                .load(conn)?;
+            rows.extend(part);
+        }
+        members = rows;
+    }
+    for (cohort, user) in &members {
+        if let Some(key) = cohort_ids.iter().find(|c| **c == cohort) {
+            active.entry(*key).or_default().push(user.clone());
+        }
+    }
+    for chunk in session_ids.chunks(500) {
+        let noes: Vec<(SessionId, UserId)> = session_rsvps::table
+            .filter(session_rsvps::session_id.eq_any(chunk.iter().copied()))
+            .filter(session_rsvps::response.eq("no"))
+            .select((session_rsvps::session_id, session_rsvps::user_id))
+            .load(conn)?;
+        said_no.extend(noes);
+        let held: Vec<(SessionId, Option<UserId>, Option<chrono::NaiveDateTime>)> = assignments::table
+            .filter(assignments::session_id.eq_any(chunk.iter().copied()))
+            .filter(assignments::user_id.is_not_null())
+            .select((assignments::session_id, assignments::user_id, assignments::confirmed_at))
+            .load(conn)?;
+        for (session, user, confirmed) in held {
+            if let Some(user) = user {
+                duties.entry(session).or_default().push((user, confirmed.is_some()));
+            }
+        }
+        let slots: Vec<(SessionId, UserId, String)> = skill_shares::table
+            .filter(skill_shares::session_id.eq_any(chunk.iter().copied()))
+            .filter(skill_shares::status.eq("approved"))
+            .select((skill_shares::session_id, skill_shares::presenter_id, skill_shares::id))
+            .load(conn)?;
+        for (session, user, slot) in slots {
+            presenters.entry(session).or_default().push((user, slot));
+        }
+    }
+
+    let facts: Vec<SessionFacts> = found
+        .iter()
+        .map(|(id, cohort, starts_at, status)| {
+            let members = active.get(cohort).map(Vec::as_slice).unwrap_or_default();
+            let is_member = |who: &UserId| members.contains(who);
+            SessionFacts {
+                id: id.clone(),
+                starts_at: starts_at.and_utc(),
+                cancelled: *status == SessionStatus::Cancelled,
+                attendees: members.iter().filter(|u| !said_no.contains(&(id.clone(), (*u).clone()))).cloned().collect(),
+                duties: duties.remove(id).unwrap_or_default().into_iter().filter(|(u, _)| is_member(u)).collect(),
+                presenters: presenters
+                    .remove(id)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(|(u, _)| is_member(u))
+                    .collect(),
+            }
+        })
+        .collect();
+    let people: BTreeSet<UserId> = members.iter().map(|(_, u)| u.clone()).collect();
+    let people: Vec<UserId> = people.into_iter().collect();
+    let settings_of = recipients(conn, &people)?;
+    let planner_view: HashMap<UserId, Recipient> =
+        settings_of.into_iter().map(|(user, facts)| (user, facts.recipient)).collect();
+    let planned = plan::plan(now, &facts, &planner_view);
+
+    let cohort_of: HashMap<&SessionId, &CohortId> = found.iter().map(|s| (&s.0, &s.1)).collect();
+    let wanted: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let only_cohorts: Option<Vec<CohortId>> = only.map(<[CohortId]>::to_vec);
+    let stored = store::planned_between(conn, &PLANNED_KINDS, from, to, only_cohorts.as_deref())?;
+    let stored_keys: HashSet<&str> = stored.iter().map(|s| s.key.as_str()).collect();
+    // Only what is not planned yet (at `now` the planner leaves out what is already due; a
+    // stored row due now stays and is checked again when it is sent).
+    let stale: Vec<String> = stored.iter().filter(|s| !wanted.contains(s.key.as_str())).map(|s| s.id.clone()).collect();
+    let fresh: Vec<NewNotification> = planned
+        .iter()
+        .filter(|p| !stored_keys.contains(p.key.as_str()))
+        .map(|p| NewNotification {
+            key: p.key.clone(),
+            kind: p.kind,
+            user_id: p.recipient.clone(),
+            cohort_id: cohort_of.get(&p.session_id).map(|c| (*c).clone()),
+            subject_id: p.subject_id.clone(),
+            occurs_at: Some(p.occurs_at),
+            planned_at: p.planned_at,
+            data: json!({ "session_id": p.session_id }),
+        })
+        .collect();
+    let withdrawn = withdraw_not_due(conn, &stale, now)?;
+    let added = store::insert_new(conn, &fresh, now)?;
+    Ok(PlanReport { added, withdrawn })
+}
+
+/// Withdraws those of `ids` that are not due yet (a due one is checked when it is sent).
+fn withdraw_not_due(conn: &mut AnyConnection, ids: &[String], now: DateTime<Utc>) -> ApiResult<usize> {
+    use crate::db::schema::notifications as n;
+    let mut done = 0;
+    for chunk in ids.chunks(500) {
+        let not_due: Vec<String> =
+            n::table.filter(n::id.eq_any(chunk)).filter(n::planned_at.gt(now.naive_utc())).select(n::id).load(conn)?;
+        done += store::withdraw(conn, &not_due, "no longer planned: the session, the duty or a preference changed")?;
+    }
+    Ok(done)
+}
+
+/// Reads the event stream from this consumer's cursor: writes the notices the events call for,
+/// plans again the cohorts they touched, and moves the cursor on. Returns how many events it read.
+///
+/// Every notice's key names its event, so reading an event twice (two replicas at once, a pass
+/// that failed after writing) stores nothing new; the cursor only ever moves forward.
+pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
+    let cursor = cursor(conn)?;
+    let batch = events::after(conn, cursor, EVENTS_PER_PASS)?;
+    let Some(last) = batch.last().map(|e| e.seq) else { return Ok(0) };
+    let mut notices = Vec::new();
+    let mut replan: BTreeSet<CohortId> = BTreeSet::new();
+    for event in &batch {
+        if let Some(payload) = event.typed() {
+            notices_for(conn, event, &payload, now, &mut notices, &mut replan)?;
+        }
+    }
+    let notices = with_settings(conn, notices, now)?;
+    store::insert_new(conn, &notices, now)?;
+    if !replan.is_empty() {
+        let replan: Vec<CohortId> = replan.into_iter().collect();
+        plan_sessions(conn, now, Some(&replan))?;
+    }
+    diesel::update(stream_cursors::table.find(CURSOR).filter(stream_cursors::seq.lt(last)))
+        .set(stream_cursors::seq.eq(last))
+        .execute(conn)?;
+    Ok(batch.len())
+}
+
+/// The cursor (its migration sets it at the end of the stream as it was then: what happened
+/// before the engine existed is not mailed about; a lost row starts again at the end).
+fn cursor(conn: &mut AnyConnection) -> ApiResult<i64> {
+    if let Some(seq) = stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn).optional()? {
+        return Ok(seq);
+    }
+    let end: Option<i64> =
+        crate::db::schema::events::table.select(diesel::dsl::max(crate::db::schema::events::seq)).first(conn)?;
+    crate::per_backend!(conn, |c| {
+        diesel::insert_into(stream_cursors::table)
+            .values((stream_cursors::name.eq(CURSOR), stream_cursors::seq.eq(end.unwrap_or(0))))
+            .on_conflict(stream_cursors::name)
+            .do_nothing()
+            .execute(c)
+    })?;
+    Ok(stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn)?)
+}
+
+/// A notice to one person, before their settings place it in time.
+struct Notice {
+    kind: NotificationKind,
+    user_id: UserId,
+    cohort_id: Option<CohortId>,
+    subject_id: String,
+    /// Distinguishes notices of one kind, subject and person (the event's id, or "repeat").
+    occurrence: String,
+    occurs_at: Option<DateTime<Utc>>,
+    /// When it is due before quiet hours and digests (now, or a repeat's later date).
+    due: DateTime<Utc>,
+    data: serde_json::Value,
+}
+
+/// Places each notice in its recipient's time (quiet hours); drops those of kinds turned off.
+fn with_settings(
+    conn: &mut AnyConnection,
+    notices: Vec<Notice>,
+    _now: DateTime<Utc>,
+) -> ApiResult<Vec<NewNotification>> {
+    let people: BTreeSet<UserId> = notices.iter().map(|n| n.user_id.clone()).collect();
+    let people: Vec<UserId> = people.into_iter().collect();
+    let settings_of = recipients(conn, &people)?;
+    Ok(notices
+        .into_iter()
+        .filter_map(|notice| {
+            let facts = settings_of.get(&notice.user_id)?;
+            if facts.off.contains(&notice.kind) {
+                return None;
+            }
+            // Held past quiet hours; a notice about something soon goes before them instead.
+            let horizon = notice.occurs_at.unwrap_or(notice.due + Duration::days(7));
+            let planned_at = plan::release_at(notice.due, horizon, &facts.recipient);
+            Some(NewNotification {
+                key: format!("{}:{}:{}:{}", notice.kind.as_str(), notice.subject_id, notice.user_id, notice.occurrence),
+                kind: notice.kind,
+                user_id: notice.user_id,
+                cohort_id: notice.cohort_id,
+                subject_id: notice.subject_id,
+                occurs_at: notice.occurs_at,
+                planned_at,
+                data: notice.data,
+            })
+        })
+        .collect())
+}
+
+fn active_members(conn: &mut AnyConnection, cohort_id: &CohortId) -> ApiResult<Vec<(UserId, Role)>> {
+    Ok(memberships::table
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .select((memberships::user_id, memberships::role))
+        .load(conn)?)
+}
+
+/// The notices one event calls for, and the cohorts whose reminders it changes.
+fn notices_for(
+    conn: &mut AnyConnection,
+    event: &Event,
+    payload: &P,
+    now: DateTime<Utc>,
+    out: &mut Vec<Notice>,
+    replan: &mut BTreeSet<CohortId>,
+) -> ApiResult<()> {
+    let Some(cohort_id) = event.cohort_id.clone() else {
+        // Account events: a member's own preferences change their reminders in every cohort.
+        if let P::NotificationPreferencesChanged(_) = payload {
+            let theirs: Vec<CohortId> = memberships::table
+                .filter(memberships::user_id.eq(&UserId::from_untyped(&event.subject_id)))
+                .select(memberships::cohort_id)
+                .load(conn)?;
+            replan.extend(theirs);
+        }
+        return Ok(());
+    };
+    let occurrence = event.id.clone();
+    let notice = |kind, user_id: UserId, subject_id: &str, occurs_at, data| Notice {
+        kind,
+        user_id,
+        cohort_id: Some(cohort_id.clone()),
+        subject_id: subject_id.to_string(),
+        occurrence: occurrence.clone(),
+        occurs_at,
+        due: now,
+        data,
+    };
+    match payload {
+        P::SessionMoved(_) | P::SessionCancelled(_) | P::SessionReinstated(_) => {
+            replan.insert(cohort_id.clone());
+            let session: Option<(chrono::NaiveDateTime, SessionStatus)> = sessions::table
+                .find(&event.subject_id)
+                .select((sessions::starts_at, sessions::status))
+                .first(conn)
+                .optional()?;
+            let Some((starts_at, status)) = session else { return Ok(()) };
+            // Only sessions still ahead (a cancelled one that already passed tells nobody anything).
+            let earlier = previous_start(conn, event)?;
+            let starts_at = starts_at.and_utc();
+            if starts_at <= now && earlier.is_none_or(|t| t <= now) {
+                return Ok(());
+            }
+            let change = match payload {
+                P::SessionMoved(_) => "moved",
+                P::SessionCancelled(_) => "cancelled",
+                _ => "reinstated",
+            };
+            let data = json!({"change": change, "status": status.as_str(), "previous_starts_at": earlier});
+            for (user, _) in active_members(conn, &cohort_id)? {
+                if event.actor_id.as_ref() == Some(&user) {
+                    continue; // who made the change knows
+                }
+                out.push(notice(
+                    NotificationKind::SessionChanged,
+                    user,
+                    &event.subject_id,
+                    Some(starts_at),
+                    data.clone(),
+                ));
+            }
+        }
+        P::SeriesChanged(_)
+        | P::SessionRsvpChanged(_)
+        | P::MemberStateChanged(_)
+        | P::MemberJoined(_)
+        | P::DutyConfirmed(_)
+        | P::SkillShareApproved(_)
+        | P::SkillShareMoved(_)
+        | P::SkillShareWithdrawn(_)
+        | P::SkillShareOfferedBack(_)
+        | P::CohortUpdated(_)
+        | P::CohortArchived(_) => {
+            replan.insert(cohort_id.clone());
+        }
+        P::DutyAssigned(assigned) => {
+            replan.insert(cohort_id.clone());
+            let Some((session_id, starts_at)) = duty_session(conn, &event.subject_id)? else { return Ok(()) };
+            if starts_at <= now || starts_at > now + Duration::days(DUTY_NOTICE_DAYS) {
+                return Ok(());
+            }
+            let before = previous_holder(conn, event)?;
+            let after = assigned.user_id.as_deref().map(UserId::from_untyped);
+            if before == after {
+                return Ok(());
+            }
+            let data = |change: &str| json!({"change": change, "session_id": session_id});
+            if let Some(new) = after.filter(|u| event.actor_id.as_ref() != Some(u)) {
+                out.push(notice(NotificationKind::DutyChanged, new, &event.subject_id, Some(starts_at), data("given")));
+            }
+            if let Some(old) = before.filter(|u| event.actor_id.as_ref() != Some(u)) {
+                out.push(notice(NotificationKind::DutyChanged, old, &event.subject_id, Some(starts_at), data("taken")));
+            }
+        }
+        P::SwapAsked(ev::SwapAsked { peer_id }) | P::CoverNeeded(ev::CoverNeeded { peer_id }) => {
+            let Some((requester, assignment_id)) = swap_parties(conn, &event.subject_id)? else { return Ok(()) };
+            let starts_at = duty_session(conn, &assignment_id)?.map(|(_, t)| t);
+            let cover = matches!(payload, P::CoverNeeded(_));
+            match peer_id {
+                Some(peer) => {
+                    let data = json!({"cover": cover});
+                    out.push(notice(
+                        NotificationKind::SwapAsked,
+                        UserId::from_untyped(peer),
+                        &event.subject_id,
+                        starts_at,
+                        data,
+                    ));
+                }
+                None if cover => {
+                    let busy = session_busy(conn, &assignment_id)?;
+                    for (user, _) in active_members(conn, &cohort_id)? {
+                        if user != requester && !busy.contains(&user) {
+                            out.push(notice(
+                                NotificationKind::CoverNeeded,
+                                user,
+                                &event.subject_id,
+                                starts_at,
+                                json!({}),
+                            ));
+                        }
+                    }
+                }
+                None => {}
+            }
+        }
+        P::SwapAccepted(_) | P::SwapDeclined(_) => {
+            replan.insert(cohort_id.clone());
+            let Some((requester, assignment_id)) = swap_parties(conn, &event.subject_id)? else { return Ok(()) };
+            if event.actor_id.as_ref() == Some(&requester) {
+                return Ok(());
+            }
+            let starts_at = duty_session(conn, &assignment_id)?.map(|(_, t)| t);
+            let answer = if matches!(payload, P::SwapAccepted(_)) { "accepted" } else { "declined" };
+            let data = json!({"answer": answer, "by": event.actor_id});
+            out.push(notice(NotificationKind::SwapAnswered, requester, &event.subject_id, starts_at, data));
+        }
+        P::CharterAdopted(adopted) => {
+            let accepted: Vec<UserId> = charter_acceptances::table
+                .filter(charter_acceptances::version_id.eq(&event.subject_id))
+                .select(charter_acceptances::user_id)
+                .load(conn)?;
+            for (user, _) in active_members(conn, &cohort_id)? {
+                if accepted.contains(&user) {
+                    continue;
+                }
+                let data = json!({"number": adopted.number});
+                out.push(notice(
+                    NotificationKind::CharterToAccept,
+                    user.clone(),
+                    &event.subject_id,
+                    None,
+                    data.clone(),
+                ));
+                out.push(Notice {
+                    occurrence: "repeat".into(),
+                    due: now + Duration::days(CHARTER_REPEAT_DAYS),
+                    data: json!({"number": adopted.number, "repeat": true}),
+                    ..notice(NotificationKind::CharterToAccept, user, &event.subject_id, None, data)
+                });
+            }
+        }
+        P::CharterReviewDue(due) => {
+            for (user, role) in active_members(conn, &cohort_id)? {
+                if role != Role::Member {
+                    let data = json!({"due_on": due.due_on});
+                    out.push(Notice {
+                        occurrence: due.due_on.clone(),
+                        ..notice(NotificationKind::CharterReviewDue, user, &event.subject_id, None, data)
+                    });
+                }
+            }
+        }
+        P::SkillSharePromoted(promoted) => {
+            let starts_at: Option<chrono::NaiveDateTime> = skill_shares::table
+                .inner_join(sessions::table.on(sessions::id.eq(skill_shares::session_id)))
+                .filter(skill_shares::id.eq(&event.subject_id))
+                .select(sessions::starts_at)
+                .first(conn)
+                .optional()?;
+            let user = UserId::from_untyped(&promoted.user_id);
+            let data = json!({});
+            out.push(notice(
+                NotificationKind::SkillsharePromoted,
+                user,
+                &event.subject_id,
+                starts_at.map(|t| t.and_utc()),
+                data,
+            ));
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The session of an assignment and its start.
+fn duty_session(conn: &mut AnyConnection, assignment_id: &str) -> ApiResult<Option<(SessionId, DateTime<Utc>)>> {
+    let found: Option<(SessionId, chrono::NaiveDateTime)> = assignments::table
+        .inner_join(sessions::table.on(sessions::id.eq(assignments::session_id)))
+        .filter(assignments::id.eq(assignment_id))
+        .select((sessions::id, sessions::starts_at))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(id, t)| (id, t.and_utc())))
+}
+
+/// Who asked, and for which duty.
+fn swap_parties(conn: &mut AnyConnection, swap_id: &str) -> ApiResult<Option<(UserId, String)>> {
+    Ok(swap_requests::table
+        .find(swap_id)
+        .select((swap_requests::requester_id, swap_requests::assignment_id))
+        .first(conn)
+        .optional()?)
+}
+
+/// Who cannot cover a duty: those on duty in its session already, and those who said no.
+fn session_busy(conn: &mut AnyConnection, assignment_id: &str) -> ApiResult<Vec<UserId>> {
+    let Some((session_id, _)) = duty_session(conn, assignment_id)? else { return Ok(Vec::new()) };
+    let mut busy: Vec<UserId> = assignments::table
+        .filter(assignments::session_id.eq(&session_id))
+        .filter(assignments::user_id.is_not_null())
+        .select(assignments::user_id.assume_not_null())
+        .load(conn)?;
+    let noes: Vec<UserId> = session_rsvps::table
+        .filter(session_rsvps::session_id.eq(&session_id))
+        .filter(session_rsvps::response.eq("no"))
+        .select(session_rsvps::user_id)
+        .load(conn)?;
+    busy.extend(noes);
+    Ok(busy)
+}
+
+/// Who held the duty before this event: the holder named by its previous `duty.assigned`.
+fn previous_holder(conn: &mut AnyConnection, event: &Event) -> ApiResult<Option<UserId>> {
+    use crate::db::schema::events as e;
+    let before: Option<String> = e::table
+        .filter(e::subject_type.eq("assignment"))
+        .filter(e::subject_id.eq(&event.subject_id))
+        .filter(e::kind.eq("duty.assigned"))
+        .filter(e::seq.lt(event.seq))
+        .order(e::seq.desc())
+        .select(e::payload)
+        .first(conn)
+        .optional()?;
+    Ok(before
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(&p).ok())
+        .and_then(|p| p.get("user_id").and_then(|u| u.as_str()).map(UserId::from_untyped)))
+}
+
+/// The start a moved session had before this event, as the notices about it recorded it: the
+/// earliest `occurs_at` of its planned or sent "soon" reminders at another time.
+fn previous_start(conn: &mut AnyConnection, event: &Event) -> ApiResult<Option<DateTime<Utc>>> {
+    use crate::db::schema::notifications as n;
+    let current: Option<chrono::NaiveDateTime> =
+        sessions::table.find(&event.subject_id).select(sessions::starts_at).first(conn).optional()?;
+    let earlier: Option<chrono::NaiveDateTime> = n::table
+        .filter(n::subject_id.eq(&event.subject_id))
+        .filter(n::kind.eq(NotificationKind::SessionSoon.as_str()))
+        .filter(n::occurs_at.is_not_null())
+        .filter(n::occurs_at.ne(current.unwrap_or_default()))
+        .order(n::created_at.desc())
+        .select(n::occurs_at.assume_not_null())
+        .first(conn)
+        .optional()?;
+    Ok(earlier.map(|t| t.and_utc()))
+}
+
+/// What one dispatch pass did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dispatched {
+    pub queued: usize,
+    pub skipped: usize,
+}
+
+/// Claims up to `limit` due notifications and queues the mail of each that is still called for
+/// (skipping the others with the reason), in one transaction.
+pub fn dispatch_due(conn: &mut AnyConnection, now: DateTime<Utc>, base_url: &str, limit: i64) -> ApiResult<Dispatched> {
+    let due = store::claim_due(conn, now, limit)?;
+    let mut report = Dispatched::default();
+    if due.is_empty() {
+        return Ok(report);
+    }
+    let people: BTreeSet<UserId> = due.iter().map(|d| d.user_id.clone()).collect();
+    let people: Vec<UserId> = people.into_iter().collect();
+    let settings_of = recipients(conn, &people)?;
+    // Of several reminders of one occurrence due at once (the server was down, or the clock
+    // jumped), only the closest goes: "in an hour" makes "tomorrow" moot.
+    let mut closest: HashMap<(NotificationKind, &str, &UserId, Option<chrono::NaiveDateTime>), chrono::NaiveDateTime> =
+        HashMap::new();
+    for row in due.iter().filter(|r| PLANNED_KINDS.contains(&r.kind)) {
+        let at =
+            closest.entry((row.kind, row.subject_id.as_str(), &row.user_id, row.occurs_at)).or_insert(row.planned_at);
+        *at = (*at).max(row.planned_at);
+    }
+    let superseded: HashSet<String> = due
+        .iter()
+        .filter(|r| {
+            PLANNED_KINDS.contains(&r.kind)
+                && closest
+                    .get(&(r.kind, r.subject_id.as_str(), &r.user_id, r.occurs_at))
+                    .is_some_and(|at| *at > r.planned_at)
+        })
+        .map(|r| r.id.clone())
+        .collect();
+    for row in due {
+        let off = settings_of.get(&row.user_id).is_none_or(|s| s.off.contains(&row.kind));
+        let outcome = if superseded.contains(&row.id) {
+            Err("a closer reminder of the same session went instead")
+        } else if off {
+            Err("the member turned this kind of mail off")
+        } else {
+            super::mails::render(conn, &row, base_url, now)?
+        };
+        match outcome {
+            Ok(mail) => {
+                let mail_id = crate::mail::outbox::enqueue(conn, &mail, now)?;
+                store::mark_queued(conn, &row.id, &mail_id, now)?;
+                report.queued += 1;
+            }
+            Err(reason) => {
+                store::mark_skipped(conn, &row.id, reason)?;
+                report.skipped += 1;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Whether `user` is an active member of `cohort` (and the cohort is not archived).
+pub(crate) fn is_active_member(conn: &mut AnyConnection, cohort_id: &CohortId, user_id: &UserId) -> ApiResult<bool> {
+    let found: Option<String> = memberships::table
+        .inner_join(cohorts::table.on(cohorts::id.eq(memberships::cohort_id)))
+        .filter(memberships::cohort_id.eq(cohort_id))
+        .filter(memberships::user_id.eq(user_id))
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .filter(cohorts::archived_at.is_null())
+        .select(memberships::role)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Whether the charter version is the cohort's adopted one and `user` has not accepted it.
+pub(crate) fn charter_waits_for(conn: &mut AnyConnection, version_id: &str, user_id: &UserId) -> ApiResult<bool> {
+    let adopted: Option<String> = charter_versions::table
+        .find(version_id)
+        .filter(charter_versions::state.eq("adopted"))
+        .select(charter_versions::id)
+        .first(conn)
+        .optional()?;
+    if adopted.is_none() {
+        return Ok(false);
+    }
+    let accepted: Option<String> = charter_acceptances::table
+        .filter(charter_acceptances::version_id.eq(version_id))
+        .filter(charter_acceptances::user_id.eq(user_id))
+        .select(charter_acceptances::version_id)
+        .first(conn)
+        .optional()?;
+    Ok(accepted.is_none())
+}
