@@ -244,6 +244,12 @@ impl Db {
         let mut attempt = 0;
         loop {
             match conn.transaction(|c| {
+                if let AnyConnection::Sqlite(lite) = &mut **c {
+                    // Take the write lock first (waiting up to busy_timeout for another process
+                    // that holds it), as BEGIN IMMEDIATE would: a transaction that read first and
+                    // then had to upgrade its lock could not wait and would fail at once.
+                    lite.batch_execute("UPDATE job_leases SET name = name WHERE 0")?;
+                }
                 let done = f(c)?;
                 crate::events::before_commit(c)?;
                 ApiResult::Ok(done)

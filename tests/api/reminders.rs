@@ -140,3 +140,151 @@ async fn a_kind_turned_off_is_not_planned_and_not_sent() {
     assert!(mails_of_kind(&app, "m0@example.com", "session_soon").is_empty());
     assert!(!mails_of_kind(&app, "m1@example.com", "session_soon").is_empty());
 }
+
+/// The address of a person of the cohort.
+fn email_of(c: &Cohort, id: &str) -> String {
+    if c.organizer.id == id {
+        return "ada@example.com".into();
+    }
+    let i = c.members.iter().position(|m| m.id == id).expect("a member");
+    format!("m{i}@example.com")
+}
+
+fn everyone(c: &Cohort) -> Vec<String> {
+    c.members.iter().map(|m| m.id.clone()).chain([c.organizer.id.clone()]).collect()
+}
+
+#[tokio::test]
+async fn asks_and_answers_about_duties_reach_the_people_they_concern_with_links_that_act() {
+    use crate::rota_swaps::{asks, duties, free_in};
+    let app = spawn_app().await;
+    let c = cohort(&app, 4).await;
+    let result = plan(&app, &c, 2).await;
+    let all = duties(&result);
+    turn(&app).await;
+
+    // A cover asked of anyone: those free in that session are asked, not the asker, not those on duty.
+    let mine = all[0].clone();
+    let me = mine["user_id"].as_str().unwrap().to_string();
+    let cover = app.post_json_as(&asks(&mine), c.token_of(&me), &json!({"kind": "cover"})).await;
+    assert_eq!(cover.status(), 201);
+    turn(&app).await;
+    let on_duty: Vec<&str> =
+        all.iter().filter(|d| d["session_id"] == mine["session_id"]).filter_map(|d| d["user_id"].as_str()).collect();
+    for person in everyone(&c) {
+        let got = mails_of_kind(&app, &email_of(&c, &person), "cover_needed");
+        if on_duty.contains(&person.as_str()) {
+            assert!(got.is_empty(), "{person} is on duty there");
+        } else {
+            assert_eq!(got.len(), 1, "{person} is free and is asked");
+            assert!(got[0].subject.starts_with("Cover needed:"), "{}", got[0].subject);
+            assert!(got[0].link(&format!("I'll be {}", mine["role"].as_str().unwrap())).is_some(), "{}", got[0].text);
+        }
+    }
+
+    // A swap asked of one peer: only they hear of it, with accept and decline.
+    let other = all.iter().find(|d| d["session_id"] != mine["session_id"]).unwrap().clone();
+    let asker = other["user_id"].as_str().unwrap().to_string();
+    let peer = free_in(&c, &all, &other["session_id"]);
+    let peer_duty = all
+        .iter()
+        .find(|d| d["user_id"] == peer.as_str() && d["session_id"] != other["session_id"])
+        .expect("the peer has a duty elsewhere");
+    let swap = app
+        .post_json_as(
+            &asks(&other),
+            c.token_of(&asker),
+            &json!({"kind": "swap", "peer_id": peer, "peer_assignment_id": peer_duty["id"]}),
+        )
+        .await;
+    assert_eq!(swap.status(), 201, "{:?}", swap.text().await);
+    let swap: Value = swap.json().await.unwrap();
+    turn(&app).await;
+    let asked = mails_of_kind(&app, &email_of(&c, &peer), "swap_asked");
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].link("Accept the swap").is_some() && asked[0].link("Decline").is_some(), "{}", asked[0].text);
+
+    // The peer declines: the asker is told who answered what.
+    let decline = format!("/api/v1/swap-requests/{}/decline", swap["id"].as_str().unwrap());
+    assert_eq!(app.post_as(&decline, c.token_of(&peer)).await.status(), 200);
+    turn(&app).await;
+    let answered = mails_of_kind(&app, &email_of(&c, &asker), "swap_answered");
+    assert_eq!(answered.len(), 1);
+    assert!(answered[0].subject.contains(" declined "), "{}", answered[0].subject);
+    turn(&app).await;
+    assert_eq!(mails_of_kind(&app, &email_of(&c, &asker), "swap_answered").len(), 1, "once");
+}
+
+#[tokio::test]
+async fn an_adopted_charter_asks_each_member_to_accept_it_and_repeats_once_to_those_who_did_not() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 2).await;
+    let draft: Value = app
+        .post_json_as(
+            &c.path("/charter/versions"),
+            &c.organizer.access_token,
+            &json!({"mission": "Learn", "weekly_minutes": 60, "review_cadence": {"every": 3, "unit": "months"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(draft["id"].is_string(), "{draft}");
+    let adopt = c.path(&format!("/charter/versions/{}/adopt", draft["id"].as_str().unwrap()));
+    assert_eq!(app.post_as(&adopt, &c.organizer.access_token).await.status(), 200);
+    turn(&app).await;
+    for address in ["m0@example.com", "m1@example.com"] {
+        let asked = mails_of_kind(&app, address, "charter_to_accept");
+        assert_eq!(asked.len(), 1, "{address}");
+        assert!(asked[0].link("Accept the charter").is_some());
+    }
+    // m0 accepts; a week later only m1 hears again.
+    let accept = json!({"version_id": draft["id"]});
+    assert_eq!(
+        app.post_json_as(&c.path("/charter/acceptances"), &c.members[0].access_token, &accept).await.status(),
+        201
+    );
+    app.clock.advance(Duration::days(7) + Duration::hours(1));
+    turn(&app).await;
+    assert_eq!(mails_of_kind(&app, "m0@example.com", "charter_to_accept").len(), 1);
+    let again = mails_of_kind(&app, "m1@example.com", "charter_to_accept");
+    assert_eq!(again.len(), 2);
+    assert!(again[1].subject.starts_with("A gentle reminder"), "{}", again[1].subject);
+    turn(&app).await;
+    assert_eq!(mails_of_kind(&app, "m1@example.com", "charter_to_accept").len(), 2, "one repeat only");
+}
+
+#[tokio::test]
+async fn two_replicas_planning_and_sending_at_once_send_each_reminder_once() {
+    use crate::helpers::spawn_replica;
+    let app = spawn_app().await;
+    let replica = spawn_replica(&app).await;
+    let (c, _session, starts_at) = planned_cohort(&app).await;
+    let (a, b) = (Jobs::new(app.state.clone()), Jobs::new(replica.state.clone()));
+    // Both plan with no lease between them (as if each thought the other was gone).
+    let (db_a, db_b, now) = (app.state.db.clone(), replica.state.db.clone(), app.clock_now());
+    let (pa, pb) = tokio::join!(
+        db_a.write(move |conn| roundtable::notifications::engine::plan_sessions(conn, now, None)),
+        db_b.write(move |conn| roundtable::notifications::engine::plan_sessions(conn, now, None)),
+    );
+    let (pa, pb) = (pa.unwrap(), pb.unwrap());
+    assert!(pa.added > 0 || pb.added > 0);
+    let stored: i64 = notifications::table.count().get_result(&mut app.db()).unwrap();
+    assert_eq!(stored as usize, pa.added + pb.added, "each key stored once");
+
+    app.clock.advance(starts_at - Duration::minutes(59) - app.clock_now());
+    for _ in 0..3 {
+        let (ra, rb) = tokio::join!(a.notify(), b.notify());
+        ra.unwrap();
+        rb.unwrap();
+        let (da, db) = tokio::join!(app.state.mailer.deliver_due(), replica.state.mailer.deliver_due());
+        da.unwrap();
+        db.unwrap();
+    }
+    app.outbox_settled().await;
+    for address in emails(&c) {
+        let total = mails_of_kind(&app, &address, "session_soon").len()
+            + mails_of_kind(&replica, &address, "session_soon").len();
+        assert_eq!(total, 1, "{address}: sent once across both replicas");
+    }
+}

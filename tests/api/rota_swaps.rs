@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use crate::helpers::{assert_problem, spawn_app};
 use crate::rota::{Cohort, cohort, plan};
 
-fn duties(result: &Value) -> Vec<Value> {
+pub(crate) fn duties(result: &Value) -> Vec<Value> {
     result["duties"].as_array().unwrap().clone()
 }
 
@@ -15,13 +15,13 @@ fn everyone(c: &Cohort) -> Vec<String> {
 }
 
 /// Someone holding no duty in the session of `duty`.
-fn free_in(c: &Cohort, all: &[Value], session: &Value) -> String {
+pub(crate) fn free_in(c: &Cohort, all: &[Value], session: &Value) -> String {
     let on_duty: Vec<&str> =
         all.iter().filter(|d| d["session_id"] == *session).filter_map(|d| d["user_id"].as_str()).collect();
     everyone(c).into_iter().find(|u| !on_duty.contains(&u.as_str())).expect("someone free")
 }
 
-fn asks(duty: &Value) -> String {
+pub(crate) fn asks(duty: &Value) -> String {
     format!("/api/v1/assignments/{}/swap-requests", duty["id"].as_str().unwrap())
 }
 
