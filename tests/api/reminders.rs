@@ -288,3 +288,37 @@ async fn two_replicas_planning_and_sending_at_once_send_each_reminder_once() {
         assert_eq!(total, 1, "{address}: sent once across both replicas");
     }
 }
+
+#[tokio::test]
+async fn while_the_mail_server_refuses_reminders_wait_and_each_goes_out_once_when_it_is_back() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let (c, _session, starts_at) = planned_cohort(&app).await;
+    turn(&app).await;
+    app.mail().refuse.store(true, Ordering::SeqCst);
+    // Ten minutes before the hour-before reminder until twenty after it, a turn a minute.
+    app.clock.advance(starts_at - Duration::minutes(70) - app.clock_now());
+    for _ in 0..30 {
+        app.clock.advance(Duration::minutes(1));
+        turn(&app).await;
+    }
+    assert!(mails_of_kind(&app, "m0@example.com", "session_soon").is_empty(), "nothing got through");
+    let mut conn = app.db();
+    let waiting: i64 = roundtable::db::schema::outbound_mail::table
+        .filter(roundtable::db::schema::outbound_mail::kind.eq("session_soon"))
+        .filter(roundtable::db::schema::outbound_mail::status.eq("pending"))
+        .filter(roundtable::db::schema::outbound_mail::attempts.gt(1))
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert!(waiting >= emails(&c).len() as i64, "retried with back-off: {waiting}");
+
+    app.mail().refuse.store(false, Ordering::SeqCst);
+    for _ in 0..10 {
+        app.clock.advance(Duration::minutes(2));
+        turn(&app).await;
+    }
+    for address in emails(&c) {
+        assert_eq!(mails_of_kind(&app, &address, "session_soon").len(), 1, "{address}: once, after the outage");
+    }
+}
