@@ -93,8 +93,9 @@ impl Jobs {
             Job::SessionHorizon => sessions::materialize::extend_all(&db, now).await,
             Job::Reminders => {
                 db.write(move |conn| {
-                    let report = notifications::engine::plan_sessions(conn, now, None)?;
-                    Ok(report.added + report.withdrawn)
+                    let sessions = notifications::engine::plan_sessions(conn, now, None)?;
+                    let experiments = notifications::engine::plan_experiments(conn, now, None)?;
+                    Ok(sessions.added + sessions.withdrawn + experiments.added + experiments.withdrawn)
                 })
                 .await
             }

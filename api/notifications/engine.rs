@@ -111,7 +111,13 @@ pub(crate) fn recipients(conn: &mut AnyConnection, users_of: &[UserId]) -> ApiRe
             let (_digest, start, end) = quiet_by.get(user).copied().unwrap_or((DigestMode::Off, None, None));
             let quiet_hours = start.and_then(parse_time).zip(end.and_then(parse_time));
             let recipient =
-                Recipient { time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC), active: true, quiet_hours, leads };
+                Recipient {
+                    time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC),
+                    active: true,
+                    quiet_hours,
+                    leads,
+                    muted: off.iter().copied().collect(),
+                };
             out.insert(user.clone(), RecipientFacts { recipient, off });
         }
     }
@@ -247,6 +253,96 @@ pub fn plan_sessions(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<
     Ok(PlanReport { added, withdrawn })
 }
 
+/// The experiment kinds the experiment planner owns.
+pub const EXPERIMENT_KINDS: [NotificationKind; 2] = [NotificationKind::CheckinDue, NotificationKind::ExperimentDue];
+
+/// Plans `checkin_due` and `experiment_due` for the open experiments (`only` these, or all) of
+/// active owners, stores the new ones and withdraws the planned ones no longer planned.
+pub fn plan_experiments(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<&[String]>) -> ApiResult<PlanReport> {
+    use crate::db::schema::{experiment_check_ins as checkins, experiments as e, notifications as n};
+    let mut query = e::table
+        .inner_join(cohorts::table.on(cohorts::id.eq(e::cohort_id)))
+        .inner_join(
+            memberships::table.on(memberships::cohort_id.eq(e::cohort_id).and(memberships::user_id.eq(e::owner_id))),
+        )
+        .filter(cohorts::archived_at.is_null())
+        .filter(memberships::state.eq(MemberState::Active.as_str()))
+        .filter(e::state.eq_any(["committed", "in_progress"]))
+        .left_join(sessions::table.on(sessions::id.nullable().eq(e::due_session_id)))
+        .select((e::id, e::owner_id, e::cohort_id, cohorts::time_zone, e::created_at, e::due_on, sessions::starts_at.nullable()))
+        .into_boxed();
+    if let Some(only) = only {
+        query = query.filter(e::id.eq_any(only));
+    }
+    type Row = (String, UserId, CohortId, String, chrono::NaiveDateTime, Option<String>, Option<chrono::NaiveDateTime>);
+    let rows: Vec<Row> = query.load(conn)?;
+    let mut latest: HashMap<String, chrono::NaiveDateTime> = HashMap::new();
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    for chunk in ids.chunks(500) {
+        let found: Vec<(String, Option<chrono::NaiveDateTime>)> = checkins::table
+            .filter(checkins::experiment_id.eq_any(chunk.iter().copied()))
+            .group_by(checkins::experiment_id)
+            .select((checkins::experiment_id, diesel::dsl::max(checkins::created_at)))
+            .load(conn)?;
+        latest.extend(found.into_iter().filter_map(|(id, at)| at.map(|at| (id, at))));
+    }
+    let cohort_of: HashMap<&String, &CohortId> = rows.iter().map(|r| (&r.0, &r.2)).collect();
+    let facts: Vec<plan::ExperimentFacts> = rows
+        .iter()
+        .map(|(id, owner, _, zone, created_at, due_on, due_session)| {
+            let zone = zone.parse::<Tz>().unwrap_or(Tz::UTC);
+            let due_date_at = due_on
+                .as_deref()
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                .and_then(|d| d.and_hms_opt(9, 0, 0))
+                .map(|local| crate::sessions::recurrence::instant(local, zone));
+            plan::ExperimentFacts {
+                id: id.clone(),
+                owner: owner.clone(),
+                open: true,
+                last_activity: latest.get(id).copied().unwrap_or(*created_at).and_utc(),
+                due_at: due_session.map(|t| t.and_utc()).or(due_date_at),
+            }
+        })
+        .collect();
+    let owners: BTreeSet<UserId> = rows.iter().map(|r| r.1.clone()).collect();
+    let owners: Vec<UserId> = owners.into_iter().collect();
+    let view: HashMap<UserId, Recipient> =
+        recipients(conn, &owners)?.into_iter().map(|(user, facts)| (user, facts.recipient)).collect();
+    let planned = plan::plan_experiments(now, &facts, &view);
+
+    let mut stored_query = n::table
+        .filter(n::status.eq(store::PLANNED))
+        .filter(n::kind.eq_any(EXPERIMENT_KINDS.iter().map(|k| k.as_str())))
+        .select((n::id, n::key))
+        .into_boxed();
+    if let Some(only) = only {
+        stored_query = stored_query.filter(n::subject_id.eq_any(only));
+    }
+    let stored: Vec<store::Stored> = stored_query.load(conn)?;
+    let wanted: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let stored_keys: HashSet<&str> = stored.iter().map(|s| s.key.as_str()).collect();
+    let stale: Vec<String> = stored.iter().filter(|s| !wanted.contains(s.key.as_str())).map(|s| s.id.clone()).collect();
+    let fresh: Vec<NewNotification> = planned
+        .iter()
+        .filter(|p| !stored_keys.contains(p.key.as_str()))
+        .map(|p| NewNotification {
+            key: p.key.clone(),
+            kind: p.kind,
+            user_id: p.recipient.clone(),
+            cohort_id: cohort_of.get(&p.subject_id).map(|c| (*c).clone()),
+            subject_id: p.subject_id.clone(),
+            occurs_at: Some(p.occurs_at),
+            planned_at: p.planned_at,
+            data: json!({}),
+        })
+        .collect();
+    // A check-in ends the stretch whether or not its reminder was due yet.
+    let withdrawn = store::withdraw(conn, &stale, "no longer planned: a check-in, a new due date, or the experiment closed")?;
+    let added = store::insert_new(conn, &fresh, now)?;
+    Ok(PlanReport { added, withdrawn })
+}
+
 /// Withdraws those of `ids` that are not due yet (a due one is checked when it is sent).
 fn withdraw_not_due(conn: &mut AnyConnection, ids: &[String], now: DateTime<Utc>) -> ApiResult<usize> {
     use crate::db::schema::notifications as n;
@@ -270,10 +366,18 @@ pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<
     let Some(last) = batch.last().map(|e| e.seq) else { return Ok(0) };
     let mut notices = Vec::new();
     let mut replan: BTreeSet<CohortId> = BTreeSet::new();
+    let mut experiments: BTreeSet<String> = BTreeSet::new();
     for event in &batch {
+        if event.subject_type == "experiment" {
+            experiments.insert(event.subject_id.clone());
+        }
         if let Some(payload) = event.typed() {
             notices_for(conn, event, &payload, now, &mut notices, &mut replan)?;
         }
+    }
+    if !experiments.is_empty() {
+        let experiments: Vec<String> = experiments.into_iter().collect();
+        plan_experiments(conn, now, Some(&experiments))?;
     }
     let notices = with_settings(conn, notices, now)?;
     store::insert_new(conn, &notices, now)?;

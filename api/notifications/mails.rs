@@ -455,6 +455,52 @@ pub fn render(
                 open: Some(app(format!("sessions/{}", s.id))),
             }
         }
+        K::CheckinDue | K::ExperimentDue => {
+            use crate::db::schema::{experiment_check_ins as checkins, experiments as e};
+            let found: Option<(String, UserId, String, NaiveDateTime)> = e::table
+                .find(&due.subject_id)
+                .select((e::title, e::owner_id, e::state, e::created_at))
+                .first(conn)
+                .optional()?;
+            let Some((title, owner, state, created_at)) = found else { return Ok(Err("the experiment is gone")) };
+            if owner != to.id || !matches!(state.as_str(), "committed" | "in_progress") {
+                return Ok(Err("the experiment is closed"));
+            }
+            let last: Option<NaiveDateTime> = checkins::table
+                .filter(checkins::experiment_id.eq(&due.subject_id))
+                .select(diesel::dsl::max(checkins::created_at))
+                .first(conn)?;
+            let last = last.unwrap_or(created_at).and_utc();
+            let open = Some(app(format!("experiments/{}", due.subject_id)));
+            if due.kind == K::CheckinDue {
+                // The reminder was planned for the stretch that began at `occurs_at - QUIET_DAYS`.
+                let stretch = occurs_at.map(|t| t - chrono::Duration::days(super::plan::QUIET_DAYS));
+                if stretch.is_some_and(|began| last > began) {
+                    return Ok(Err("the member checked in since"));
+                }
+                let date = last.with_timezone(&to.zone).format("%a %-d %b");
+                Body {
+                    subject: format!("Check in on \"{title}\"?"),
+                    lines: vec![
+                        format!("Your experiment \"{title}\" in {cohort_name} has had no check-in since {date}."),
+                        "A check-in takes thirty seconds: what you did, what is next, what is in the way.".into(),
+                    ],
+                    actions: vec![link(conn, LinkAction::CheckIn, &due.subject_id, "Check in now".into())?],
+                    open,
+                }
+            } else {
+                let Some(at) = occurs_at else { return Ok(Err("the experiment has no due time")) };
+                Body {
+                    subject: format!("\"{title}\" is due {}", short_when(at, to.zone)),
+                    lines: vec![
+                        format!("Your experiment \"{title}\" in {cohort_name} is due {}.", when(at, to.zone)),
+                        "Record how it went: the result, what you learned, and what you will try next.".into(),
+                    ],
+                    actions: vec![link(conn, LinkAction::CheckIn, &due.subject_id, "Check in now".into())?],
+                    open,
+                }
+            }
+        }
         _ => return Ok(Err("this kind is not mailed by the engine")),
     };
     let unsubscribe = links::issue(conn, base_url, &to.id, LinkAction::Unsubscribe, due.kind.as_str(), now)?;

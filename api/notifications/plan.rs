@@ -40,6 +40,8 @@ pub struct Recipient {
     pub quiet_hours: Option<(NaiveTime, NaiveTime)>,
     /// Lead times in minutes per kind; a kind that is off is absent.
     pub leads: HashMap<NotificationKind, Vec<u32>>,
+    /// Kinds without lead times that are turned off.
+    pub muted: Vec<NotificationKind>,
 }
 
 /// A session as the planner sees it.
@@ -139,6 +141,72 @@ pub fn plan(now: DateTime<Utc>, sessions: &[SessionFacts], recipients: &HashMap<
     planned
 }
 
+/// An experiment as the planner sees it.
+#[derive(Debug, Clone)]
+pub struct ExperimentFacts {
+    pub id: String,
+    pub owner: UserId,
+    /// Under way (committed or in progress) and its owner an active member.
+    pub open: bool,
+    /// Its latest check-in, or when it was committed.
+    pub last_activity: DateTime<Utc>,
+    /// When it is due: its due session's start, or its due date at 09:00 in the cohort's zone.
+    pub due_at: Option<DateTime<Utc>>,
+}
+
+/// An experiment with no check-in for this long is due one.
+pub const QUIET_DAYS: i64 = 7;
+
+/// The experiment reminders that should exist now, sorted by key:
+/// - `checkin_due` once per quiet stretch: `QUIET_DAYS` after the latest check-in (or the
+///   commitment), keyed by that instant, so a new check-in starts a new stretch and the old
+///   reminder is no longer planned. One already due when planned still goes (now).
+/// - `experiment_due` at each `experiment_due` lead time before the due instant, like the session
+///   reminders (not planned once its time has passed).
+///
+/// Quiet hours apply to both; closed experiments and inactive owners get nothing.
+pub fn plan_experiments(
+    now: DateTime<Utc>,
+    experiments: &[ExperimentFacts],
+    recipients: &HashMap<UserId, Recipient>,
+) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    for e in experiments.iter().filter(|e| e.open) {
+        let Some(recipient) = recipients.get(&e.owner).filter(|r| r.active) else { continue };
+        if !recipient.muted.contains(&NotificationKind::CheckinDue) {
+            let due = e.last_activity + Duration::days(QUIET_DAYS);
+            let held = release_at(due.max(now), due.max(now) + Duration::days(1), recipient);
+            planned.push(Planned {
+                key: format!("checkin_due:{}:{}:{}", e.id, e.owner, e.last_activity.format("%Y-%m-%dT%H:%M:%SZ")),
+                kind: NotificationKind::CheckinDue,
+                recipient: e.owner.clone(),
+                subject_id: e.id.clone(),
+                session_id: SessionId::from_untyped(""),
+                planned_at: held,
+                occurs_at: due,
+            });
+        }
+        let Some(due_at) = e.due_at.filter(|t| *t > now) else { continue };
+        for lead in recipient.leads.get(&NotificationKind::ExperimentDue).into_iter().flatten() {
+            let planned_at = release_at(due_at - Duration::minutes(i64::from(*lead)), due_at, recipient);
+            if planned_at < now || planned_at >= due_at {
+                continue;
+            }
+            planned.push(Planned {
+                key: format!("experiment_due:{}:{}:{lead}:{}", e.id, e.owner, due_at.format("%Y-%m-%dT%H:%MZ")),
+                kind: NotificationKind::ExperimentDue,
+                recipient: e.owner.clone(),
+                subject_id: e.id.clone(),
+                session_id: SessionId::from_untyped(""),
+                planned_at,
+                occurs_at: due_at,
+            });
+        }
+    }
+    planned.sort();
+    planned
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +227,7 @@ mod tests {
                 (NotificationKind::SessionSoon, vec![1440, 60]),
                 (NotificationKind::DutySoon, vec![1440]),
             ]),
+            muted: Vec::new(),
         }
     }
 
@@ -233,6 +302,42 @@ mod tests {
         assert!(after.iter().all(|p| !planned.iter().any(|q| q.key == p.key)), "a moved session has new keys");
     }
 
+    #[test]
+    fn a_quiet_experiment_is_reminded_once_per_stretch_and_a_check_in_starts_a_new_one() {
+        let ada = UserId::from_untyped("ada");
+        let mut r = recipient(None);
+        r.leads.insert(NotificationKind::ExperimentDue, vec![1440]);
+        let recipients = HashMap::from([(ada.clone(), r)]);
+        let committed = local(berlin(), 2026, 3, 1, 10);
+        let facts = |last| ExperimentFacts {
+            id: "e1".into(),
+            owner: ada.clone(),
+            open: true,
+            last_activity: last,
+            due_at: Some(local(berlin(), 2026, 3, 20, 9)),
+        };
+        let now = committed + Duration::hours(1);
+        let first = plan_experiments(now, &[facts(committed)], &recipients);
+        let checkin: Vec<_> = first.iter().filter(|p| p.kind == NotificationKind::CheckinDue).collect();
+        assert_eq!(checkin.len(), 1);
+        assert_eq!(checkin[0].planned_at, committed + Duration::days(QUIET_DAYS));
+        let due: Vec<_> = first.iter().filter(|p| p.kind == NotificationKind::ExperimentDue).collect();
+        assert_eq!(due[0].planned_at, local(berlin(), 2026, 3, 19, 9));
+        // A check-in two days on: a new stretch, a new key, the old one no longer planned.
+        let checked = committed + Duration::days(2);
+        let after = plan_experiments(checked, &[facts(checked)], &recipients);
+        let next = after.iter().find(|p| p.kind == NotificationKind::CheckinDue).unwrap();
+        assert_ne!(next.key, checkin[0].key);
+        assert_eq!(next.planned_at, checked + Duration::days(QUIET_DAYS));
+        // Already quiet for longer when planned: it goes now, once.
+        let late = committed + Duration::days(30);
+        let overdue = plan_experiments(late, &[facts(committed)], &recipients);
+        assert_eq!(overdue.iter().find(|p| p.kind == NotificationKind::CheckinDue).unwrap().planned_at, late);
+        let mut closed = facts(committed);
+        closed.open = false;
+        assert!(plan_experiments(now, &[closed], &recipients).is_empty());
+    }
+
     fn zone() -> impl Strategy<Value = Tz> {
         prop::sample::select(vec!["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"])
             .prop_map(|z| z.parse::<Tz>().unwrap())
@@ -262,6 +367,7 @@ mod tests {
                     (NotificationKind::DutySoon, leads.clone()),
                     (NotificationKind::SkillshareSoon, leads),
                 ]),
+                muted: Vec::new(),
             };
             let recipients = HashMap::from([(ada.clone(), r.clone())]);
             let base = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();

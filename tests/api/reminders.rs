@@ -322,3 +322,34 @@ async fn while_the_mail_server_refuses_reminders_wait_and_each_goes_out_once_whe
         assert_eq!(mails_of_kind(&app, &address, "session_soon").len(), 1, "{address}: once, after the outage");
     }
 }
+
+#[tokio::test]
+async fn a_quiet_experiment_asks_for_a_check_in_once_a_stretch_and_a_check_in_resets_it() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 1).await;
+    let body = json!({"title": "Ship daily", "success_signal": "It shows"});
+    let experiment: Value =
+        app.post_json_as(&c.path("/experiments"), &c.members[0].access_token, &body).await.json().await.unwrap();
+    let id = experiment["id"].as_str().expect("committed").to_string();
+    turn(&app).await;
+    app.clock.advance(Duration::days(6));
+    turn(&app).await;
+    assert!(mails_of_kind(&app, "m0@example.com", "checkin_due").is_empty(), "not quiet long enough");
+    app.clock.advance(Duration::days(1) + Duration::minutes(5));
+    turn(&app).await;
+    turn(&app).await;
+    let asked = mails_of_kind(&app, "m0@example.com", "checkin_due");
+    assert_eq!(asked.len(), 1);
+    assert!(asked[0].subject.contains("Ship daily") && asked[0].link("Check in now").is_some(), "{}", asked[0].text);
+
+    // A check-in starts a new stretch: nothing for six days, then one more.
+    let token = app.sign_in("m0@example.com").await;
+    let check_in = app.post_json_as(&format!("/api/v1/experiments/{id}/check-ins"), &token, &json!({"done": "Shipped"})).await;
+    assert_eq!(check_in.status(), 201);
+    app.clock.advance(Duration::days(6));
+    turn(&app).await;
+    assert_eq!(mails_of_kind(&app, "m0@example.com", "checkin_due").len(), 1);
+    app.clock.advance(Duration::days(1) + Duration::minutes(5));
+    turn(&app).await;
+    assert_eq!(mails_of_kind(&app, "m0@example.com", "checkin_due").len(), 2);
+}
