@@ -94,12 +94,13 @@ impl Caller {
 
     /// The recipient of a link in mail acting through it (`notifications::links`), who proved
     /// nothing but holding the link. It is no sign-in (`require_sign_in` refuses it) and carries
-    /// the one scope its action needs, as a personal token would, so `cohorts::access::authorize`
-    /// asks of it all it asks of any caller (membership, role, paused, archived).
-    pub fn for_action_link(user: UserRow, link_id: &str, scope: Scope) -> Caller {
+    /// only the scopes of its action's area (e.g. `rota:read` and `rota:write`), as a personal
+    /// token would, so `cohorts::access::authorize` asks of it all it asks of any caller
+    /// (membership, role, paused, archived).
+    pub fn for_action_link(user: UserRow, link_id: &str, scopes: &[Scope]) -> Caller {
         Caller {
             user,
-            credential: Credential::Token { token_id: format!("action_link:{link_id}"), scopes: vec![scope] },
+            credential: Credential::Token { token_id: format!("action_link:{link_id}"), scopes: scopes.to_vec() },
             checks: CheckLog::default(),
         }
     }

@@ -5,7 +5,8 @@ CREATE TABLE action_links (
     id TEXT PRIMARY KEY NOT NULL,
     token_hash TEXT NOT NULL UNIQUE,
     user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    action TEXT NOT NULL,
+    action TEXT NOT NULL CHECK (action IN ('confirm_duty', 'cant_make', 'rsvp_yes', 'rsvp_no', 'check_in',
+        'accept_charter', 'take_cover', 'accept_swap', 'decline_swap', 'unsubscribe')),
     -- An assignment, session, experiment, charter version or swap request id, or for
     -- unsubscribe a notification kind's name.
     object_id TEXT NOT NULL,
