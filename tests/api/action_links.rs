@@ -521,3 +521,39 @@ async fn one_click_unsubscribe_turns_one_kind_off() {
     assert_eq!(status, 422, "{refused}");
     assert_eq!(email_of_kind(&app, &user.access_token, "sign_in_link").await, true);
 }
+
+#[tokio::test]
+async fn a_swap_link_exchanges_both_duties() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 4).await;
+    let planned = plan(&app, &c, 2).await;
+    let all = planned["duties"].as_array().unwrap().clone();
+    let on_duty =
+        |user: &Value, session: &Value| all.iter().any(|d| d["user_id"] == *user && d["session_id"] == *session);
+    // Two duties in different sessions whose holders are each free in the other's session.
+    let (mine, theirs) = all
+        .iter()
+        .filter(|d| d["user_id"].is_string() && d["user_id"] != c.organizer.id.as_str())
+        .flat_map(|a| all.iter().map(move |b| (a, b)))
+        .find(|(a, b)| {
+            b["user_id"].is_string()
+                && a["session_id"] != b["session_id"]
+                && a["user_id"] != b["user_id"]
+                && !on_duty(&a["user_id"], &b["session_id"])
+                && !on_duty(&b["user_id"], &a["session_id"])
+        })
+        .map(|(a, b)| (a.clone(), b.clone()))
+        .expect("two duties to swap");
+    let peer = theirs["user_id"].as_str().unwrap().to_string();
+    let request = ask(&app, &c, &mine, json!({"kind": "swap", "peer_assignment_id": theirs["id"]})).await;
+    let url = issue(&app, &peer, LinkAction::AcceptSwap, &request);
+    let html = look(&app, &url, 200).await;
+    assert!(html.contains("Asks to swap") && html.contains("Your duty") && html.contains("Accept the swap"), "{html}");
+    let (status, done) = press(&app, &url, &[]).await;
+    assert_eq!(status, 200, "{done}");
+    assert!(done.contains("Duties swapped"), "{done}");
+    let mine_now = duty(&app, &c, mine["id"].as_str().unwrap()).await;
+    let theirs_now = duty(&app, &c, theirs["id"].as_str().unwrap()).await;
+    assert_eq!((&mine_now["user_id"], &theirs_now["user_id"]), (&json!(peer), &mine["user_id"]));
+    assert_eq!((&mine_now["confirmed"], &theirs_now["confirmed"]), (&json!(true), &json!(true)));
+}
