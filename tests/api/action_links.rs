@@ -557,3 +557,25 @@ async fn a_swap_link_exchanges_both_duties() {
     assert_eq!((&mine_now["user_id"], &theirs_now["user_id"]), (&json!(peer), &mine["user_id"]));
     assert_eq!((&mine_now["confirmed"], &theirs_now["confirmed"]), (&json!(true), &json!(true)));
 }
+
+#[tokio::test]
+async fn a_check_in_link_pressed_twice_at_once_posts_one_check_in() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 1).await;
+    let member = &c.members[0];
+    let body = json!({"title": "Ship it", "success_signal": "shipped"});
+    let experiment: Value =
+        app.post_json_as(&c.path("/experiments"), &member.access_token, &body).await.json().await.unwrap();
+    let id = experiment["id"].as_str().unwrap();
+    let url = issue(&app, &member.id, LinkAction::CheckIn, id);
+    let presses = (0..4).map(|_| press(&app, &url, &[("done", "Shipped")]));
+    let mut statuses: Vec<u16> = futures_util::future::join_all(presses).await.into_iter().map(|(s, _)| s).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 410, 410, 410]);
+    let count: i64 = experiment_check_ins::table
+        .filter(experiment_check_ins::experiment_id.eq(id))
+        .count()
+        .get_result(&mut app.db())
+        .unwrap();
+    assert_eq!(count, 1);
+}
