@@ -420,7 +420,7 @@ impl DutyFacts {
 }
 
 fn session_title(title: &str) -> String {
-    if title.trim().is_empty() { "Session".to_string() } else { title.to_string() }
+    if title.trim().is_empty() { "(untitled)".to_string() } else { title.to_string() }
 }
 
 fn duty_facts(conn: &mut AnyConnection, caller: &Caller, assignment_id: &str) -> ApiResult<DutyFacts> {
