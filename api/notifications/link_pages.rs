@@ -30,6 +30,7 @@ use crate::db::schema::{charter_versions, swap_requests};
 use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::experiments::model::NewCheckIn;
+use crate::http::json::BodyLimit;
 use crate::rota::model::{NewSwapRequest, SwapKind, SwapState};
 use crate::sessions::model::{RsvpResponse, SessionStatus};
 use crate::state::AppState;
@@ -575,15 +576,34 @@ pub struct LinkForm {
     pub list_unsubscribe: Option<String>,
 }
 
+/// The body, up to the server's body limit (`--max-body-bytes`; 413 beyond, as for JSON).
+async fn read_body(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<u8>, Page> {
+    use futures_util::StreamExt;
+    let limit = req.app_data::<web::Data<BodyLimit>>().map_or(65_536, |l| l.0);
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            Page::new(StatusCode::BAD_REQUEST, "Nothing was changed").say("The form could not be read.")
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(Page::new(StatusCode::PAYLOAD_TOO_LARGE, "Nothing was changed")
+                .say(format!("The form is larger than {limit} bytes.")));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 /// The form in a POST body; fields it does not know are ignored (RFC 8058 clients send only theirs).
-fn read_form(req: &HttpRequest, body: &[u8]) -> Result<LinkForm, Page> {
+async fn read_form(req: &HttpRequest, payload: web::Payload) -> Result<LinkForm, Page> {
+    let body = read_body(req, payload).await?;
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     let media = content_type.split(';').next().unwrap_or("").trim();
     if !body.is_empty() && !media.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
         return Err(Page::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Nothing was changed")
             .say("This page takes a form (application/x-www-form-urlencoded)."));
     }
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
         .map_err(|_| Page::new(StatusCode::BAD_REQUEST, "Nothing was changed").say("The form could not be read."))?;
     let mut form = LinkForm::default();
     for (name, value) in pairs {
@@ -799,9 +819,9 @@ pub async fn act(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
-    match read_form(&req, &body) {
+    match read_form(&req, payload).await {
         Ok(form) => act_now(&state, path.into_inner(), false, form).await,
         Err(page) => page.respond(),
     }
@@ -842,9 +862,9 @@ pub async fn unsubscribe(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<String>,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> HttpResponse {
-    match read_form(&req, &body) {
+    match read_form(&req, payload).await {
         Ok(form) => act_now(&state, path.into_inner(), true, form).await,
         Err(page) => page.respond(),
     }

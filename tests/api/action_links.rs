@@ -579,3 +579,29 @@ async fn a_check_in_link_pressed_twice_at_once_posts_one_check_in() {
         .unwrap();
     assert_eq!(count, 1);
 }
+
+#[tokio::test]
+async fn a_post_that_is_no_form_or_too_large_is_a_page_and_changes_nothing() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 1).await;
+    let session = first_session(&app, &c).await;
+    let member = &c.members[0];
+    let url = issue(&app, &member.id, LinkAction::RsvpYes, &session);
+    let before = fingerprint(&app);
+    let json = app.client.post(&url).json(&json!({"response": "yes"})).send().await.unwrap();
+    assert_eq!(json.status(), 415);
+    assert_eq!(json.headers()["content-type"], "text/html; charset=utf-8");
+    let big = "done=".to_string() + &"x".repeat(20 * 1024);
+    let large = app
+        .client
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(large.status(), 413);
+    assert!(large.text().await.unwrap().contains("larger than"));
+    assert_eq!(fingerprint(&app), before);
+    assert_eq!(my_rsvp(&app, &member.access_token, &session).await, Value::Null);
+}
