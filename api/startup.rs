@@ -36,13 +36,14 @@ use crate::{
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).service(
+    cfg.service(health::healthz).service(health::readyz).configure(notifications::link_pages::pages).service(
         utoipa_actix_web::scope("/api/v1")
             .configure(auth::routes::routes)
             .configure(accounts::routes::routes)
             .configure(notifications::preferences::routes)
             .configure(notifications::inbox::routes)
             .configure(notifications::routes::routes)
+            .configure(notifications::link_pages::routes)
             .configure(tokens::routes::routes)
             .configure(cohorts::routes::routes)
             .configure(cohorts::members::routes)

@@ -92,6 +92,19 @@ impl Caller {
         }
     }
 
+    /// The recipient of a link in mail acting through it (`notifications::links`), who proved
+    /// nothing but holding the link. It is no sign-in (`require_sign_in` refuses it) and carries
+    /// only the scopes of its action's area (e.g. `rota:read` and `rota:write`), as a personal
+    /// token would, so `cohorts::access::authorize` asks of it all it asks of any caller
+    /// (membership, role, paused, archived).
+    pub fn for_action_link(user: UserRow, link_id: &str, scopes: &[Scope]) -> Caller {
+        Caller {
+            user,
+            credential: Credential::Token { token_id: format!("action_link:{link_id}"), scopes: scopes.to_vec() },
+            checks: CheckLog::default(),
+        }
+    }
+
     /// The sign-in behind the request; 403 `sign_in_required` for personal access tokens, which
     /// may never manage the account itself (tokens, sign-ins, profile, deletion).
     pub fn require_sign_in(&self) -> ApiResult<&str> {

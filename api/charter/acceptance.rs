@@ -157,29 +157,37 @@ pub async fn accept(
     let version_id = checks.require("version_id", body.0.version_id, |id: String| Ok(id));
     checks.finish()?;
     let (cohort_id, now) = (path.into_inner(), state.now());
-    let (created, charter) = state
-        .db
-        .write(move |conn| {
-            cohorts::lock_cohort(conn, &cohort_id)?;
-            let access = access::authorize(conn, &caller, &cohort_id, Action::AcceptCharter)?;
-            let current = store::current(conn, &cohort_id)?
-                .ok_or_else(|| ApiError::conflict("no_charter", "This cohort has not adopted a charter yet."))?;
-            if current.id != version_id {
-                return Err(ApiError::conflict(
-                    "not_current_version",
-                    "Only the current version can be accepted; read it with GET .../charter.",
-                ));
-            }
-            let created = store::acceptance(conn, &current.id, caller.user_id())?.is_none();
-            if created {
-                store::accept(conn, &current.id, caller.user_id(), now)?;
-                NewEvent::by_in_cohort(ev::CharterAccepted {}, caller.user_id(), &cohort_id, &current.id)
-                    .record(conn, now)?;
-            }
-            Ok((created, charter_view(conn, &access, caller.user_id(), now)?))
-        })
-        .await?;
+    let (created, charter) =
+        state.db.write(move |conn| accept_version(conn, &caller, &cohort_id, &version_id, now)).await?;
     Ok(if created { HttpResponse::Created().json(charter) } else { HttpResponse::Ok().json(charter) })
+}
+
+/// The caller accepts version `version_id`, which must be the cohort's current one; `true` when
+/// this made the acceptance, `false` when it was there already (the JSON route and the link in
+/// mail).
+pub(crate) fn accept_version(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    cohort_id: &CohortId,
+    version_id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<(bool, Charter)> {
+    cohorts::lock_cohort(conn, cohort_id)?;
+    let access = access::authorize(conn, caller, cohort_id, Action::AcceptCharter)?;
+    let current = store::current(conn, cohort_id)?
+        .ok_or_else(|| ApiError::conflict("no_charter", "This cohort has not adopted a charter yet."))?;
+    if current.id != version_id {
+        return Err(ApiError::conflict(
+            "not_current_version",
+            "Only the current version can be accepted; read it with GET .../charter.",
+        ));
+    }
+    let created = store::acceptance(conn, &current.id, caller.user_id())?.is_none();
+    if created {
+        store::accept(conn, &current.id, caller.user_id(), now)?;
+        NewEvent::by_in_cohort(ev::CharterAccepted {}, caller.user_id(), cohort_id, &current.id).record(conn, now)?;
+    }
+    Ok((created, charter_view(conn, &access, caller.user_id(), now)?))
 }
 
 /// Record a review that keeps the charter as it is (facilitators and organizers); the next

@@ -40,6 +40,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    action_links (id) {
+        id -> Text,
+        token_hash -> Text,
+        user_id -> Text,
+        action -> Text,
+        object_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     one_time_tokens (id) {
         id -> Text,
         user_id -> Text,
@@ -591,12 +605,14 @@ diesel::joinable!(invite_links -> cohorts (cohort_id));
 diesel::joinable!(personal_access_tokens -> users (user_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
+diesel::joinable!(action_links -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     auth_sessions,
     refresh_tokens,
     one_time_tokens,
+    action_links,
     outbound_mail,
     notifications,
     stream_cursors,

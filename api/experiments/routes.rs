@@ -486,7 +486,22 @@ pub async fn check_in(
     path: web::Path<String>,
     body: JsonBody<NewCheckIn>,
 ) -> ApiResult<HttpResponse> {
-    let body = body.0;
+    let body = checked_check_in(body.0)?;
+    let (id, now) = (path.into_inner(), state.now());
+    let created = state.db.write(move |conn| add_check_in(conn, &caller, &id, &body, now)).await?;
+    Ok(HttpResponse::Created().json(created))
+}
+
+/// A check-in with every field checked: texts of at most 1000 characters, at least one given.
+pub(crate) struct CheckedCheckIn {
+    done: String,
+    next: String,
+    blockers: String,
+    value: Option<f64>,
+}
+
+/// Checks a check-in's fields (422 naming each invalid one).
+pub(crate) fn checked_check_in(body: NewCheckIn) -> ApiResult<CheckedCheckIn> {
     let mut checks = Checks::new();
     let text = validation::text_up_to(1000);
     let done = checks.optional("done", body.done, &text).unwrap_or_default();
@@ -499,26 +514,32 @@ pub async fn check_in(
         checks.fail("value", Invalid::new("invalid_value", "must be a finite number"));
     }
     checks.finish()?;
-    let (id, now) = (path.into_inner(), state.now());
-    let created = state
-        .db
-        .write(move |conn| {
-            let (_, mut row) = find_visible(conn, &caller, &id, Action::WorkOnExperiments)?;
-            owner_only(&row, &caller)?;
-            if !super::lifecycle::is_open(row.state()) {
-                return Err(ApiError::conflict("experiment_closed", "This experiment is done or dropped."));
-            }
-            let check_in_id = store::add_check_in(conn, &row.id, (&done, &next, &blockers, body.value), now)?;
-            if row.state() == ExperimentState::Committed {
-                row.state = ExperimentState::InProgress;
-                row.updated_at = now.naive_utc();
-                store::save(conn, &row)?;
-            }
-            experiment_event(ev::ExperimentCheckedIn {}, &caller, &row).record(conn, now)?;
-            Ok(check_in_view(store::find_check_in(conn, &check_in_id)?))
-        })
-        .await?;
-    Ok(HttpResponse::Created().json(created))
+    Ok(CheckedCheckIn { done, next, blockers, value: body.value })
+}
+
+/// Adds the caller's check-in to their experiment `id` (the JSON route and the check-in link in
+/// mail).
+pub(crate) fn add_check_in(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+    body: &CheckedCheckIn,
+    now: DateTime<Utc>,
+) -> ApiResult<CheckIn> {
+    let (_, mut row) = find_visible(conn, caller, id, Action::WorkOnExperiments)?;
+    owner_only(&row, caller)?;
+    if !super::lifecycle::is_open(row.state()) {
+        return Err(ApiError::conflict("experiment_closed", "This experiment is done or dropped."));
+    }
+    let CheckedCheckIn { done, next, blockers, value } = body;
+    let check_in_id = store::add_check_in(conn, &row.id, (done, next, blockers, *value), now)?;
+    if row.state() == ExperimentState::Committed {
+        row.state = ExperimentState::InProgress;
+        row.updated_at = now.naive_utc();
+        store::save(conn, &row)?;
+    }
+    experiment_event(ev::ExperimentCheckedIn {}, caller, &row).record(conn, now)?;
+    Ok(check_in_view(store::find_check_in(conn, &check_in_id)?))
 }
 
 /// The metric's values over time, for a chart, oldest first (check-ins that gave a value).

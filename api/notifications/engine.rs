@@ -110,14 +110,13 @@ pub(crate) fn recipients(conn: &mut AnyConnection, users_of: &[UserId]) -> ApiRe
             }
             let (_digest, start, end) = quiet_by.get(user).copied().unwrap_or((DigestMode::Off, None, None));
             let quiet_hours = start.and_then(parse_time).zip(end.and_then(parse_time));
-            let recipient =
-                Recipient {
-                    time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC),
-                    active: true,
-                    quiet_hours,
-                    leads,
-                    muted: off.iter().copied().collect(),
-                };
+            let recipient = Recipient {
+                time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC),
+                active: true,
+                quiet_hours,
+                leads,
+                muted: off.iter().copied().collect(),
+            };
             out.insert(user.clone(), RecipientFacts { recipient, off });
         }
     }
@@ -258,7 +257,11 @@ pub const EXPERIMENT_KINDS: [NotificationKind; 2] = [NotificationKind::CheckinDu
 
 /// Plans `checkin_due` and `experiment_due` for the open experiments (`only` these, or all) of
 /// active owners, stores the new ones and withdraws the planned ones no longer planned.
-pub fn plan_experiments(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<&[String]>) -> ApiResult<PlanReport> {
+pub fn plan_experiments(
+    conn: &mut AnyConnection,
+    now: DateTime<Utc>,
+    only: Option<&[String]>,
+) -> ApiResult<PlanReport> {
     use crate::db::schema::{experiment_check_ins as checkins, experiments as e, notifications as n};
     let mut query = e::table
         .inner_join(cohorts::table.on(cohorts::id.eq(e::cohort_id)))
@@ -269,7 +272,15 @@ pub fn plan_experiments(conn: &mut AnyConnection, now: DateTime<Utc>, only: Opti
         .filter(memberships::state.eq(MemberState::Active.as_str()))
         .filter(e::state.eq_any(["committed", "in_progress"]))
         .left_join(sessions::table.on(sessions::id.nullable().eq(e::due_session_id)))
-        .select((e::id, e::owner_id, e::cohort_id, cohorts::time_zone, e::created_at, e::due_on, sessions::starts_at.nullable()))
+        .select((
+            e::id,
+            e::owner_id,
+            e::cohort_id,
+            cohorts::time_zone,
+            e::created_at,
+            e::due_on,
+            sessions::starts_at.nullable(),
+        ))
         .into_boxed();
     if let Some(only) = only {
         query = query.filter(e::id.eq_any(only));
@@ -338,7 +349,8 @@ pub fn plan_experiments(conn: &mut AnyConnection, now: DateTime<Utc>, only: Opti
         })
         .collect();
     // A check-in ends the stretch whether or not its reminder was due yet.
-    let withdrawn = store::withdraw(conn, &stale, "no longer planned: a check-in, a new due date, or the experiment closed")?;
+    let withdrawn =
+        store::withdraw(conn, &stale, "no longer planned: a check-in, a new due date, or the experiment closed")?;
     let added = store::insert_new(conn, &fresh, now)?;
     Ok(PlanReport { added, withdrawn })
 }

@@ -266,6 +266,36 @@ pub async fn set_preferences(
     Ok(web::Json(preferences))
 }
 
+/// Whether mail of `kind` is on for the user (their choice, or the kind's default).
+pub(crate) fn email_on(conn: &mut AnyConnection, user_id: &UserId, kind: NotificationKind) -> ApiResult<bool> {
+    let info = kind.info();
+    let chosen: Option<bool> = prefs::table.find((user_id, kind)).select(prefs::email).first(conn).optional()?;
+    Ok(info.required || chosen.unwrap_or(info.email))
+}
+
+/// Turns mail of one kind on or off for the user, exactly as a `PUT` naming only that kind's
+/// `email` would: the same upsert and the same event (one-click unsubscribe). Account mail cannot
+/// be turned off (422 on `kinds.<kind>.email`).
+pub(crate) fn set_email(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    kind: NotificationKind,
+    email: bool,
+    at: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<()> {
+    if kind.info().required && !email {
+        return Err(crate::error::ApiError::invalid(
+            &format!("kinds.{}.email", kind.as_str()),
+            "required",
+            "is account mail and cannot be turned off",
+        ));
+    }
+    upsert_kind(conn, user_id, &KindUpdate { kind, email: Some(email), lead: None }, at.naive_utc())?;
+    let changed = ev::NotificationPreferencesChanged { kinds: vec![kind.as_str().to_string()] };
+    NewEvent::new(changed, user_id).by(user_id).record(conn, at)?;
+    Ok(())
+}
+
 #[derive(AsChangeset)]
 #[diesel(table_name = prefs)]
 struct KindChangeset<'a> {

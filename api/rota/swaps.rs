@@ -95,82 +95,83 @@ pub async fn ask(
     checks.finish()?;
     let Some(kind) = kind else { return Err(ApiError::invalid("kind", "required", "is required")) };
     let (assignment_id, now) = (path.into_inner(), state.now());
-    let request = state
-        .db
-        .write(move |conn| {
-            let row = locked_assignment(conn, &assignment_id)?;
-            let access = access::authorize(conn, &caller, &row.cohort_id, Action::ActOnDuty)?;
-            if row.user_id.as_ref() != Some(caller.user_id()) {
-                return Err(ApiError::Forbidden {
-                    code: "not_your_duty",
-                    detail: "Only the member on duty asks for a swap or cover.".to_string(),
-                });
-            }
-            let starts_at = session_start(conn, &row.session_id)?;
-            crate::sessions::started(starts_at, now)?;
-            let mut peer = body.peer_id.clone();
-            if let Some(peer_id) = &body.peer_id {
-                let active = cohorts::membership(conn, &row.cohort_id, peer_id)?
-                    .is_some_and(|m| m.state() == MemberState::Active);
-                if !active || peer_id == caller.user_id() {
-                    return Err(ApiError::invalid(
-                        "peer_id",
-                        "not_an_active_member",
-                        "is not another active member of this cohort",
-                    ));
-                }
-                if kind == SwapKind::Cover && away_from(conn, &access, peer_id, &row.session_id)? {
-                    return Err(ApiError::invalid("peer_id", "absent", "has said they cannot make this session"));
-                }
-            }
-            if let Some(other_id) = &body.peer_assignment_id {
-                let other = store::find_assignment(conn, other_id)?
-                    .filter(|o| o.cohort_id == row.cohort_id && o.user_id.is_some() && o.id != row.id)
-                    .ok_or_else(|| {
-                        ApiError::invalid(
-                            "peer_assignment_id",
-                            "not_found",
-                            "is not another member's duty in this cohort",
-                        )
-                    })?;
-                if body.peer_id.as_ref().is_some_and(|p| Some(p) != other.user_id.as_ref()) {
-                    return Err(ApiError::invalid("peer_id", "not_the_holder", "does not hold that duty"));
-                }
-                crate::sessions::started(session_start(conn, &other.session_id)?, now)?;
-                peer = other.user_id;
-            }
-            // Decided under the cohort row lock: a second ask waits for the first to commit and
-            // then sees it.
-            if kind == SwapKind::Cover && store::open_cover_exists(conn, &row.id, now)? {
-                return Err(ApiError::conflict(
-                    "cover_already_requested",
-                    "This duty already has an open cover request; withdraw it first.",
-                ));
-            }
-            let expires_at = starts_at.min(now + Duration::hours(OPEN_HOURS));
-            let values = (
-                &row.cohort_id,
-                row.id.as_str(),
-                kind.as_str(),
-                caller.user_id(),
-                peer.as_ref(),
-                body.peer_assignment_id.as_deref(),
-                expires_at.naive_utc(),
-                now.naive_utc(),
-            );
-            let id = store::insert_swap(conn, values)?;
-            let swap = store::find_swap(conn, &id)?.ok_or(ApiError::NotFound)?;
-            let peer_id = swap.peer_id.clone().map(String::from);
-            let event: EventPayload = if kind == SwapKind::Swap {
-                ev::SwapAsked { peer_id }.into()
-            } else {
-                ev::CoverNeeded { peer_id }.into()
-            };
-            swap_event(event, &caller, &swap).record(conn, now)?;
-            view(conn, &access, &id, now)
-        })
-        .await?;
+    let request = state.db.write(move |conn| ask_for(conn, &caller, &assignment_id, kind, &body, now)).await?;
     Ok(HttpResponse::Created().json(request))
+}
+
+/// Asks for a swap or cover of the caller's duty `assignment_id` (the JSON route and the "can't
+/// make it" link in mail).
+pub(crate) fn ask_for(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    assignment_id: &str,
+    kind: SwapKind,
+    body: &NewSwapRequest,
+    now: DateTime<Utc>,
+) -> ApiResult<SwapRequest> {
+    let row = locked_assignment(conn, assignment_id)?;
+    let access = access::authorize(conn, caller, &row.cohort_id, Action::ActOnDuty)?;
+    if row.user_id.as_ref() != Some(caller.user_id()) {
+        return Err(ApiError::Forbidden {
+            code: "not_your_duty",
+            detail: "Only the member on duty asks for a swap or cover.".to_string(),
+        });
+    }
+    let starts_at = session_start(conn, &row.session_id)?;
+    crate::sessions::started(starts_at, now)?;
+    let mut peer = body.peer_id.clone();
+    if let Some(peer_id) = &body.peer_id {
+        let active =
+            cohorts::membership(conn, &row.cohort_id, peer_id)?.is_some_and(|m| m.state() == MemberState::Active);
+        if !active || peer_id == caller.user_id() {
+            return Err(ApiError::invalid(
+                "peer_id",
+                "not_an_active_member",
+                "is not another active member of this cohort",
+            ));
+        }
+        if kind == SwapKind::Cover && away_from(conn, &access, peer_id, &row.session_id)? {
+            return Err(ApiError::invalid("peer_id", "absent", "has said they cannot make this session"));
+        }
+    }
+    if let Some(other_id) = &body.peer_assignment_id {
+        let other = store::find_assignment(conn, other_id)?
+            .filter(|o| o.cohort_id == row.cohort_id && o.user_id.is_some() && o.id != row.id)
+            .ok_or_else(|| {
+                ApiError::invalid("peer_assignment_id", "not_found", "is not another member's duty in this cohort")
+            })?;
+        if body.peer_id.as_ref().is_some_and(|p| Some(p) != other.user_id.as_ref()) {
+            return Err(ApiError::invalid("peer_id", "not_the_holder", "does not hold that duty"));
+        }
+        crate::sessions::started(session_start(conn, &other.session_id)?, now)?;
+        peer = other.user_id;
+    }
+    // Decided under the cohort row lock: a second ask waits for the first to commit and
+    // then sees it.
+    if kind == SwapKind::Cover && store::open_cover_exists(conn, &row.id, now)? {
+        return Err(ApiError::conflict(
+            "cover_already_requested",
+            "This duty already has an open cover request; withdraw it first.",
+        ));
+    }
+    let expires_at = starts_at.min(now + Duration::hours(OPEN_HOURS));
+    let values = (
+        &row.cohort_id,
+        row.id.as_str(),
+        kind.as_str(),
+        caller.user_id(),
+        peer.as_ref(),
+        body.peer_assignment_id.as_deref(),
+        expires_at.naive_utc(),
+        now.naive_utc(),
+    );
+    let id = store::insert_swap(conn, values)?;
+    let swap = store::find_swap(conn, &id)?.ok_or(ApiError::NotFound)?;
+    let peer_id = swap.peer_id.clone().map(String::from);
+    let event: EventPayload =
+        if kind == SwapKind::Swap { ev::SwapAsked { peer_id }.into() } else { ev::CoverNeeded { peer_id }.into() };
+    swap_event(event, caller, &swap).record(conn, now)?;
+    view(conn, &access, &id, now)
 }
 
 /// Takes the cohort row lock of the request's cohort, then reads the request as it is.
@@ -224,70 +225,75 @@ pub async fn accept(
     path: web::Path<String>,
 ) -> ApiResult<web::Json<SwapRequest>> {
     let (id, now) = (path.into_inner(), state.now());
-    let request = state
-        .db
-        .write(move |conn| {
-            let (access, swap) = answerable(conn, &caller, &id, now)?;
-            let mut mine = store::find_assignment(conn, &swap.assignment_id)?.ok_or(ApiError::NotFound)?;
-            if mine.user_id.as_ref() != Some(&swap.requester_id) {
+    let request = state.db.write(move |conn| accept_request(conn, &caller, &id, now)).await?;
+    Ok(web::Json(request))
+}
+
+/// Accepts a swap or cover asked of the caller (the JSON route and links in mail).
+pub(crate) fn accept_request(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<SwapRequest> {
+    let (access, swap) = answerable(conn, caller, id, now)?;
+    let mut mine = store::find_assignment(conn, &swap.assignment_id)?.ok_or(ApiError::NotFound)?;
+    if mine.user_id.as_ref() != Some(&swap.requester_id) {
+        return Err(duty_changed());
+    }
+    let mut theirs = match &swap.peer_assignment_id {
+        Some(other_id) => {
+            let theirs = store::find_assignment(conn, other_id)?.ok_or_else(duty_changed)?;
+            if theirs.user_id.as_ref() != Some(caller.user_id()) {
                 return Err(duty_changed());
             }
-            let mut theirs = match &swap.peer_assignment_id {
-                Some(other_id) => {
-                    let theirs = store::find_assignment(conn, other_id)?.ok_or_else(duty_changed)?;
-                    if theirs.user_id.as_ref() != Some(caller.user_id()) {
-                        return Err(duty_changed());
-                    }
-                    Some(theirs)
-                }
-                None => None,
-            };
-            if away_from(conn, &access, caller.user_id(), &mine.session_id)? {
-                return Err(absent_from_session());
-            }
-            if let Some(theirs) = &theirs
-                && away_from(conn, &access, &swap.requester_id, &theirs.session_id)?
-            {
-                return Err(ApiError::conflict(
-                    "absent_from_session",
-                    "The requester said they cannot make the session of your duty.",
-                ));
-            }
-            let duties = store::assignments_between(conn, &swap.cohort_id, store::beginning(), store::end_of_time())?;
-            let on_duty = |user: &UserId, session: &SessionId, except: Option<&String>| {
-                duties
-                    .iter()
-                    .any(|(a, _)| a.session_id == *session && a.user_id.as_ref() == Some(user) && Some(&a.id) != except)
-            };
-            // Nobody ends up with two duties in one session.
-            let mut busy = on_duty(caller.user_id(), &mine.session_id, swap.peer_assignment_id.as_ref());
-            if let Some(theirs) = &theirs {
-                busy |= on_duty(&swap.requester_id, &theirs.session_id, Some(&mine.id));
-            }
-            if busy {
-                return Err(ApiError::conflict("already_on_duty", "You already hold a duty in that session."));
-            }
-            // Only one answer wins, however many arrive at once.
-            if !store::decide_swap(conn, &swap.id, "accepted", caller.user_id(), now)? {
-                return Err(ApiError::conflict("request_closed", "This request has been answered already."));
-            }
-            if let Some(theirs) = &mut theirs {
-                theirs.user_id = Some(swap.requester_id.clone());
-                theirs.locked = true;
-                theirs.confirmed_at = Some(now.naive_utc());
-                theirs.updated_at = now.naive_utc();
-                store::save_assignment(conn, theirs)?;
-            }
-            mine.user_id = Some(caller.user_id().clone());
-            mine.locked = true;
-            mine.confirmed_at = Some(now.naive_utc());
-            mine.updated_at = now.naive_utc();
-            store::save_assignment(conn, &mine)?;
-            swap_event(ev::SwapAccepted {}, &caller, &swap).record(conn, now)?;
-            view(conn, &access, &swap.id, now)
-        })
-        .await?;
-    Ok(web::Json(request))
+            Some(theirs)
+        }
+        None => None,
+    };
+    if away_from(conn, &access, caller.user_id(), &mine.session_id)? {
+        return Err(absent_from_session());
+    }
+    if let Some(theirs) = &theirs
+        && away_from(conn, &access, &swap.requester_id, &theirs.session_id)?
+    {
+        return Err(ApiError::conflict(
+            "absent_from_session",
+            "The requester said they cannot make the session of your duty.",
+        ));
+    }
+    let duties = store::assignments_between(conn, &swap.cohort_id, store::beginning(), store::end_of_time())?;
+    let on_duty = |user: &UserId, session: &SessionId, except: Option<&String>| {
+        duties
+            .iter()
+            .any(|(a, _)| a.session_id == *session && a.user_id.as_ref() == Some(user) && Some(&a.id) != except)
+    };
+    // Nobody ends up with two duties in one session.
+    let mut busy = on_duty(caller.user_id(), &mine.session_id, swap.peer_assignment_id.as_ref());
+    if let Some(theirs) = &theirs {
+        busy |= on_duty(&swap.requester_id, &theirs.session_id, Some(&mine.id));
+    }
+    if busy {
+        return Err(ApiError::conflict("already_on_duty", "You already hold a duty in that session."));
+    }
+    // Only one answer wins, however many arrive at once.
+    if !store::decide_swap(conn, &swap.id, "accepted", caller.user_id(), now)? {
+        return Err(ApiError::conflict("request_closed", "This request has been answered already."));
+    }
+    if let Some(theirs) = &mut theirs {
+        theirs.user_id = Some(swap.requester_id.clone());
+        theirs.locked = true;
+        theirs.confirmed_at = Some(now.naive_utc());
+        theirs.updated_at = now.naive_utc();
+        store::save_assignment(conn, theirs)?;
+    }
+    mine.user_id = Some(caller.user_id().clone());
+    mine.locked = true;
+    mine.confirmed_at = Some(now.naive_utc());
+    mine.updated_at = now.naive_utc();
+    store::save_assignment(conn, &mine)?;
+    swap_event(ev::SwapAccepted {}, caller, &swap).record(conn, now)?;
+    view(conn, &access, &swap.id, now)
 }
 
 /// Decline a request made of you by name; the duty stays where it was.
@@ -304,24 +310,29 @@ pub async fn decline(
     path: web::Path<String>,
 ) -> ApiResult<web::Json<SwapRequest>> {
     let (id, now) = (path.into_inner(), state.now());
-    let request = state
-        .db
-        .write(move |conn| {
-            let (access, swap) = answerable(conn, &caller, &id, now)?;
-            if swap.peer_id.is_none() {
-                return Err(ApiError::conflict(
-                    "open_to_anyone",
-                    "A request to anyone is not declined; it stays open until someone covers or it expires.",
-                ));
-            }
-            if !store::decide_swap(conn, &swap.id, "declined", caller.user_id(), now)? {
-                return Err(ApiError::conflict("request_closed", "This request has been answered already."));
-            }
-            swap_event(ev::SwapDeclined {}, &caller, &swap).record(conn, now)?;
-            view(conn, &access, &swap.id, now)
-        })
-        .await?;
+    let request = state.db.write(move |conn| decline_request(conn, &caller, &id, now)).await?;
     Ok(web::Json(request))
+}
+
+/// Declines a request made of the caller by name (the JSON route and links in mail).
+pub(crate) fn decline_request(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<SwapRequest> {
+    let (access, swap) = answerable(conn, caller, id, now)?;
+    if swap.peer_id.is_none() {
+        return Err(ApiError::conflict(
+            "open_to_anyone",
+            "A request to anyone is not declined; it stays open until someone covers or it expires.",
+        ));
+    }
+    if !store::decide_swap(conn, &swap.id, "declined", caller.user_id(), now)? {
+        return Err(ApiError::conflict("request_closed", "This request has been answered already."));
+    }
+    swap_event(ev::SwapDeclined {}, caller, &swap).record(conn, now)?;
+    view(conn, &access, &swap.id, now)
 }
 
 /// Withdraw your own open request (state `withdrawn`); the duty stays with you. Only the

@@ -66,6 +66,12 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
     vec![
         ("get", "/healthz", Public, none.clone()),
         ("get", "/readyz", Public, none.clone()),
+        ("get", "/pages.css", Public, none.clone()),
+        ("get", "/a/{secret}", Public, none.clone()),
+        ("post", "/a/{secret}", Public, none.clone()),
+        ("get", "/unsubscribe/{secret}", Public, none.clone()),
+        ("post", "/unsubscribe/{secret}", Public, none.clone()),
+        ("delete", "/api/v1/me/action-links", Own { tokens_ok: false }, none.clone()),
         ("post", "/api/v1/auth/signup", Public, none.clone()),
         ("post", "/api/v1/auth/login", Public, none.clone()),
         ("post", "/api/v1/auth/refresh", Public, none.clone()),
@@ -670,6 +676,7 @@ async fn world() -> World {
         ("swap_request_id", swap["id"].as_str().unwrap().to_string()),
         ("experiment_id", experiment_id),
         ("offer_id", offer["id"].as_str().unwrap().to_string()),
+        ("secret", "rt_act_unknown".to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod action_links;
 mod binary;
 mod charter;
 mod cohorts;

@@ -344,7 +344,8 @@ async fn a_quiet_experiment_asks_for_a_check_in_once_a_stretch_and_a_check_in_re
 
     // A check-in starts a new stretch: nothing for six days, then one more.
     let token = app.sign_in("m0@example.com").await;
-    let check_in = app.post_json_as(&format!("/api/v1/experiments/{id}/check-ins"), &token, &json!({"done": "Shipped"})).await;
+    let check_in =
+        app.post_json_as(&format!("/api/v1/experiments/{id}/check-ins"), &token, &json!({"done": "Shipped"})).await;
     assert_eq!(check_in.status(), 201);
     app.clock.advance(Duration::days(6));
     turn(&app).await;
@@ -352,4 +353,76 @@ async fn a_quiet_experiment_asks_for_a_check_in_once_a_stretch_and_a_check_in_re
     app.clock.advance(Duration::days(1) + Duration::minutes(5));
     turn(&app).await;
     assert_eq!(mails_of_kind(&app, "m0@example.com", "checkin_due").len(), 2);
+}
+
+/// Follows a link from a mail as a mail client and its reader would: GET shows a page with one
+/// form and changes nothing; pressing its button POSTs the form.
+pub(crate) async fn press(app: &TestApp, url: &str, form: &str) -> (u16, String) {
+    let page = app.client.get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200, "the link's page");
+    assert!(page.text().await.unwrap().contains("method=\"post\""), "one button that POSTs");
+    let done = app
+        .client
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.to_string())
+        .send()
+        .await
+        .unwrap();
+    (done.status().as_u16(), done.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_member_who_only_reads_mail_confirms_a_duty_and_unsubscribes_from_the_links_in_a_reminder() {
+    let app = spawn_app().await;
+    let mut c = cohort(&app, 3).await;
+    plan(&app, &c, 2).await;
+    // The second session: its "a day before" is still ahead.
+    let second = rota(&app, &c).await[1].clone();
+    let (session, starts_at): (String, DateTime<Utc>) =
+        (second["session_id"].as_str().unwrap().into(), second["starts_at"].as_str().unwrap().parse().unwrap());
+    turn(&app).await;
+    app.clock.advance(starts_at - Duration::hours(24) + Duration::minutes(1) - app.clock_now());
+    turn(&app).await;
+    c.organizer.access_token = app.sign_in("ada@example.com").await;
+    let first = rota(&app, &c).await.into_iter().find(|s| s["session_id"] == session.as_str()).unwrap();
+    let i = c
+        .members
+        .iter()
+        .position(|m| first["duties"].as_array().unwrap().iter().any(|d| d["user_id"] == m.id.as_str()))
+        .expect("a member on duty");
+    let address = format!("m{i}@example.com");
+    let duty = mails_of_kind(&app, &address, "duty_soon");
+    let duty = duty.first().expect("on duty in the first session and reminded a day before");
+    let confirm = duty.text.lines().find_map(|l| l.strip_prefix("Confirm I'll be ").and_then(|r| r.split_once(": ")));
+    let (role, url) = confirm.expect("a confirm link");
+    let (status, page) = press(&app, url, "").await;
+    assert_eq!(status, 200, "{page}");
+    let rota = rota(&app, &c).await;
+    let mine = rota
+        .iter()
+        .find(|s| s["session_id"] == session.as_str())
+        .and_then(|s| {
+            s["duties"].as_array().unwrap().iter().find(|d| d["user_id"] == c.members[i].id.as_str()).cloned()
+        })
+        .unwrap();
+    assert_eq!(mine["confirmed"], true, "{mine}");
+    assert_eq!(mine["role"], role.trim_end_matches(|c: char| c == ' '));
+
+    // One-click unsubscribe from the header, as a mail client does it (RFC 8058).
+    let header = duty.list_unsubscribe.as_deref().unwrap();
+    let unsubscribe = header.trim_start_matches('<').trim_end_matches('>');
+    let done = app
+        .client
+        .post(unsubscribe)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let token = app.sign_in(&address).await;
+    let prefs: Value = app.get_as("/api/v1/me/notification-preferences", &token).await.json().await.unwrap();
+    assert_eq!(prefs["kinds"]["duty_soon"]["email"], false);
+    assert_eq!(prefs["kinds"]["session_soon"]["email"], true, "only that kind");
 }

@@ -120,26 +120,25 @@ pub async fn confirm_duty(
     path: web::Path<String>,
 ) -> ApiResult<web::Json<Duty>> {
     let (id, now) = (path.into_inner(), state.now());
-    let duty = state
-        .db
-        .write(move |conn| {
-            let (_, mut row, starts_at) = duty_of(conn, &caller, &id, Action::ActOnDuty)?;
-            crate::sessions::started(starts_at, now)?;
-            if row.user_id.as_ref() != Some(caller.user_id()) {
-                return Err(ApiError::Forbidden {
-                    code: "not_your_duty",
-                    detail: "Only the member on duty confirms it.".to_string(),
-                });
-            }
-            row.confirmed_at = row.confirmed_at.or(Some(now.naive_utc()));
-            row.updated_at = now.naive_utc();
-            store::save_assignment(conn, &row)?;
-            NewEvent::new(ev::DutyConfirmed {}, &row.id)
-                .by(caller.user_id())
-                .in_cohort(&row.cohort_id)
-                .record(conn, now)?;
-            engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
-        })
-        .await?;
+    let duty = state.db.write(move |conn| confirm(conn, &caller, &id, now)).await?;
     Ok(web::Json(duty))
+}
+
+/// Confirms the caller's own duty `id` (409 once its session has started, 403 `not_your_duty`
+/// for anyone else's); confirming again keeps the first confirmation. The JSON route and links in
+/// mail (`notifications::links`) both act through this.
+pub(crate) fn confirm(conn: &mut AnyConnection, caller: &Caller, id: &str, now: DateTime<Utc>) -> ApiResult<Duty> {
+    let (_, mut row, starts_at) = duty_of(conn, caller, id, Action::ActOnDuty)?;
+    crate::sessions::started(starts_at, now)?;
+    if row.user_id.as_ref() != Some(caller.user_id()) {
+        return Err(ApiError::Forbidden {
+            code: "not_your_duty",
+            detail: "Only the member on duty confirms it.".to_string(),
+        });
+    }
+    row.confirmed_at = row.confirmed_at.or(Some(now.naive_utc()));
+    row.updated_at = now.naive_utc();
+    store::save_assignment(conn, &row)?;
+    NewEvent::new(ev::DutyConfirmed {}, &row.id).by(caller.user_id()).in_cohort(&row.cohort_id).record(conn, now)?;
+    engine::duties(conn, std::slice::from_ref(&row.id))?.pop().ok_or(ApiError::NotFound)
 }

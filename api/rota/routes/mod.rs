@@ -12,6 +12,7 @@ mod pairs;
 mod planning;
 mod roles;
 
+pub(crate) use duties::confirm;
 pub use pairs::PairSettings;
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -49,6 +49,7 @@ use home::my_sessions;
 use list::list_sessions;
 use notes::write_notes;
 use read::get_session;
+pub(crate) use rsvp_answer::answer_rsvp;
 use rsvp_answer::rsvp;
 use rsvp_list::list_rsvps;
 use template::{get_template, set_template};
@@ -144,22 +145,33 @@ where
     F: FnMut(&mut AnyConnection, &Caller, &Access, &mut SessionRow, DateTime<Utc>) -> ApiResult<()> + Send + 'static,
 {
     let now = state.now();
-    let session = state
-        .db
-        .write(move |conn| {
-            let (access, session) = session_access(conn, &caller, &session_id, action)?;
-            // Locks in one order everywhere: the cohort's row, then the session's; then the
-            // session as it is now (another write may have changed it while we waited).
-            cohorts::lock_cohort(conn, &session.cohort_id)?;
-            store::lock_session(conn, &session.id)?;
-            let mut session = store::find_session(conn, &session.id)?.ok_or(ApiError::NotFound)?;
-            change(conn, &caller, &access, &mut session, now)?;
-            session.updated_at = now.naive_utc();
-            store::save_session(conn, &session)?;
-            detailed(conn, &access, session, caller.user_id())
-        })
-        .await?;
+    let session =
+        state.db.write(move |conn| change_in_session(conn, &caller, &session_id, action, now, &mut change)).await?;
     Ok(web::Json(session))
+}
+
+/// The transaction of `update_session`, for callers already inside one (links in mail).
+fn change_in_session<F>(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    session_id: &SessionId,
+    action: Action,
+    now: DateTime<Utc>,
+    mut change: F,
+) -> ApiResult<Session>
+where
+    F: FnMut(&mut AnyConnection, &Caller, &Access, &mut SessionRow, DateTime<Utc>) -> ApiResult<()>,
+{
+    let (access, session) = session_access(conn, caller, session_id, action)?;
+    // Locks in one order everywhere: the cohort's row, then the session's; then the
+    // session as it is now (another write may have changed it while we waited).
+    cohorts::lock_cohort(conn, &session.cohort_id)?;
+    store::lock_session(conn, &session.id)?;
+    let mut session = store::find_session(conn, &session.id)?.ok_or(ApiError::NotFound)?;
+    change(conn, caller, &access, &mut session, now)?;
+    session.updated_at = now.naive_utc();
+    store::save_session(conn, &session)?;
+    detailed(conn, &access, session, caller.user_id())
 }
 
 /// Parses `YYYY-MM-DDTHH:MM` (seconds optional), in the years `recurrence::YEARS`.
