@@ -426,3 +426,85 @@ async fn a_member_who_only_reads_mail_confirms_a_duty_and_unsubscribes_from_the_
     assert_eq!(prefs["kinds"]["duty_soon"]["email"], false);
     assert_eq!(prefs["kinds"]["session_soon"]["email"], true, "only that kind");
 }
+
+#[tokio::test]
+async fn a_weekly_session_across_the_spring_dst_change_is_reminded_once_each_time_at_the_same_local_hour() {
+    use chrono::TimeZone;
+    let app = spawn_app().await;
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    // The week before Europe moves its clocks on (Sunday 28 March 2027).
+    let start = berlin.with_ymd_and_hms(2027, 3, 15, 12, 0, 0).unwrap().with_timezone(&Utc);
+    app.clock.advance(start - app.clock_now());
+    let c = crate::sessions::cohort(&app, "Europe/Berlin").await;
+    let zone = json!({"time_zone": "Europe/Berlin"});
+    assert_eq!(app.patch_as("/api/v1/me", &c.member.access_token, &zone).await.status(), 200);
+    crate::sessions::weekly(&app, &c, "2027-03-16", "18:00").await;
+    for _ in 0..(24 * 23) {
+        turn(&app).await;
+        app.clock.advance(Duration::hours(1));
+    }
+    let mails = mails_of_kind(&app, "max@example.com", "session_soon");
+    let subjects: Vec<&str> = mails.iter().map(|m| m.subject.as_str()).collect();
+    // Tuesdays 16, 23, 30 March and 6 April: a day and an hour before each, each once, at 18:00
+    // local in the subject whichever side of the change.
+    assert_eq!(mails.len(), 8, "{subjects:#?}");
+    for day in ["16 Mar", "23 Mar", "30 Mar", "6 Apr"] {
+        let of_day: Vec<&&str> = subjects.iter().filter(|s| s.contains(&format!(" {day}, 18:00"))).collect();
+        assert_eq!(of_day.len(), 2, "{day}: {subjects:#?}");
+    }
+    let planned: Vec<(String, chrono::NaiveDateTime)> = notifications::table
+        .filter(notifications::kind.eq("session_soon"))
+        .filter(notifications::user_id.eq(&c.member.id))
+        .filter(notifications::status.eq("queued"))
+        .select((notifications::key, notifications::planned_at))
+        .load(&mut app.db())
+        .unwrap();
+    for (key, at) in planned {
+        let local = at.and_utc().with_timezone(&berlin).format("%H:%M").to_string();
+        let expected = if key.contains(":60:") { "17:00" } else { "18:00" };
+        assert_eq!(local, expected, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn a_notice_that_falls_in_quiet_hours_waits_for_their_end_in_the_recipients_zone() {
+    use crate::rota_swaps::{asks, duties};
+    use chrono::{TimeZone, Timelike};
+    let app = spawn_app().await;
+    let c = cohort(&app, 4).await;
+    let all = duties(&plan(&app, &c, 2).await);
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    // Everyone sleeps 22:00-07:00 Berlin time.
+    for token in c.members.iter().map(|m| &m.access_token).chain([&c.organizer.access_token]) {
+        assert_eq!(app.patch_as("/api/v1/me", token, &json!({"time_zone": "Europe/Berlin"})).await.status(), 200);
+        let quiet = json!({"quiet_hours": {"start": "22:00", "end": "07:00"}});
+        assert_eq!(app.put_as("/api/v1/me/notification-preferences", token, &quiet).await.status(), 200);
+    }
+    // A cover asked at 23:00 Berlin, for the second week's session.
+    let local_now = app.clock_now().with_timezone(&berlin);
+    let eleven = berlin.from_local_datetime(&local_now.date_naive().and_hms_opt(23, 0, 0).unwrap()).unwrap();
+    let eleven = if eleven.with_timezone(&Utc) <= app.clock_now() { eleven + Duration::days(1) } else { eleven };
+    app.clock.advance(eleven.with_timezone(&Utc) - app.clock_now());
+    let later: Vec<&Value> = all.iter().filter(|d| d["session_id"] != all[0]["session_id"]).collect();
+    let mine = later[0];
+    let me = mine["user_id"].as_str().unwrap().to_string();
+    let token =
+        if me == c.organizer.id { app.sign_in("ada@example.com").await } else { app.sign_in(&email_of(&c, &me)).await };
+    assert_eq!(app.post_json_as(&asks(mine), &token, &json!({"kind": "cover"})).await.status(), 201);
+    turn(&app).await;
+    app.clock.advance(Duration::hours(7) + Duration::minutes(30)); // 06:30
+    turn(&app).await;
+    let asked = |app: &TestApp| -> usize {
+        everyone(&c).iter().map(|person| mails_of_kind(app, &email_of(&c, person), "cover_needed").len()).sum()
+    };
+    assert_eq!(asked(&app), 0, "held through the night");
+    app.clock.advance(Duration::minutes(31)); // 07:01
+    turn(&app).await;
+    assert!(asked(&app) > 0, "sent when the quiet hours end");
+    let planned: Vec<chrono::NaiveDateTime> = notifications::table
+        .filter(notifications::kind.eq("cover_needed"))
+        .select(notifications::planned_at)
+        .load(&mut app.db())
+        .unwrap();
+    assert!(planned.iter().all(|t| t.and_utc().with_timezone(&berlin).hour() == 7), "{planned:?}");
+}
