@@ -31,6 +31,8 @@ pub enum Job {
     SessionHorizon,
     /// Plans the reminders of the next 15 days (one row per notification key).
     Reminders,
+    /// Writes each member's next weekly summary (one per member and Monday).
+    Digests,
 }
 
 impl Job {
@@ -45,6 +47,7 @@ impl Job {
             Job::CoachingCycles => "rota.coaching_cycles",
             Job::SessionHorizon => "sessions.horizon",
             Job::Reminders => "notifications.plan",
+            Job::Digests => "notifications.digests",
         }
     }
 }
@@ -99,6 +102,7 @@ impl Jobs {
                 })
                 .await
             }
+            Job::Digests => db.write(move |conn| notifications::digest::plan_weekly(conn, now)).await,
         };
         if done.is_err() {
             let holder = self.holder.clone();
@@ -139,6 +143,8 @@ impl Jobs {
     /// The reminder sweep: plans the reminders ahead under its lease, then notifies (`notify`).
     pub async fn reminders(&self, period: Duration) -> (Outcome, NotifyReport) {
         let planned = self.run_logged(Job::Reminders, period).await;
+        // The weekly summaries are written a day ahead: once an hour is plenty.
+        self.run_logged(Job::Digests, Duration::hours(1)).await;
         (planned, self.notify_logged().await)
     }
 

@@ -60,6 +60,7 @@ const EVENTS_PER_PASS: i64 = 500;
 /// What a recipient's settings say, for the planner and for one-off notices.
 pub(crate) struct RecipientFacts {
     pub recipient: Recipient,
+    pub digest: DigestMode,
     /// Kinds turned off.
     pub off: HashSet<NotificationKind>,
 }
@@ -108,7 +109,7 @@ pub(crate) fn recipients(conn: &mut AnyConnection, users_of: &[UserId]) -> ApiRe
                     leads.insert(info.kind, lead);
                 }
             }
-            let (_digest, start, end) = quiet_by.get(user).copied().unwrap_or((DigestMode::Off, None, None));
+            let (digest, start, end) = quiet_by.get(user).copied().unwrap_or((DigestMode::Off, None, None));
             let quiet_hours = start.and_then(parse_time).zip(end.and_then(parse_time));
             let recipient = Recipient {
                 time_zone: zone.parse::<Tz>().unwrap_or(Tz::UTC),
@@ -117,7 +118,7 @@ pub(crate) fn recipients(conn: &mut AnyConnection, users_of: &[UserId]) -> ApiRe
                 leads,
                 muted: off.iter().copied().collect(),
             };
-            out.insert(user.clone(), RecipientFacts { recipient, off });
+            out.insert(user.clone(), RecipientFacts { recipient, digest, off });
         }
     }
     Ok(out)
@@ -318,8 +319,9 @@ pub fn plan_experiments(
         .collect();
     let owners: BTreeSet<UserId> = rows.iter().map(|r| r.1.clone()).collect();
     let owners: Vec<UserId> = owners.into_iter().collect();
+    let settings_of = recipients(conn, &owners)?;
     let view: HashMap<UserId, Recipient> =
-        recipients(conn, &owners)?.into_iter().map(|(user, facts)| (user, facts.recipient)).collect();
+        settings_of.iter().map(|(user, facts)| (user.clone(), facts.recipient.clone())).collect();
     let planned = plan::plan_experiments(now, &facts, &view);
 
     let mut stored_query = n::table
@@ -344,7 +346,7 @@ pub fn plan_experiments(
             cohort_id: cohort_of.get(&p.subject_id).map(|c| (*c).clone()),
             subject_id: p.subject_id.clone(),
             occurs_at: Some(p.occurs_at),
-            planned_at: p.planned_at,
+            planned_at: settings_of.get(&p.recipient).map_or(p.planned_at, |f| gathered_at(p.kind, p.planned_at, f)),
             data: json!({}),
         })
         .collect();
@@ -435,7 +437,19 @@ struct Notice {
     data: serde_json::Value,
 }
 
-/// Places each notice in its recipient's time (quiet hours); drops those of kinds turned off.
+/// When a notice goes for a member who gathers such notices into a digest: at their next digest
+/// (moved past quiet hours if those cover 08:00); otherwise at `at`.
+fn gathered_at(kind: NotificationKind, at: DateTime<Utc>, facts: &RecipientFacts) -> DateTime<Utc> {
+    if !kind.info().digestible {
+        return at;
+    }
+    match plan::next_digest(at, facts.digest, facts.recipient.time_zone) {
+        Some(digest) => plan::release_at(digest, digest + Duration::days(1), &facts.recipient),
+        None => at,
+    }
+}
+
+/// Places each notice in its recipient's time (quiet hours, digest); drops kinds turned off.
 fn with_settings(
     conn: &mut AnyConnection,
     notices: Vec<Notice>,
@@ -453,7 +467,7 @@ fn with_settings(
             }
             // Held past quiet hours; a notice about something soon goes before them instead.
             let horizon = notice.occurs_at.unwrap_or(notice.due + Duration::days(7));
-            let planned_at = plan::release_at(notice.due, horizon, &facts.recipient);
+            let planned_at = gathered_at(notice.kind, plan::release_at(notice.due, horizon, &facts.recipient), facts);
             Some(NewNotification {
                 key: format!("{}:{}:{}:{}", notice.kind.as_str(), notice.subject_id, notice.user_id, notice.occurrence),
                 kind: notice.kind,
@@ -783,6 +797,60 @@ pub fn dispatch_due(conn: &mut AnyConnection, now: DateTime<Utc>, base_url: &str
         })
         .map(|r| r.id.clone())
         .collect();
+    // A member's digest and the notices gathered for it, due together, make one mail.
+    let gathers = |row: &store::Due| {
+        row.kind == NotificationKind::Digest
+            || (row.kind.info().digestible
+                && settings_of.get(&row.user_id).is_some_and(|s| s.digest != DigestMode::Off))
+    };
+    let (digested, due): (Vec<store::Due>, Vec<store::Due>) = due.into_iter().partition(|row| gathers(row));
+    let mut by_user: HashMap<&UserId, Vec<&store::Due>> = HashMap::new();
+    for row in &digested {
+        by_user.entry(&row.user_id).or_default().push(row);
+    }
+    for (user, rows) in by_user {
+        let off = |kind: NotificationKind| settings_of.get(user).is_none_or(|s| s.off.contains(&kind));
+        let summary = rows.iter().any(|r| r.kind == NotificationKind::Digest) && !off(NotificationKind::Digest);
+        let held: Vec<&store::Due> =
+            rows.iter().copied().filter(|r| r.kind != NotificationKind::Digest && !off(r.kind)).collect();
+        let (mail, outcomes) = super::mails::render_digest(conn, user, &held, summary, base_url, now)?;
+        let mail_id = match &mail {
+            Some(mail) => Some(crate::mail::outbox::enqueue(conn, mail, now)?),
+            None => None,
+        };
+        for row in rows.iter().filter(|r| r.kind == NotificationKind::Digest || off(r.kind)) {
+            match (&mail_id, row.kind == NotificationKind::Digest && summary) {
+                (Some(id), true) => {
+                    store::mark_queued(conn, &row.id, id, now)?;
+                    report.queued += 1;
+                }
+                (None, true) => {
+                    store::mark_skipped(conn, &row.id, "nothing coming or owed")?;
+                    report.skipped += 1;
+                }
+                _ => {
+                    store::mark_skipped(conn, &row.id, "the member turned this kind of mail off")?;
+                    report.skipped += 1;
+                }
+            }
+        }
+        for (row, outcome) in held.iter().zip(outcomes) {
+            match (outcome, &mail_id) {
+                (Ok(()), Some(id)) => {
+                    store::mark_queued(conn, &row.id, id, now)?;
+                    report.queued += 1;
+                }
+                (Err(reason), _) => {
+                    store::mark_skipped(conn, &row.id, reason)?;
+                    report.skipped += 1;
+                }
+                (Ok(()), None) => {
+                    store::mark_skipped(conn, &row.id, "the digest had nothing to send")?;
+                    report.skipped += 1;
+                }
+            }
+        }
+    }
     for row in due {
         let off = settings_of.get(&row.user_id).is_none_or(|s| s.off.contains(&row.kind));
         let outcome = if superseded.contains(&row.id) {

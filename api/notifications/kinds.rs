@@ -52,6 +52,9 @@ pub struct KindInfo {
     /// Account mail that is always sent (it answers something the member just asked for, or
     /// protects the account): it cannot be turned off, and quiet hours and digests do not hold it.
     pub required: bool,
+    /// Gathered into the member's digest when they chose one (daily or weekly); the others are
+    /// about something soon, or someone waits for an answer, and always go one by one.
+    pub digestible: bool,
     pub what: &'static str,
 }
 
@@ -61,11 +64,16 @@ const fn kind(
     lead_minutes: Option<&'static [u32]>,
     what: &'static str,
 ) -> KindInfo {
-    KindInfo { kind, email, lead_minutes, required: false, what }
+    KindInfo { kind, email, lead_minutes, required: false, digestible: false, what }
+}
+
+/// A kind that a digest gathers.
+const fn gathered(kind: NotificationKind, what: &'static str) -> KindInfo {
+    KindInfo { kind, email: true, lead_minutes: None, required: false, digestible: true, what }
 }
 
 const fn account(kind: NotificationKind, what: &'static str) -> KindInfo {
-    KindInfo { kind, email: true, lead_minutes: None, required: true, what }
+    KindInfo { kind, email: true, lead_minutes: None, required: true, digestible: false, what }
 }
 
 use NotificationKind::*;
@@ -74,18 +82,18 @@ use NotificationKind::*;
 pub const KIND_TABLE: &[KindInfo] = &[
     kind(SessionSoon, true, Some(&[1440, 60]), "A session of yours is coming up (a day and an hour before)."),
     kind(DutySoon, true, Some(&[1440]), "You are on duty in a session soon, with what the role does."),
-    kind(DutyChanged, true, None, "A duty was given to you or taken from you."),
+    gathered(DutyChanged, "A duty was given to you or taken from you."),
     kind(SwapAsked, true, None, "Someone asks you to swap a duty or to cover one."),
     kind(CoverNeeded, true, None, "A duty needs cover and you could take it."),
-    kind(SwapAnswered, true, None, "Your swap or cover request was answered."),
+    gathered(SwapAnswered, "Your swap or cover request was answered."),
     kind(SessionChanged, true, None, "A session of yours was moved or cancelled."),
-    kind(CheckinDue, true, None, "Your experiment has had no check-in for a while."),
+    gathered(CheckinDue, "Your experiment has had no check-in for a while."),
     kind(ExperimentDue, true, Some(&[1440]), "Your experiment is due."),
-    kind(SkillsharePromoted, true, None, "A place in a skill share freed up and it is yours."),
+    gathered(SkillsharePromoted, "A place in a skill share freed up and it is yours."),
     kind(SkillshareSoon, true, Some(&[1440]), "The skill share you present is coming up."),
-    kind(CharterToAccept, true, None, "A new charter version was adopted and waits for your acceptance."),
-    kind(CharterReviewDue, true, None, "The charter's review is due (to facilitators)."),
-    kind(Digest, true, None, "What is coming and what is owed, once a week."),
+    gathered(CharterToAccept, "A new charter version was adopted and waits for your acceptance."),
+    gathered(CharterReviewDue, "The charter's review is due (to facilitators)."),
+    kind(Digest, true, None, "What is coming and what is owed, on Mondays at 08:00 your time."),
     account(EmailVerification, "Confirm your email address."),
     account(SignInLink, "A sign-in link you asked for."),
     account(PasswordReset, "A password reset you asked for."),

@@ -129,6 +129,22 @@ fn name_of(conn: &mut AnyConnection, user: &str) -> ApiResult<String> {
         .unwrap_or_else(|| "Someone".to_string()))
 }
 
+fn recipient(conn: &mut AnyConnection, user_id: &UserId) -> ApiResult<Option<To>> {
+    let found: Option<(UserId, String, String, String)> = users::table
+        .find(user_id)
+        .select((users::id, users::email, users::display_name, users::time_zone))
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|(id, email, name, zone)| To { id, email, name, zone: zone.parse().unwrap_or(Tz::UTC) }))
+}
+
+/// What one notification says, before it becomes a mail of its own or a part of a digest.
+struct Part {
+    cohort_id: CohortId,
+    cohort_name: String,
+    body: Body,
+}
+
 /// Renders the mail of a due notification, or says why it is no longer called for.
 pub fn render(
     conn: &mut AnyConnection,
@@ -136,13 +152,22 @@ pub fn render(
     base_url: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Result<OutgoingMail, Skip>> {
-    let found: Option<(UserId, String, String, String)> = users::table
-        .find(&due.user_id)
-        .select((users::id, users::email, users::display_name, users::time_zone))
-        .first(conn)
-        .optional()?;
-    let Some((id, email, name, zone)) = found else { return Ok(Err("the account is gone")) };
-    let to = To { id, email, name, zone: zone.parse().unwrap_or(Tz::UTC) };
+    let Some(to) = recipient(conn, &due.user_id)? else { return Ok(Err("the account is gone")) };
+    let part = match part(conn, &to, due, base_url, now)? {
+        Ok(part) => part,
+        Err(skip) => return Ok(Err(skip)),
+    };
+    let unsubscribe = links::issue(conn, base_url, &to.id, LinkAction::Unsubscribe, due.kind.as_str(), now)?;
+    Ok(Ok(compose(due.kind, &to, &part.cohort_id, &part.cohort_name, base_url, part.body, unsubscribe)))
+}
+
+fn part(
+    conn: &mut AnyConnection,
+    to: &To,
+    due: &Due,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Result<Part, Skip>> {
     let Some(cohort_id) = due.cohort_id.clone() else { return Ok(Err("not about a cohort")) };
     if !is_active_member(conn, &cohort_id, &to.id)? {
         return Ok(Err("no longer an active member of the cohort"));
@@ -503,8 +528,74 @@ pub fn render(
         }
         _ => return Ok(Err("this kind is not mailed by the engine")),
     };
-    let unsubscribe = links::issue(conn, base_url, &to.id, LinkAction::Unsubscribe, due.kind.as_str(), now)?;
-    Ok(Ok(compose(due.kind, &to, &cohort_id, &cohort_name, base_url, body, unsubscribe)))
+    Ok(Ok(Part { cohort_id, cohort_name, body }))
+}
+
+/// A digest's mail (none when there was nothing to say) and, per held notification, whether it
+/// made it in.
+pub type Digest = (Option<OutgoingMail>, Vec<Result<(), Skip>>);
+
+/// One mail for a member's digest: the notifications gathered for it (`held`, each checked as
+/// if it went alone; those no longer called for are left out and reported skipped), and with
+/// `summary` what is coming in the next seven days and what is owed. `None` when nothing is left
+/// to say. Returns the mail and, per held notification, whether it made it in.
+pub fn render_digest(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    held: &[&Due],
+    summary: bool,
+    base_url: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<Digest> {
+    let Some(to) = recipient(conn, user_id)? else {
+        return Ok((None, held.iter().map(|_| Err("the account is gone")).collect()));
+    };
+    let mut parts = Vec::new();
+    let mut outcomes = Vec::new();
+    for due in held {
+        match part(conn, &to, due, base_url, now)? {
+            Ok(part) => {
+                parts.push(part);
+                outcomes.push(Ok(()));
+            }
+            Err(skip) => outcomes.push(Err(skip)),
+        }
+    }
+    let coming = if summary { super::digest::summary(conn, &to.id, to.zone, base_url, now)? } else { Vec::new() };
+    if parts.is_empty() && coming.is_empty() {
+        return Ok((None, outcomes));
+    }
+    let unsubscribe = links::issue(conn, base_url, &to.id, LinkAction::Unsubscribe, K::Digest.as_str(), now)?;
+    let count = parts.len() + coming.len();
+    let mut lines = Vec::new();
+    let mut actions = Vec::new();
+    for part in &parts {
+        lines.push(format!("{} ({})", part.body.subject, part.cohort_name));
+        lines.extend(part.body.lines.iter().map(|l| format!("  {l}")));
+        actions.extend(
+            part.body
+                .actions
+                .iter()
+                .map(|a| Action { label: format!("{} ({})", a.label, part.body.subject), url: a.url.clone() }),
+        );
+    }
+    if !coming.is_empty() {
+        lines.push("Coming up and owed:".into());
+        lines.extend(coming.iter().map(|l| format!("  {l}")));
+    }
+    let body = Body {
+        subject: format!("Your Roundtable digest: {count} {}", if count == 1 { "thing" } else { "things" }),
+        lines,
+        actions,
+        open: Some(format!("{base_url}/app/")),
+    };
+    let mut mail =
+        compose(K::Digest, &to, &CohortId::from_untyped("digest"), "your cohorts", base_url, body, unsubscribe);
+    // A digest spans cohorts: its list is the member's own.
+    if let Some(list) = mail.list.as_mut() {
+        list.list_id = list_id(&CohortId::from_untyped(format!("digest-{}", to.id)), "Roundtable digest", base_url);
+    }
+    Ok((Some(mail), outcomes))
 }
 
 /// The `List-Id` of a cohort's mail: `"Name" <cohort-id.cohorts.host>` (RFC 2919).
@@ -527,7 +618,7 @@ fn compose(
 ) -> OutgoingMail {
     let greeting = format!("Hello {},", to.name);
     let footer = format!(
-        "You get this because you are a member of {cohort_name}. Times are in your time zone ({}).",
+        "You get this because you are a member of {cohort_name}. Times are in your time zone ({}). Choose what you get: {base_url}/app/me/notifications",
         to.zone.name()
     );
     let mut text = format!("{greeting}\n\n");

@@ -5,6 +5,7 @@
 //! their pages, `link_pages`). `GET /me/notifications` lists them (`routes`); `GET /me/inbox`
 //! lists what is asked of a member now.
 
+pub mod digest;
 pub mod engine;
 pub mod inbox;
 pub mod kinds;

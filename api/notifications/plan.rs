@@ -23,10 +23,11 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Duration, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 
 use super::kinds::NotificationKind;
+use super::preferences::DigestMode;
 use crate::db::{SessionId, UserId};
 use crate::sessions::recurrence;
 
@@ -139,6 +140,26 @@ pub fn plan(now: DateTime<Utc>, sessions: &[SessionFacts], recipients: &HashMap<
     planned.sort();
     planned.dedup_by(|a, b| a.key == b.key);
     planned
+}
+
+/// When a member's digest goes out: daily at 08:00 in their zone, weekly on Mondays at 08:00.
+pub const DIGEST_HOUR: u32 = 8;
+
+/// The first digest time at or after `after` in `zone` (`None` for mode `off`): the next 08:00
+/// local (daily) or the next Monday 08:00 local (weekly), a wall-clock time, so it stays 08:00
+/// across DST changes.
+pub fn next_digest(after: DateTime<Utc>, mode: DigestMode, zone: Tz) -> Option<DateTime<Utc>> {
+    let weekly = match mode {
+        DigestMode::Off => return None,
+        DigestMode::Daily => false,
+        DigestMode::Weekly => true,
+    };
+    let local = after.with_timezone(&zone).date_naive();
+    (0..9)
+        .map(|d| local + Duration::days(d))
+        .filter(|day| !weekly || day.weekday() == chrono::Weekday::Mon)
+        .map(|day| recurrence::instant(day.and_hms_opt(DIGEST_HOUR, 0, 0).expect("a valid time"), zone))
+        .find(|at| *at >= after)
 }
 
 /// An experiment as the planner sees it.
@@ -336,6 +357,19 @@ mod tests {
         let mut closed = facts(committed);
         closed.open = false;
         assert!(plan_experiments(now, &[closed], &recipients).is_empty());
+    }
+
+    #[test]
+    fn digests_go_at_eight_local_daily_or_on_mondays_across_dst() {
+        let at = |y, m, d, h| local(berlin(), y, m, d, h);
+        // Saturday 27 March 2027, 09:00: the next daily digest is Sunday 08:00 (summer time by then).
+        assert_eq!(next_digest(at(2027, 3, 27, 9), DigestMode::Daily, berlin()), Some(at(2027, 3, 28, 8)));
+        assert_eq!(next_digest(at(2027, 3, 27, 7), DigestMode::Daily, berlin()), Some(at(2027, 3, 27, 8)));
+        assert_eq!(next_digest(at(2027, 3, 27, 9), DigestMode::Weekly, berlin()), Some(at(2027, 3, 29, 8)));
+        // Monday at 08:00 exactly: that one.
+        assert_eq!(next_digest(at(2027, 3, 29, 8), DigestMode::Weekly, berlin()), Some(at(2027, 3, 29, 8)));
+        assert_eq!(next_digest(at(2027, 3, 29, 9), DigestMode::Weekly, berlin()), Some(at(2027, 4, 5, 8)));
+        assert_eq!(next_digest(at(2027, 3, 29, 9), DigestMode::Off, berlin()), None);
     }
 
     fn zone() -> impl Strategy<Value = Tz> {

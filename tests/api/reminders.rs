@@ -508,3 +508,72 @@ async fn a_notice_that_falls_in_quiet_hours_waits_for_their_end_in_the_recipient
         .unwrap();
     assert!(planned.iter().all(|t| t.and_utc().with_timezone(&berlin).hour() == 7), "{planned:?}");
 }
+
+/// The next `weekday` at `hour`:00 in Berlin after the app's clock.
+fn next_berlin(app: &TestApp, weekday: chrono::Weekday, hour: u32) -> DateTime<Utc> {
+    use chrono::{Datelike, TimeZone};
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let mut day = app.clock_now().with_timezone(&berlin).date_naive() + Duration::days(1);
+    while day.weekday() != weekday {
+        day += Duration::days(1);
+    }
+    berlin.from_local_datetime(&day.and_hms_opt(hour, 0, 0).unwrap()).unwrap().with_timezone(&Utc)
+}
+
+#[tokio::test]
+async fn on_mondays_at_eight_each_member_gets_what_is_coming_and_what_is_owed() {
+    let app = spawn_app().await;
+    let c = crate::sessions::cohort(&app, "Europe/Berlin").await;
+    let zone = json!({"time_zone": "Europe/Berlin"});
+    assert_eq!(app.patch_as("/api/v1/me", &c.member.access_token, &zone).await.status(), 200);
+    let monday = next_berlin(&app, chrono::Weekday::Mon, 8);
+    let tuesday = (monday + Duration::days(1)).with_timezone(&chrono_tz::Europe::Berlin).date_naive().to_string();
+    crate::sessions::weekly(&app, &c, &tuesday, "18:00").await;
+    app.clock.advance(monday - Duration::hours(20) - app.clock_now());
+    turn(&app).await;
+    assert!(mails_of_kind(&app, "max@example.com", "digest").is_empty(), "not before Monday 08:00");
+    app.clock.advance(monday + Duration::minutes(1) - app.clock_now());
+    turn(&app).await;
+    turn(&app).await;
+    let digests = mails_of_kind(&app, "max@example.com", "digest");
+    assert_eq!(digests.len(), 1);
+    assert!(digests[0].text.contains("Coming up and owed:"), "{}", digests[0].text);
+    assert!(digests[0].text.contains("18:00 (Europe/Berlin)"), "{}", digests[0].text);
+    assert!(digests[0].list_unsubscribe.is_some());
+}
+
+#[tokio::test]
+async fn a_member_on_a_daily_digest_gets_answers_and_notices_gathered_at_eight_not_one_by_one() {
+    use crate::rota_swaps::{asks, duties, free_in};
+    let app = spawn_app().await;
+    let c = cohort(&app, 4).await;
+    let all = duties(&plan(&app, &c, 2).await);
+    let mine = all.iter().find(|d| c.members.iter().any(|m| m.id == d["user_id"].as_str().unwrap())).unwrap().clone();
+    let me = mine["user_id"].as_str().unwrap().to_string();
+    let peer = free_in(&c, &all, &mine["session_id"]);
+    let token = c.token_of(&me).to_string();
+    let daily = json!({"digest": "daily"});
+    assert_eq!(app.put_as("/api/v1/me/notification-preferences", &token, &daily).await.status(), 200);
+    let ask = app.post_json_as(&asks(&mine), &token, &json!({"kind": "cover", "peer_id": peer})).await;
+    let ask: Value = ask.json().await.unwrap();
+    let decline = format!("/api/v1/swap-requests/{}/decline", ask["id"].as_str().unwrap());
+    assert_eq!(app.post_as(&decline, c.token_of(&peer)).await.status(), 200);
+    turn(&app).await;
+    let address = email_of(&c, &me);
+    assert!(mails_of_kind(&app, &address, "swap_answered").is_empty(), "gathered, not sent alone");
+    // The member's zone is UTC (the default): the digest goes at 08:00 UTC.
+    let eight = {
+        let today = app.clock_now().date_naive();
+        let at = today.and_hms_opt(8, 0, 0).unwrap().and_utc();
+        if at > app.clock_now() { at } else { at + Duration::days(1) }
+    };
+    app.clock.advance(eight + Duration::minutes(1) - app.clock_now());
+    turn(&app).await;
+    let digests = mails_of_kind(&app, &address, "digest");
+    assert_eq!(digests.len(), 1, "one digest");
+    assert!(digests[0].text.contains(" declined your request"), "{}", digests[0].text);
+    assert!(mails_of_kind(&app, &address, "swap_answered").is_empty());
+    let mine: Value = app.get_as("/api/v1/me/notifications", &app.sign_in(&address).await).await.json().await.unwrap();
+    let answered = mine["items"].as_array().unwrap().iter().find(|n| n["kind"] == "swap_answered").unwrap();
+    assert_eq!(answered["status"], "sent", "{answered}");
+}
