@@ -577,3 +577,93 @@ async fn a_member_on_a_daily_digest_gets_answers_and_notices_gathered_at_eight_n
     let answered = mine["items"].as_array().unwrap().iter().find(|n| n["kind"] == "swap_answered").unwrap();
     assert_eq!(answered["status"], "sent", "{answered}");
 }
+
+/// The URL on the line of `mail` that starts with `label`.
+fn link_starting(mail: &ReceivedMail, label: &str) -> String {
+    mail.text
+        .lines()
+        .find(|l| l.starts_with(label))
+        .and_then(|l| l.split_once(": ").map(|(_, url)| url.trim().to_string()))
+        .unwrap_or_else(|| panic!("no {label:?} link in {}", mail.text))
+}
+
+#[tokio::test]
+async fn a_member_who_never_opens_the_app_runs_their_weeks_from_the_links_in_their_mail() {
+    let app = spawn_app().await;
+    let mut c = cohort(&app, 3).await;
+    let (address, who) = ("m1@example.com", c.members[1].id.clone());
+    turn(&app).await;
+
+    // The charter is adopted: the mail asks, the link accepts.
+    let draft: Value = app
+        .post_json_as(
+            &c.path("/charter/versions"),
+            &c.organizer.access_token,
+            &json!({"mission": "Learn", "weekly_minutes": 60, "review_cadence": {"every": 3, "unit": "months"}}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let adopt = c.path(&format!("/charter/versions/{}/adopt", draft["id"].as_str().unwrap()));
+    assert_eq!(app.post_as(&adopt, &c.organizer.access_token).await.status(), 200);
+    turn(&app).await;
+    let charter = &mails_of_kind(&app, address, "charter_to_accept")[0];
+    assert!(press(&app, &charter.link("Accept the charter").unwrap(), "").await.0 < 300, "the link acted");
+
+    // The rota is planned: duties given by mail, one confirmed from its link, one handed on.
+    plan(&app, &c, 2).await;
+    turn(&app).await;
+    let given = mails_of_kind(&app, address, "duty_changed");
+    assert!(!given.is_empty(), "told of the duties given");
+    assert!(press(&app, &link_starting(&given[0], "Confirm I'll be "), "").await.0 < 300, "the link acted");
+    let duties: Vec<Value> =
+        rota(&app, &c).await.iter().flat_map(|s| s["duties"].as_array().unwrap().clone()).collect();
+    assert!(duties.iter().any(|d| d["user_id"] == who.as_str() && d["confirmed"] == true), "a duty confirmed");
+    if given.len() > 1 {
+        assert!(press(&app, &link_starting(&given[1], "I can't make it"), "").await.0 < 300, "the link acted");
+        let asks: Value = app.get_as(&c.path("/swap-requests"), &c.organizer.access_token).await.json().await.unwrap();
+        assert!(
+            asks["items"].as_array().unwrap().iter().any(|a| a["requester_id"] == who.as_str() && a["kind"] == "cover"),
+            "{asks}"
+        );
+    }
+
+    // The session's reminder: "I'll be there".
+    let (_session, starts_at) = first_session(&rota(&app, &c).await);
+    app.clock.advance(starts_at - Duration::minutes(59) - app.clock_now());
+    turn(&app).await;
+    let soon = mails_of_kind(&app, address, "session_soon");
+    assert!(press(&app, &soon[0].link("I'll be there").unwrap(), "").await.0 < 300, "the link acted");
+    let home: Value =
+        app.get_as("/api/v1/me/sessions?limit=1", &app.sign_in(address).await).await.json().await.unwrap();
+    assert_eq!(home["items"][0]["my_rsvp"]["response"], "yes", "{}", home["items"][0]);
+
+    // An experiment (committed in a session, by the facilitator's hand here) goes quiet: check in by mail.
+    let token = app.sign_in(address).await;
+    let experiment: Value = app
+        .post_json_as(&c.path("/experiments"), &token, &json!({"title": "Ask for help", "success_signal": "I asked"}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    app.clock.advance(Duration::days(7) + Duration::minutes(5));
+    turn(&app).await;
+    let due = &mails_of_kind(&app, address, "checkin_due")[0];
+    let form = "done=Asked+twice&next=Ask+in+the+session&blockers=";
+    assert!(press(&app, &due.link("Check in now").unwrap(), form).await.0 < 300, "the link acted");
+
+    // Everything happened, as the app shows it.
+    c.organizer.access_token = app.sign_in("ada@example.com").await;
+    let token = app.sign_in(address).await;
+    let acceptances: Value =
+        app.get_as(&c.path("/charter/acceptances"), &c.organizer.access_token).await.json().await.unwrap();
+    assert!(acceptances.to_string().contains(&who), "charter accepted: {acceptances}");
+    let check_ins: Value = app
+        .get_as(&format!("/api/v1/experiments/{}/check-ins", experiment["id"].as_str().unwrap()), &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(check_ins.to_string().contains("Asked twice"), "{check_ins}");
+}
