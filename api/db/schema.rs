@@ -84,6 +84,7 @@ diesel::table! {
         kind -> Nullable<Text>,
         list_id -> Nullable<Text>,
         unsubscribe_url -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 

@@ -71,6 +71,10 @@ impl Mailer {
     pub async fn deliver_due(&self) -> anyhow::Result<DeliveryReport> {
         let mut report = DeliveryReport::default();
         let now = self.clock.now();
+        let stale = self.db.write(move |conn| outbox::expire_stale(conn, now)).await?;
+        if stale > 0 {
+            tracing::info!(stale, "reminders whose time had passed before they could be sent: expired unsent");
+        }
         let expired = self.db.write(move |conn| outbox::expire_claims(conn, now)).await?;
         if expired > 0 {
             tracing::warn!(expired, "mail claims ran out while sending; marked unknown, not sent again");

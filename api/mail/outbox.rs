@@ -30,6 +30,8 @@ pub struct OutgoingMail {
     /// Notification mail: `List-Id` (the cohort's list) and the one-click unsubscribe URL of its
     /// kind (RFC 2919, RFC 8058). Account mail has neither.
     pub list: Option<ListHeaders>,
+    /// Not sent after this (a reminder whose session has begun); `expired` instead.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +76,7 @@ pub fn enqueue(conn: &mut AnyConnection, outgoing: &OutgoingMail, now: DateTime<
             mail::created_at.eq(now.naive_utc()),
             mail::list_id.eq(outgoing.list.as_ref().map(|l| &l.list_id)),
             mail::unsubscribe_url.eq(outgoing.list.as_ref().map(|l| &l.unsubscribe_url)),
+            mail::expires_at.eq(outgoing.expires_at.map(|t| t.naive_utc())),
         ))
         .execute(conn)?;
     Ok(id)
@@ -86,11 +89,30 @@ pub const UNKNOWN: &str = "unknown";
 
 type Timestamp = chrono::NaiveDateTime;
 
-/// Due and pending. A `sending` row is never claimable: its worker may still be sending it.
+/// Due, pending and not expired. A `sending` row is never claimable: its worker may still be
+/// sending it.
 #[diesel::dsl::auto_type]
 fn claimable(now: Timestamp) -> _ {
     let pending: &'static str = PENDING;
-    mail::status.eq(pending).and(mail::next_attempt_at.le(now))
+    mail::status
+        .eq(pending)
+        .and(mail::next_attempt_at.le(now))
+        .and(mail::expires_at.is_null().or(mail::expires_at.gt(now)))
+}
+
+pub const EXPIRED: &str = "expired";
+
+/// Moves pending mail whose time has passed (a reminder of a session that began while the mail
+/// server was away) to `expired`, unsent; returns how many.
+pub fn expire_stale(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
+    Ok(diesel::update(mail::table.filter(mail::status.eq(PENDING)).filter(mail::expires_at.le(now.naive_utc())))
+        .set((
+            mail::status.eq(EXPIRED),
+            mail::last_error.eq("expired unsent: what it was about had begun"),
+            mail::text_body.eq(""),
+            mail::html_body.eq(""),
+        ))
+        .execute(conn)?)
 }
 
 /// Claims up to `limit` due mails for sending, oldest due first, under one new token (finishing

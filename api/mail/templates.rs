@@ -55,6 +55,7 @@ fn render(to: Recipient<'_>, m: LinkMail<'_>) -> OutgoingMail {
         text,
         html,
         list: None,
+        expires_at: None,
     }
 }
 

@@ -158,7 +158,12 @@ pub fn render(
         Err(skip) => return Ok(Err(skip)),
     };
     let unsubscribe = links::issue(conn, base_url, &to.id, LinkAction::Unsubscribe, due.kind.as_str(), now)?;
-    Ok(Ok(compose(due.kind, &to, &part.cohort_id, &part.cohort_name, base_url, part.body, unsubscribe)))
+    let mut mail = compose(due.kind, &to, &part.cohort_id, &part.cohort_name, base_url, part.body, unsubscribe);
+    // A reminder of something that has begun is no use: not sent after it starts.
+    if matches!(due.kind, K::SessionSoon | K::DutySoon | K::SkillshareSoon | K::ExperimentDue) {
+        mail.expires_at = due.occurs_at.map(|t| t.and_utc());
+    }
+    Ok(Ok(mail))
 }
 
 fn part(
@@ -667,6 +672,7 @@ fn compose(
         text,
         html,
         list: Some(ListHeaders { list_id: list_id(cohort_id, cohort_name, base_url), unsubscribe_url: unsubscribe }),
+        expires_at: None,
     }
 }
 

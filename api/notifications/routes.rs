@@ -37,6 +37,8 @@ pub enum NotificationStatus {
     Failed,
     /// The mail server's answer was lost: it may have arrived; it is not sent again by itself.
     Unknown,
+    /// Its mail could not be sent before what it reminds of began (the mail server was away).
+    Expired,
     /// No longer planned: the session moved, the member said no, a preference changed.
     Withdrawn,
     /// It fell due but was no longer called for (`reason`).
@@ -161,6 +163,7 @@ fn item(row: Row) -> NotificationItem {
         (store::QUEUED, Some("sending")) => NotificationStatus::Sending,
         (store::QUEUED, Some("failed")) => NotificationStatus::Failed,
         (store::QUEUED, Some("unknown")) => NotificationStatus::Unknown,
+        (store::QUEUED, Some("expired")) => NotificationStatus::Expired,
         (store::QUEUED, _) => NotificationStatus::Queued,
         (store::WITHDRAWN, _) => NotificationStatus::Withdrawn,
         (store::SKIPPED, _) => NotificationStatus::Skipped,

@@ -667,3 +667,24 @@ async fn a_member_who_never_opens_the_app_runs_their_weeks_from_the_links_in_the
         .unwrap();
     assert!(check_ins.to_string().contains("Asked twice"), "{check_ins}");
 }
+
+#[tokio::test]
+async fn a_reminder_the_mail_server_could_not_take_before_the_session_began_is_not_sent_late() {
+    use std::sync::atomic::Ordering;
+    let app = spawn_app().await;
+    let (_c, _session, starts_at) = planned_cohort(&app).await;
+    turn(&app).await;
+    app.mail().refuse.store(true, Ordering::SeqCst);
+    app.clock.advance(starts_at - Duration::minutes(59) - app.clock_now());
+    turn(&app).await;
+    app.clock.advance(Duration::minutes(61)); // the session has begun
+    app.mail().refuse.store(false, Ordering::SeqCst);
+    turn(&app).await;
+    assert!(mails_of_kind(&app, "m0@example.com", "session_soon").is_empty(), "not sent after the start");
+    let token = app.sign_in("m0@example.com").await;
+    let mine: Value = app.get_as("/api/v1/me/notifications", &token).await.json().await.unwrap();
+    assert!(
+        mine["items"].as_array().unwrap().iter().any(|n| n["kind"] == "session_soon" && n["status"] == "expired"),
+        "{mine}"
+    );
+}

@@ -1,0 +1,1 @@
+ALTER TABLE outbound_mail DROP COLUMN expires_at;
