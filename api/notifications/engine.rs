@@ -350,9 +350,9 @@ pub fn plan_experiments(
             data: json!({}),
         })
         .collect();
-    // A check-in ends the stretch whether or not its reminder was due yet.
-    let withdrawn =
-        store::withdraw(conn, &stale, "no longer planned: a check-in, a new due date, or the experiment closed")?;
+    // As for sessions, only what is not due yet: a due one (the planner leaves out what is past)
+    // is checked when it is sent, and skipped if a check-in came since.
+    let withdrawn = withdraw_not_due(conn, &stale, now)?;
     let added = store::insert_new(conn, &fresh, now)?;
     Ok(PlanReport { added, withdrawn })
 }

@@ -688,3 +688,68 @@ async fn a_reminder_the_mail_server_could_not_take_before_the_session_began_is_n
         "{mine}"
     );
 }
+
+#[tokio::test]
+async fn skill_shares_charter_reviews_and_due_experiments_are_mailed_to_whom_they_concern() {
+    use crate::sessions::{cohort as zoned, in_days, one_off};
+    use crate::skill_shares::{offered, sign_up};
+    let app = spawn_app().await;
+    let c = zoned(&app, "Europe/Berlin").await;
+    let zoe = app.member(&c.organizer.access_token, &c.id, "zoe@example.com").await;
+    let session = one_off(&app, &c, &format!("{}T18:00", in_days(&app, 3)), 90).await;
+    let starts_at: DateTime<Utc> = session["starts_at"].as_str().unwrap().parse().unwrap();
+
+    // A skill share of one place: the organizer has it, Zoe waits; the organizer leaves, Zoe is in.
+    let slot =
+        offered(&app, &session, &c.member.access_token, json!({"title": "Demo", "minutes": 20, "capacity": 1})).await;
+    assert_eq!(sign_up(&app, &slot, &c.organizer.access_token).await.0, 201);
+    assert_eq!(sign_up(&app, &slot, &zoe.access_token).await.1["status"], "waitlisted");
+    let leave = format!("/api/v1/skill-shares/{}/signups/me", slot["id"].as_str().unwrap());
+    assert_eq!(app.delete_as(&leave, &c.organizer.access_token).await.status(), 204);
+
+    // An experiment due in two days (its due date, 09:00 in the cohort's zone).
+    let due_on = in_days(&app, 2);
+    let body = json!({"title": "Write it down", "success_signal": "Written", "due_on": due_on});
+    assert_eq!(
+        app.post_json_as(&format!("/api/v1/cohorts/{}/experiments", c.id), &zoe.access_token, &body).await.status(),
+        201
+    );
+    turn(&app).await;
+    let promoted = mails_of_kind(&app, "zoe@example.com", "skillshare_promoted");
+    assert_eq!(promoted.len(), 1);
+    assert!(promoted[0].subject.contains("Demo"), "{}", promoted[0].subject);
+
+    // The day before: Zoe's experiment, then the presenter's skill share.
+    let berlin: chrono_tz::Tz = "Europe/Berlin".parse().unwrap();
+    let due_at = chrono::NaiveDate::parse_from_str(&due_on, "%Y-%m-%d").unwrap().and_hms_opt(9, 0, 0).unwrap();
+    let due_at = roundtable::sessions::recurrence::instant(due_at, berlin);
+    app.clock.advance(due_at - Duration::hours(24) + Duration::minutes(1) - app.clock_now());
+    turn(&app).await;
+    let due = mails_of_kind(&app, "zoe@example.com", "experiment_due");
+    assert_eq!(due.len(), 1);
+    assert!(due[0].subject.contains("Write it down"), "{}", due[0].subject);
+    app.clock.advance(starts_at - Duration::hours(24) + Duration::minutes(1) - app.clock_now());
+    turn(&app).await;
+    let soon = mails_of_kind(&app, "max@example.com", "skillshare_soon");
+    assert_eq!(soon.len(), 1);
+    assert!(soon[0].text.contains("You present \"Demo\""), "{}", soon[0].text);
+}
+
+#[tokio::test]
+async fn a_charter_review_that_falls_due_is_mailed_to_facilitators_and_organizers_only() {
+    let app = spawn_app().await;
+    let c = cohort(&app, 2).await;
+    let body = json!({"mission": "Learn", "weekly_minutes": 60, "review_cadence": {"every": 1, "unit": "weeks"}});
+    let draft: Value =
+        app.post_json_as(&c.path("/charter/versions"), &c.organizer.access_token, &body).await.json().await.unwrap();
+    let adopt = c.path(&format!("/charter/versions/{}/adopt", draft["id"].as_str().unwrap()));
+    assert_eq!(app.post_as(&adopt, &c.organizer.access_token).await.status(), 200);
+    app.clock.advance(Duration::days(8));
+    let jobs = Jobs::new(app.state.clone());
+    jobs.sweep(period()).await; // records the review as due
+    turn(&app).await;
+    let review = mails_of_kind(&app, "ada@example.com", "charter_review_due");
+    assert_eq!(review.len(), 1);
+    assert!(review[0].subject.contains("due for review"), "{}", review[0].subject);
+    assert!(mails_of_kind(&app, "m0@example.com", "charter_review_due").is_empty(), "members are not asked");
+}
