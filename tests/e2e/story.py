@@ -1,13 +1,15 @@
 # A cohort played end to end against the built binary (SQLite, mail to the log): people sign up
 # and confirm by the mailed link, join by a pasted invite URL, plan a rota, mark an absence, shorten
 # a session, run and seed an experiment, offer a skill share with a waitlist that moves up and
-# follows a cancelled session, and meet the input rules. Usage: story.py PATH-TO-BINARY.
+# follows a cancelled session, meet the input rules, and get their reminders and notices from the
+# server's own jobs (a place freed up, reminders planned ahead, a cover taken from a mailed link). Usage: story.py PATH-TO-BINARY.
 # Prints one line per check and ends with "N passed, N failed".
 import json, re, subprocess, sys, time, urllib.request, os, tempfile
 BIN = sys.argv[1]
 d = tempfile.mkdtemp()
 log = open(f"{d}/server.log", "w+")
-srv = subprocess.Popen([BIN, "--bind", "127.0.0.1:0", "--database-url", f"{d}/rt.db", "--log-format", "json"], stdout=subprocess.PIPE, stderr=log, text=True)
+env = dict(os.environ, ROUNDTABLE_NOTIFY_POLL_SECONDS="1", ROUNDTABLE_REMINDER_SWEEP_SECONDS="2")
+srv = subprocess.Popen([BIN, "--bind", "127.0.0.1:0", "--database-url", f"{d}/rt.db", "--log-format", "json"], stdout=subprocess.PIPE, stderr=log, text=True, env=env)
 line = srv.stdout.readline(); base = line.strip().split()[-1]
 print("server", base)
 import atexit, shutil
@@ -23,6 +25,17 @@ def call(method, path, body=None, token=None, headers=None):
             t = r.read(); return r.status, (json.loads(t) if t else None)
     except urllib.error.HTTPError as e:
         t = e.read(); return e.code, (json.loads(t) if t else None)
+def mails_to(email, wait=10.0):
+    """Every mail the server logged for `email` (it has no SMTP server here), waiting up to `wait` s for one."""
+    deadline = time.time() + wait
+    while True:
+        log.flush(); found = []
+        for raw in open(f"{d}/server.log"):
+            try: f = json.loads(raw); f = f.get("fields", f)
+            except ValueError: continue
+            if f.get("to") == email: found.append(f)
+        if found or time.time() > deadline: return found
+        time.sleep(0.1)
 def tokens_for(email, kind):
     for _ in range(100):
         log.flush(); found = []
@@ -119,6 +132,39 @@ expect("the session is cancelled and the skill share is offered back to ben", s 
 s, moved = call("PATCH", f"/api/v1/skill-shares/{sid}", {"session_id": ids[3]}, people["ben"])
 later = call("GET", f"/api/v1/sessions/{ids[3]}", token=org)[1]
 expect("ben moves it to the next session; ana keeps her place; it is on that agenda", s == 200 and moved["status"] == "approved" and moved["attending_count"] == 1 and any(a["id"] == sid for a in later["agenda"]))
+# Reminders and notices, by the server's own jobs (notifier every second, planning every 2 s).
+def wait_for(pred, wait=15.0):
+    deadline = time.time() + wait
+    while time.time() < deadline:
+        got = pred()
+        if got: return got
+        time.sleep(0.2)
+    return None
+promoted = wait_for(lambda: [m for m in mails_to("ana@example.org", 0) if "You have a place" in m.get("subject", "")])
+expect("ana is mailed that the place is hers", promoted)
+planned = wait_for(lambda: [n for n in call("GET", "/api/v1/me/notifications", token=people["ana"])[1]["items"] if n["kind"] == "session_soon" and n["status"] == "planned"])
+expect("ana's session reminders are planned ahead and listed", planned)
+ids_of = {n: call("GET", "/api/v1/me", token=people[n])[1]["id"] for n in ["org", "ana", "ben", "cy"]}
+rota_now = call("GET", f"/api/v1/cohorts/{cid}/rota", token=org)[1]
+first = [a for s_ in rota_now["items"] if s_["session_id"] == ids[0] for a in s_["duties"] if a.get("user_id")]
+asker = next(n for n in ["ana", "ben", "cy", "org"] if any(a["user_id"] == ids_of[n] for a in first))
+duty = next(a for a in first if a["user_id"] == ids_of[asker])
+s, ask = call("POST", f"/api/v1/assignments/{duty['id']}/swap-requests", {"kind": "cover"}, people[asker])
+def cover_link():
+    for n in [n for n in ids_of if n != asker]:
+        for m in mails_to(f"{n}@example.org", 0):
+            if m.get("subject", "").startswith("Cover needed"):
+                found = re.findall(r'(http://\S+/a/[A-Za-z0-9_-]+)', m.get("body", ""))
+                if found: return found[0]
+url = wait_for(cover_link)
+page = urllib.request.urlopen(url).read().decode() if url else ""
+expect(f"{asker} asks for cover; a free member is mailed it with a link whose page has one button", url and 'method="post"' in page)
+taken = None
+if url:
+    req = urllib.request.Request(url, data=b"", method="POST", headers={"content-type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(req) as r: taken = r.status
+state = call("GET", f"/api/v1/cohorts/{cid}/swap-requests", token=org)[1]
+expect("pressing it takes the cover", taken == 200 and any(x["id"] == ask["id"] and x["state"] == "accepted" for x in state["items"]))
 srv.terminate(); srv.wait()
 bad = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(bad)} passed, {len(bad)} failed")
