@@ -5,7 +5,7 @@
 # sign-ups (members signing up and leaving again, every request a write: all on one slot of 10
 # places, which serialise on its row lock and keep a waitlist moving, then spread over 20 slots),
 # with wrk, against the release binary on SQLite and PostgreSQL (seeded through the API); then the
-# session-materialising and rota-planning benchmarks on both.
+# session-materialising, rota-planning and reminder benchmarks (the reminders on both backends).
 # Only loopback addresses are targeted; every run is bounded by DURATION.
 # Usage: tests/load/run.sh [DURATION_SECONDS]   (default 10)
 # Environment: CONNECTIONS (16), MEMBERS (500), BENCHES=0 skips the cargo benches at the end,
@@ -99,3 +99,6 @@ ROUNDTABLE_BENCH_PG_URL="$(pg_create_db roundtable_bench)" cargo_locked bench -q
 echo
 echo "Planning the rota (tests/bench/rota.rs):"
 cargo_locked bench -q --bench rota 2>/dev/null
+echo
+echo "Reminders for 1,000 cohorts x 20 members: planning, a burst of 10,000 due in one minute to an SMTP sink (tests/bench/reminders.rs):"
+ROUNDTABLE_BENCH_PG_URL="$(pg_create_db roundtable_bench_reminders)" cargo_locked bench -q --bench reminders 2>/dev/null
