@@ -168,9 +168,7 @@ pub fn plan_sessions(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<
         members = rows;
     }
     for (cohort, user) in &members {
-        if let Some(key) = cohort_ids.iter().find(|c| **c == cohort) {
-            active.entry(*key).or_default().push(user.clone());
-        }
+        active.entry(cohort).or_default().push(user.clone());
     }
     for chunk in session_ids.chunks(500) {
         let noes: Vec<(SessionId, UserId)> = session_rsvps::table
