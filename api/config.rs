@@ -55,6 +55,10 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
     pub max_body_bytes: usize,
 
+    /// SMTP connections the mailer sends over at once (1 to 256).
+    #[arg(long, env = "ROUNDTABLE_SMTP_CONNECTIONS", default_value_t = crate::mail::IN_FLIGHT)]
+    pub smtp_connections: usize,
+
     /// Seconds between sweeps of the mail queue (mail is also sent right after it is queued).
     #[arg(long, env = "ROUNDTABLE_MAIL_SWEEP_SECONDS", default_value_t = 30)]
     pub mail_sweep_seconds: u64,

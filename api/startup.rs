@@ -85,7 +85,13 @@ impl Application {
         let secret = jwt_secret(config, &db).await?;
         let listener = TcpListener::bind(&config.bind).with_context(|| format!("binding {}", config.bind))?;
         let address = listener.local_addr()?;
-        let mailer = Arc::new(Mailer::new(db.clone(), clock.clone(), config.smtp_url.as_deref(), &config.mail_from)?);
+        let mailer = Arc::new(Mailer::with_connections(
+            db.clone(),
+            clock.clone(),
+            config.smtp_url.as_deref(),
+            &config.mail_from,
+            config.smtp_connections,
+        )?);
         let state = web::Data::new(AppState {
             db,
             clock,

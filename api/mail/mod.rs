@@ -23,6 +23,8 @@ pub struct Mailer {
     clock: SharedClock,
     transport: Transport,
     wake: Notify,
+    /// Mails handed to SMTP at once, each over its own pooled connection.
+    connections: usize,
 }
 
 /// What one delivery pass did.
@@ -38,13 +40,28 @@ pub struct DeliveryReport {
 
 /// Mails claimed at once; a pass claims batches until none is due.
 const BATCH: i64 = 50;
-/// Mails handed to SMTP at once (over the transport's pool of connections).
-pub(crate) const IN_FLIGHT: usize = 8;
+/// Mails handed to SMTP at once by default (over the transport's pool of connections). A
+/// connection carries about 22 mails/s here (lettre waits for a delayed ACK after each body), so
+/// the rate grows with connections; many relays limit them per client.
+pub const IN_FLIGHT: usize = 8;
 
 impl Mailer {
     pub fn new(db: Db, clock: SharedClock, smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
-        let transport = Transport::from_config(smtp_url, from).context("configuring mail")?;
-        Ok(Self { db, clock, transport, wake: Notify::new() })
+        Self::with_connections(db, clock, smtp_url, from, IN_FLIGHT)
+    }
+
+    /// The same, sending over up to `connections` SMTP connections at once
+    /// (`ROUNDTABLE_SMTP_CONNECTIONS`).
+    pub fn with_connections(
+        db: Db,
+        clock: SharedClock,
+        smtp_url: Option<&str>,
+        from: &str,
+        connections: usize,
+    ) -> anyhow::Result<Self> {
+        let connections = connections.clamp(1, 256);
+        let transport = Transport::from_config(smtp_url, from, connections).context("configuring mail")?;
+        Ok(Self { db, clock, transport, wake: Notify::new(), connections })
     }
 
     /// Asks the worker for a pass soon; call after committing a transaction that queued mail.
@@ -87,7 +104,7 @@ impl Mailer {
             // Several at once over the transport's pooled connections; each finishes on its own.
             let outcomes: Vec<anyhow::Result<Sent>> =
                 futures_util::stream::iter(claimed.into_iter().map(|mail| self.deliver_one(mail)))
-                    .buffer_unordered(IN_FLIGHT)
+                    .buffer_unordered(self.connections)
                     .collect()
                     .await;
             for outcome in outcomes {

@@ -20,7 +20,7 @@ pub enum Transport {
 }
 
 impl Transport {
-    pub fn from_config(smtp_url: Option<&str>, from: &str) -> anyhow::Result<Self> {
+    pub fn from_config(smtp_url: Option<&str>, from: &str, connections: usize) -> anyhow::Result<Self> {
         let Some(url) = smtp_url.filter(|u| !u.trim().is_empty()) else {
             tracing::warn!("ROUNDTABLE_SMTP_URL is not set: mail will be written to the log, not sent");
             return Ok(Self::Log);
@@ -29,7 +29,7 @@ impl Transport {
         let transport: AsyncSmtpTransport<Tokio1Executor> = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
             .map_err(|e| anyhow::anyhow!("ROUNDTABLE_SMTP_URL: {e}"))?
             .timeout(Some(Duration::from_secs(15)))
-            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(super::IN_FLIGHT as u32))
+            .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(connections as u32))
             .build();
         Ok(Self::Smtp { transport, from })
     }

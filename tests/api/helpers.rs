@@ -502,6 +502,7 @@ pub async fn spawn_app_on(
         rate_limit_account_per_hour: options.rate_limit_account_per_hour,
         max_body_bytes: 16 * 1024,
         mail_sweep_seconds: 3600,
+        smtp_connections: 8,
         reminder_sweep_seconds: 3600,
         notify_poll_seconds: options.notify_poll_seconds,
         workers: Some(1),
