@@ -399,9 +399,16 @@ impl TestApp {
     }
 
     /// A direct connection to the app's database, for arranging failures and checking effects.
+    /// A connection of the test's own to the app's database. On SQLite it waits for the app's
+    /// writers (busy_timeout) as the app's own connections do, instead of failing at once while
+    /// the app's background work holds the write lock.
     pub fn db(&self) -> AnyConnection {
         let url = self.database_url.strip_prefix("sqlite://").unwrap_or(&self.database_url);
-        AnyConnection::establish(url).expect("connect to the test database")
+        let mut conn = AnyConnection::establish(url).expect("connect to the test database");
+        if let AnyConnection::Sqlite(lite) = &mut conn {
+            lite.batch_execute("PRAGMA busy_timeout = 5000;").expect("busy_timeout");
+        }
+        conn
     }
 }
 
