@@ -225,29 +225,18 @@ pub fn plan_sessions(conn: &mut AnyConnection, now: DateTime<Utc>, only: Option<
     let planned = plan::plan(now, &facts, &planner_view);
 
     let cohort_of: HashMap<&SessionId, &CohortId> = found.iter().map(|s| (&s.0, &s.1)).collect();
-    let wanted: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
     let only_cohorts: Option<Vec<CohortId>> = only.map(<[CohortId]>::to_vec);
     let stored = store::planned_between(conn, &PLANNED_KINDS, from, to, only_cohorts.as_deref())?;
-    let stored_keys: HashSet<&str> = stored.iter().map(|s| s.key.as_str()).collect();
-    // Only what is not planned yet (at `now` the planner leaves out what is already due; a
-    // stored row due now stays and is checked again when it is sent).
-    let stale: Vec<String> = stored.iter().filter(|s| !wanted.contains(s.key.as_str())).map(|s| s.id.clone()).collect();
-    let fresh: Vec<NewNotification> = planned
-        .iter()
-        .filter(|p| !stored_keys.contains(p.key.as_str()))
-        .map(|p| NewNotification {
-            key: p.key.clone(),
-            kind: p.kind,
-            user_id: p.recipient.clone(),
-            cohort_id: cohort_of.get(&p.session_id).map(|c| (*c).clone()),
-            subject_id: p.subject_id.clone(),
-            occurs_at: Some(p.occurs_at),
-            planned_at: p.planned_at,
-            data: json!({ "session_id": p.session_id }),
-        })
-        .collect();
-    let withdrawn = withdraw_not_due(conn, &stale, now)?;
-    let added = store::insert_new(conn, &fresh, now)?;
+    let (added, withdrawn) = reconcile(conn, &planned, &stored, now, |p| NewNotification {
+        key: p.key.clone(),
+        kind: p.kind,
+        user_id: p.recipient.clone(),
+        cohort_id: cohort_of.get(&p.session_id).map(|c| (*c).clone()),
+        subject_id: p.subject_id.clone(),
+        occurs_at: Some(p.occurs_at),
+        planned_at: p.planned_at,
+        data: json!({ "session_id": p.session_id }),
+    })?;
     Ok(PlanReport { added, withdrawn })
 }
 
@@ -331,28 +320,38 @@ pub fn plan_experiments(
         stored_query = stored_query.filter(n::subject_id.eq_any(only));
     }
     let stored: Vec<store::Stored> = stored_query.load(conn)?;
+    let (added, withdrawn) = reconcile(conn, &planned, &stored, now, |p| NewNotification {
+        key: p.key.clone(),
+        kind: p.kind,
+        user_id: p.recipient.clone(),
+        cohort_id: cohort_of.get(&p.subject_id).map(|c| (*c).clone()),
+        subject_id: p.subject_id.clone(),
+        occurs_at: Some(p.occurs_at),
+        planned_at: settings_of.get(&p.recipient).map_or(p.planned_at, |f| gathered_at(p.kind, p.planned_at, f)),
+        data: json!({}),
+    })?;
+    Ok(PlanReport { added, withdrawn })
+}
+
+/// Brings the stored planned rows in line with what the planner planned: stores the planned keys
+/// that are new (as `row` makes them) and withdraws the stored ones no longer planned, only those
+/// not due yet (at `now` the planner leaves out what is already due; a stored row due now stays
+/// and is checked again when it is sent). Returns (added, withdrawn).
+fn reconcile(
+    conn: &mut AnyConnection,
+    planned: &[plan::Planned],
+    stored: &[store::Stored],
+    now: DateTime<Utc>,
+    row: impl Fn(&plan::Planned) -> NewNotification,
+) -> ApiResult<(usize, usize)> {
     let wanted: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
     let stored_keys: HashSet<&str> = stored.iter().map(|s| s.key.as_str()).collect();
     let stale: Vec<String> = stored.iter().filter(|s| !wanted.contains(s.key.as_str())).map(|s| s.id.clone()).collect();
-    let fresh: Vec<NewNotification> = planned
-        .iter()
-        .filter(|p| !stored_keys.contains(p.key.as_str()))
-        .map(|p| NewNotification {
-            key: p.key.clone(),
-            kind: p.kind,
-            user_id: p.recipient.clone(),
-            cohort_id: cohort_of.get(&p.subject_id).map(|c| (*c).clone()),
-            subject_id: p.subject_id.clone(),
-            occurs_at: Some(p.occurs_at),
-            planned_at: settings_of.get(&p.recipient).map_or(p.planned_at, |f| gathered_at(p.kind, p.planned_at, f)),
-            data: json!({}),
-        })
-        .collect();
-    // As for sessions, only what is not due yet: a due one (the planner leaves out what is past)
-    // is checked when it is sent, and skipped if a check-in came since.
+    let fresh: Vec<NewNotification> =
+        planned.iter().filter(|p| !stored_keys.contains(p.key.as_str())).map(row).collect();
     let withdrawn = withdraw_not_due(conn, &stale, now)?;
     let added = store::insert_new(conn, &fresh, now)?;
-    Ok(PlanReport { added, withdrawn })
+    Ok((added, withdrawn))
 }
 
 /// Withdraws those of `ids` that are not due yet (a due one is checked when it is sent).
