@@ -43,6 +43,8 @@ export default defineConfig({
       },
     }),
   ],
+  // `npm run preview` (development only): the built app, with the API of a server running nearby.
+  preview: { proxy: { '/api': process.env.ROUNDTABLE_API ?? 'http://127.0.0.1:8080' } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
