@@ -4,8 +4,9 @@ import { expect, test, type Page } from '@playwright/test';
 import { app, cohort, ok, person, signIn } from './support/rt';
 
 async function clean(page: Page, what: string) {
-  await page.waitForLoadState('networkidle');
+  await expect(page.locator('h1')).toBeVisible();
   await expect(page.locator('[aria-busy="true"]')).toHaveCount(0);
+  await page.waitForTimeout(300);
   const r = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
   expect(r.violations.map((v) => `${what}: ${v.id} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`)).toEqual([]);
 }

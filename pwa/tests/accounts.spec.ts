@@ -10,7 +10,9 @@ test('sign up, confirm the address from the mailed link, sign in', async ({ page
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill('long enough password');
   await page.getByRole('button', { name: 'Create account' }).click();
-  await expect(page.getByRole('heading', { name: 'Check your mail' })).toBeVisible();
+  // Signed in at once, and asked to confirm the address.
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hello, Sam');
+  await expect(page.getByText('Please confirm your email address')).toBeVisible();
 
   const link = await mailedLink(email, 'verify-email');
   await page.goto(link);
@@ -20,13 +22,14 @@ test('sign up, confirm the address from the mailed link, sign in', async ({ page
   expect((await ok('GET', '/api/v1/me', undefined, login.access_token)).email_verified).toBe(false);
   await page.getByRole('button', { name: 'Confirm my address' }).click();
   await expect(page.getByText('Your address is confirmed.')).toBeVisible();
-  expect((await ok('GET', '/api/v1/me', undefined, login.access_token)).email_verified).toBe(true);
-
-  await page.goto(app('sign-in'));
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill('long enough password');
-  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
+  // Confirmed from the phone's own sign-in: that sign-in and the password stay good; the other
+  // sign-in (made before the proof) ended.
+  expect((await api('GET', '/api/v1/me', undefined, login.access_token)).status).toBe(401);
+  const again = await ok('POST', '/api/v1/auth/login', { email, password: 'long enough password' });
+  expect((await ok('GET', '/api/v1/me', undefined, again.access_token)).email_verified).toBe(true);
+  await page.getByRole('link', { name: 'Go to Roundtable' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Hello, Sam');
+  await expect(page.getByText('Please confirm your email address')).toHaveCount(0);
 });
 
 test('a wrong password is answered in words, next to the form', async ({ page }) => {

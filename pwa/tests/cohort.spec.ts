@@ -39,41 +39,49 @@ test('join by an invite link', async ({ page }) => {
 test('RSVP, confirm a duty, swap with a peer, commit and check in', async ({ page, browser }) => {
   const org = await person('Olga');
   const ana = await person('Ana');
-  const ben = await person('Ben');
-  const { cohort: c, sessions } = await cohort(org, [ana, ben]);
+  const peers = [await person('Ben'), await person('Cy'), await person('Dee'), await person('Eve')];
+  const { cohort: c, sessions } = await cohort(org, [ana, ...peers]);
   await signIn(page, ana);
 
   // RSVP in one tap on the first session.
   const first = sessions[0];
   const card = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: first.title }) }).first();
-  await card.getByRole('button', { name: 'Going' }).click();
-  await expect(card.getByRole('button', { name: 'Going' })).toHaveAttribute('aria-pressed', 'true');
+  await card.getByRole('button', { name: 'Going', exact: true }).click();
+  await expect(card.getByRole('button', { name: 'Going', exact: true })).toHaveAttribute('aria-pressed', 'true');
   await expect.poll(async () => (await ok('GET', `/api/v1/sessions/${first.id}`, undefined, ana.token)).my_rsvp?.response).toBe('yes');
 
   // Confirm a duty from Home.
   const rota = await ok('GET', `/api/v1/cohorts/${c.id}/rota?limit=20`, undefined, org.token);
   const duties = rota.items.flatMap((r: any) => r.duties.map((d: any) => ({ ...d, session: r })));
   const mine = duties.find((d: any) => d.user_id === ana.id)!;
-  const theirs = duties.find((d: any) => d.user_id === ben.id && d.session_id !== mine.session_id)!;
   await page.getByRole('button', { name: `Confirm ${mine.role}` }).first().click();
   await expect.poll(async () => {
     const r = await ok('GET', `/api/v1/cohorts/${c.id}/rota?limit=20`, undefined, org.token);
     return r.items.flatMap((x: any) => x.duties).find((d: any) => d.id === mine.id).confirmed;
   }).toBe(true);
 
-  // Ask Ben to swap, from the session's screen.
+  // Ask a peer to swap, from the session's screen.
   await page.goto(app(`sessions/${mine.session_id}`));
   const select = page.getByLabel(`Swap your ${mine.role} with`);
-  const option = select.locator('option', { hasText: 'Ben' }).filter({ hasText: theirs.role }).first();
-  await select.selectOption(await option.getAttribute('value'));
+  // Offered: only duties a peer could exchange (none in a session where either already serves).
+  const value = await select.locator('option').first().getAttribute('value');
+  const theirs = duties.find((d: any) => d.id === value)!;
+  const ben = [org, ...peers].find((p) => p.id === theirs.user_id)!;
+  expect(duties.some((d: any) => d.session_id === theirs.session_id && d.user_id === ana.id)).toBe(false);
+  expect(duties.some((d: any) => d.session_id === mine.session_id && d.user_id === ben.id)).toBe(false);
+  await select.selectOption(theirs.id);
   await page.getByRole('button', { name: 'Ask to swap' }).click();
   await expect(page.getByText('Asked.')).toBeVisible();
 
-  // Ben accepts on his phone.
+  // The peer accepts on their phone.
   const benCtx = await browser.newContext();
   const benPage = await benCtx.newPage();
   await signIn(benPage, ben);
   await benPage.getByRole('button', { name: 'Accept swap' }).click();
+  await expect(benPage.getByRole('button', { name: 'Accept swap' })).toHaveCount(0);
+  await expect(benPage.getByRole('alert')).toHaveCount(0);
+  const swaps = await ok('GET', `/api/v1/cohorts/${c.id}/swap-requests`, undefined, org.token);
+  expect(swaps.items.map((x: any) => x.state)).toEqual(['accepted']);
   await expect.poll(async () => {
     const r = await ok('GET', `/api/v1/cohorts/${c.id}/rota?limit=20`, undefined, org.token);
     return r.items.flatMap((x: any) => x.duties).find((d: any) => d.id === mine.id).user_id;
@@ -89,7 +97,7 @@ test('RSVP, confirm a duty, swap with a peer, commit and check in', async ({ pag
   await page.getByRole('button', { name: 'Commit' }).click();
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('Write every morning');
   await page.getByLabel('Done', { exact: true }).fill('Wrote on Monday');
-  await page.getByLabel('Mornings written').fill('1');
+  await page.getByRole('spinbutton', { name: 'Mornings written' }).fill('1');
   await page.getByRole('button', { name: 'Check in' }).click();
   await expect(page.getByText('done: Wrote on Monday')).toBeVisible();
   const mineNow = await ok('GET', '/api/v1/me/experiments', undefined, ana.token);

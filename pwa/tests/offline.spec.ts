@@ -65,7 +65,7 @@ test('a write refused on replay is shown with the server message', async ({ page
   await controlled(page);
   await context.setOffline(true);
   const card = page.getByRole('listitem').filter({ has: page.getByRole('link', { name: sessions[0].title }) }).first();
-  await card.getByRole('button', { name: 'Going' }).click();
+  await card.getByRole('button', { name: 'Going', exact: true }).click();
   await expect(card.getByText('pending')).toBeVisible();
   // Meanwhile the organizer cancels the session.
   await ok('PATCH', `/api/v1/sessions/${sessions[0].id}`, { status: 'cancelled', cancel_reason: 'Room closed' }, org.token);
@@ -101,7 +101,7 @@ test('an expired token is refreshed during replay; a refused refresh keeps the q
 
   // Now the whole sign-in ends (refresh refused): the queued write stays, and the app asks to sign in.
   await context.setOffline(true);
-  await card.getByRole('button', { name: 'Going' }).click();
+  await card.getByRole('button', { name: 'Going', exact: true }).click();
   await page.evaluate(() => {
     const a = JSON.parse(localStorage.getItem('rt.auth')!);
     a.access = 'expired.' + a.access.split('.')[1] + '.x';
@@ -123,10 +123,10 @@ test('signing out clears the account data and queue from the phone', async ({ pa
   await signIn(page, ana);
   await controlled(page);
   await context.setOffline(true);
-  await page.getByRole('button', { name: 'Going' }).first().click();
+  await page.getByRole('button', { name: 'Going', exact: true }).first().click();
   await expect(page.getByText('1 change waiting to be sent')).toBeVisible();
   // Still offline: the queued RSVP is dropped with the account, never sent.
-  await page.getByRole('link', { name: 'Me' }).click();
+  await page.getByRole('link', { name: 'Me', exact: true }).click();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
   const left = await page.evaluate(async () => {

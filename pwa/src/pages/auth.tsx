@@ -7,8 +7,10 @@ import { useState } from 'preact/hooks';
 import { call } from '../api/client';
 import type { TokenResponse, User } from '../api/types';
 import { afterSignIn } from '../session';
-import { Field, Form, fragment, Page } from '../ui/kit';
+import { Field, Form, Page, useFragment } from '../ui/kit';
 import { zone } from '../ui/format';
+import { auth } from '../auth';
+import { refreshAll } from '../data/resource';
 
 function next(): string {
   const n = new URLSearchParams(location.search).get('next');
@@ -55,6 +57,7 @@ export function SignIn() {
 }
 
 export function SignUp() {
+  const { route } = useLocation();
   const [form, setForm] = useState({ display_name: '', email: '', password: '' });
   const [done, setDone] = useState<User | null>(null);
   const set = (k: keyof typeof form) => (e: { currentTarget: HTMLInputElement }) => setForm({ ...form, [k]: e.currentTarget.value });
@@ -74,7 +77,17 @@ export function SignUp() {
       <Form
         submit="Create account"
         action={async () => {
-          setDone(await call<User>('post', '/api/v1/auth/signup', { ...form, time_zone: zone() }, { anonymous: true }));
+          const user = await call<User>('post', '/api/v1/auth/signup', { ...form, time_zone: zone() }, { anonymous: true });
+          // Signed in at once, so the confirmation link opened on this phone proves the address
+          // for this sign-in and keeps the password chosen here.
+          const signedIn = await call<TokenResponse>('post', '/api/v1/auth/login', { email: form.email, password: form.password }, { anonymous: true })
+            .then(afterSignIn)
+            .then(() => true, () => false);
+          if (signedIn) {
+            const to = next();
+            if (to.includes('#')) location.assign(to);
+            else route(to);
+          } else setDone(user);
         }}
       >
         <Field label="Your name" name="display_name" autoComplete="name" required value={form.display_name} onInput={set('display_name')} />
@@ -89,23 +102,35 @@ export function SignUp() {
 }
 
 export function VerifyEmail() {
-  const token = fragment('token');
-  const [ok, setOk] = useState(false);
+  const token = useFragment('token');
+  const [ok, setOk] = useState<'signed-in' | 'signed-out' | null>(null);
   return (
     <Page title="Confirm your email address">
       {!token ? (
         <p role="alert" class="error">This link is incomplete. Open the link from the mail again.</p>
-      ) : ok ? (
+      ) : ok === 'signed-in' ? (
         <>
           <p role="status">Your address is confirmed.</p>
           <p>
             <a href="/app/">Go to Roundtable</a>
           </p>
         </>
+      ) : ok === 'signed-out' ? (
+        <>
+          <p role="status">Your address is confirmed.</p>
+          <p>
+            Since it was confirmed without a sign-in, the password chosen at sign-up no longer works (someone
+            else may have chosen it). <a href="/app/sign-in">Sign in with a mailed link</a> or{' '}
+            <a href="/app/reset-password">choose a new password</a>.
+          </p>
+        </>
       ) : (
         <Form submit="Confirm my address" action={async () => {
-          await call('post', '/api/v1/auth/email-verifications/redeem', { token }, { anonymous: true });
-          setOk(true);
+          // Signed in on this phone: the bearer token says so, and the sign-in keeps its password.
+          const signed = !!auth();
+          await call('post', '/api/v1/auth/email-verifications/redeem', { token }, { anonymous: !signed });
+          setOk(signed ? 'signed-in' : 'signed-out');
+          refreshAll();
         }} />
       )}
     </Page>
@@ -113,7 +138,7 @@ export function VerifyEmail() {
 }
 
 export function MagicLink() {
-  const token = fragment('token');
+  const token = useFragment('token');
   const { route } = useLocation();
   return (
     <Page title="Sign in with your link">
@@ -130,11 +155,11 @@ export function MagicLink() {
 }
 
 export function ResetPassword() {
-  const token = fragment('token');
+  const token = useFragment('token');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
   const [state, setState] = useState<'form' | 'mailed' | 'done'>('form');
-  if (state === 'mailed')
+  if (state === 'mailed' && !token)
     return (
       <Page title="Check your mail">
         <p role="status">If {email} has an account, a link to choose a new password is on its way.</p>

@@ -18,9 +18,9 @@ function ExperimentCard(props: { e: Experiment }) {
   const e = props.e;
   return (
     <li class="card">
-      <h3>
+      <h2>
         <a href={`/app/experiments/${e.id}`}>{e.title}</a>
-      </h3>
+      </h2>
       <p class="muted">
         <Person p={e.owner} /> · {e.state.replace('_', ' ')}
         {e.overdue && <strong> · overdue</strong>}

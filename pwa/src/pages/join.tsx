@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { auth } from '../auth';
 import { call } from '../api/client';
 import type { Cohort } from '../api/types';
-import { Form, fragment, Page } from '../ui/kit';
+import { Form, Page, useFragment } from '../ui/kit';
 
 const PENDING = 'rt.pending-join';
 
@@ -62,7 +62,7 @@ export function Invitation() {
     <JoinPage
       title="Accept your invitation"
       lead="You were invited to join a cohort on Roundtable."
-      secret={fragment('token')}
+      secret={useFragment('token')}
       run={(token) => call<Cohort>('post', '/api/v1/invitations/accept', { token })}
     />
   );
@@ -73,7 +73,7 @@ export function Join() {
     <JoinPage
       title="Join a cohort"
       lead="Someone shared a link to join their cohort on Roundtable."
-      secret={fragment('code')}
+      secret={useFragment('code')}
       run={(code) => call<Cohort>('post', '/api/v1/invite-links/join', { code })}
     />
   );

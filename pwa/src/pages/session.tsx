@@ -58,11 +58,23 @@ function formatLeft(ms: number): string {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+/**
+ * The duties I could exchange mine with: other people's, in sessions where I hold none, held by
+ * people who hold none in my session (the server refuses the others).
+ */
+function swappable(rows: RotaRow[], sessionId: string): S['Duty'][] {
+  const me = auth()?.userId;
+  const busyHere = new Set(rows.find((r) => r.session_id === sessionId)?.duties.map((d) => d.user_id));
+  return rows
+    .filter((r) => r.session_id !== sessionId && !r.duties.some((d) => d.user_id === me))
+    .flatMap((r) => r.duties.filter((d) => d.user_id && !busyHere.has(d.user_id)).map((d) => ({ ...d, role: `${d.role}, ${when(r.starts_at)}` })));
+}
+
 function MyDuty(props: { s: Session; d: Session['my_duties'][number]; peers: S['Duty'][] }) {
   const { s, d } = props;
   const [peer, setPeer] = useState('');
   const what = `${s.title} on ${when(s.starts_at)}`;
-  const others = props.peers.filter((p) => p.user_id && p.user_id !== auth()?.userId);
+  const others = props.peers;
   const ask = (body: S['NewSwapRequest']) =>
     call('post', fill('/api/v1/assignments/{assignment_id}/swap-requests', { assignment_id: d.assignment_id }), body, {
       idempotencyKey: crypto.randomUUID(),
@@ -149,7 +161,7 @@ export function SessionPage(props: { id?: string; params?: { id: string } }) {
                 <section aria-labelledby="mine">
                   <h2 id="mine">Your duties</h2>
                   <ul class="list">
-                    {s.my_duties.map((d) => <MyDuty key={d.assignment_id} s={s} d={d} peers={rota.data?.items.flatMap((r) => r.duties.map((x) => ({ ...x, role: `${x.role}, ${when(r.starts_at)}` }))) ?? []} />)}
+                    {s.my_duties.map((d) => <MyDuty key={d.assignment_id} s={s} d={d} peers={swappable(rota.data?.items ?? [], s.id)} />)}
                   </ul>
                 </section>
               )}

@@ -191,6 +191,17 @@ export function fragment(name: string): string | null {
   return new URLSearchParams(location.hash.slice(1)).get(name);
 }
 
+/** `fragment`, read again when the fragment changes (a second link opened in the same tab). */
+export function useFragment(name: string): string | null {
+  const [value, setValue] = useState(() => fragment(name));
+  useEffect(() => {
+    const on = () => setValue(fragment(name));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, [name]);
+  return value;
+}
+
 export function Person(props: { p: { display_name: string } | null | undefined }) {
   return <span class="person">{props.p?.display_name ?? 'someone who left'}</span>;
 }

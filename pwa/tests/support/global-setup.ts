@@ -44,7 +44,10 @@ export default async function globalSetup() {
   await new Promise<void>((ok) => smtp.listen(smtpPort, '127.0.0.1', ok));
 
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
+  // RT_PREVIEW=1 (while developing the app): the built app from `vite preview`, the API from the
+  // binary behind its proxy; otherwise the binary serves both, as in production.
+  const previewPort = process.env.RT_PREVIEW ? await freePort() : 0;
+  const base = previewPort ? `http://127.0.0.1:${previewPort}` : `http://127.0.0.1:${port}`;
   const bin = resolve(process.env.ROUNDTABLE_BIN || '../target/debug/roundtable');
   const server = spawn(bin, [], {
     env: {
@@ -65,20 +68,34 @@ export default async function globalSetup() {
   server.stdout!.on('data', (d) => (log += d));
   server.stderr!.on('data', (d) => (log += d));
   const deadline = Date.now() + 30_000;
+  let last = '';
   for (;;) {
     try {
-      const r = await fetch(`${base}/readyz`);
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (r.ok) break;
-    } catch {
-      /* not yet */
+    } catch (e) {
+      last = String((e as { cause?: unknown }).cause ?? e);
     }
-    if (server.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start:\n${log}`);
+    if (server.exitCode !== null || Date.now() > deadline)
+      throw new Error(`the server did not start (exit ${server.exitCode}, ${last}):\n${log}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+  let preview: ReturnType<typeof spawn> | null = null;
+  if (previewPort) {
+    preview = spawn('npx', ['vite', 'preview', '--port', String(previewPort), '--strictPort'], {
+      env: { ...process.env, ROUNDTABLE_API: `http://127.0.0.1:${port}` },
+      stdio: 'ignore',
+    });
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`${base}/app/`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
   process.env.RT_BASE = base;
   process.env.RT_MAILDIR = maildir;
   return async () => {
     server.kill('SIGTERM');
+    preview?.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 300));
     smtp.close();
     if (process.env.RT_KEEP) console.log(`kept ${dir}\n${log}`);

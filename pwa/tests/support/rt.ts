@@ -77,7 +77,8 @@ export async function person(name: string): Promise<Person> {
   const user = await ok('POST', '/api/v1/auth/signup', { email, password, display_name: name, time_zone: 'Europe/Berlin' });
   const link = await mailedLink(email, 'verify-email');
   const login = await ok('POST', '/api/v1/auth/login', { email, password });
-  await ok('POST', '/api/v1/auth/email-verifications/redeem', { token: link.split('#token=')[1] });
+  // Signed in while confirming, as the app does: the sign-in and the password stay good.
+  await ok('POST', '/api/v1/auth/email-verifications/redeem', { token: link.split('#token=')[1] }, login.access_token);
   return { name, email, password, token: login.access_token, id: user.id };
 }
 
