@@ -9,6 +9,8 @@ const args = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run
 export default defineConfig({
   testDir: './tests',
   testMatch: /.*\.spec\.ts/,
+  // Screenshots for the README are taken on request only: `npm run screenshots`.
+  testIgnore: process.env.RT_SCREENSHOTS ? [] : [/screenshots\.spec\.ts/],
   workers: 1,
   timeout: 60_000,
   expect: { timeout: 10_000 },
@@ -21,6 +23,11 @@ export default defineConfig({
   },
   projects: [
     { name: 'phone', use: { ...devices['Pixel 7'], launchOptions: { executablePath: chromium, args } } },
-    { name: 'desktop', use: { ...devices['Desktop Chrome'], launchOptions: { executablePath: chromium, args } } },
+    // Lighthouse and the installability check emulate the phone themselves: run once, not per profile.
+    {
+      name: 'desktop',
+      use: { ...devices['Desktop Chrome'], launchOptions: { executablePath: chromium, args } },
+      testIgnore: [/lighthouse\.spec\.ts/, /install\.spec\.ts/, /screenshots\.spec\.ts/],
+    },
   ],
 });

@@ -20,7 +20,11 @@ export class Offline extends Error {
 }
 
 export function describe(p: Partial<Problem>, status: number): string {
-  const fields = (p.errors ?? []).map((e) => e.message).filter(Boolean);
+  // "weekly_minutes: is required" reads as "Weekly minutes is required."
+  const fields = (p.errors ?? []).map((e) => {
+    const name = e.field.replace(/[_.]/g, ' ').replace(/\[(\d+)\]/g, (_, i) => ` ${Number(i) + 1}`);
+    return `${name.charAt(0).toUpperCase()}${name.slice(1)} ${e.message}.`;
+  });
   if (fields.length) return fields.join(' ');
   return p.detail || p.title || `The server answered ${status}.`;
 }

@@ -82,7 +82,7 @@ function Propose(props: { cohortId: string; current: Version | null | undefined 
               review_cadence: c.review_cadence,
               weekly_minutes: c.weekly_minutes,
             }
-          : {}),
+          : { weekly_minutes: 90, review_cadence: { every: 3, unit: 'months' as const } }),
         mission,
         norms,
       }, { idempotencyKey: crypto.randomUUID() });

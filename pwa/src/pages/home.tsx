@@ -110,7 +110,7 @@ export function SessionCard(props: { s: Session }) {
 }
 
 export function Home() {
-  const sessions = useResource<{ items: Session[] }>('/api/v1/me/sessions?limit=20');
+  const sessions = useResource<{ items: Session[] }>('/api/v1/me/sessions?limit=8');
   const inbox = useResource<{ items: Ask[] }>('/api/v1/me/inbox');
   const me = useResource<User>('/api/v1/me');
   useEffect(() => {
