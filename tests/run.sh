@@ -16,6 +16,7 @@ need_apt=()
 NEED_NEXTEST=0
 command -v cargo-nextest >/dev/null 2>&1 || cargo nextest --version >/dev/null 2>&1 || NEED_NEXTEST=1
 ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || need_apt+=(postgresql)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
 [ -e /usr/include/postgresql/libpq-fe.h ] || need_apt+=(libpq-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   say "installing ${need_apt[*]}"
@@ -77,6 +78,34 @@ else
   echo "the story did not finish: see $LOGS/story.log"; tail -5 "$LOGS/story.log"; broken=1
 fi
 
+# The phone app in the machine's Chromium (pwa/tests, Playwright): a Pixel 7 and a desktop profile
+# against the debug binary; the JSON report's counts join the totals. `npm run check` type-checks
+# the app against the committed OpenAPI document and the tests themselves (one test).
+browser() {
+  local name=$1; shift
+  rm -f pwa/test-results/results.json
+  (cd pwa && env PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 ROUNDTABLE_BIN=../target/debug/roundtable "$@" \
+     timeout 1200 npx playwright test) > "$LOGS/$name.log" 2>&1
+  grep -E '✘|[0-9]+ (passed|failed|flaky)' "$LOGS/$name.log"
+  if [ -s pwa/test-results/results.json ]; then
+    read -r p f < <(node -e 'const s=require("./pwa/test-results/results.json").stats; console.log(s.expected, s.unexpected + s.flaky)')
+    passed=$((passed + p)); failed=$((failed + f))
+  else
+    echo "the browser tests did not run: see $LOGS/$name.log"; tail -20 "$LOGS/$name.log"; broken=1
+  fi
+}
+say "the phone app: type check and browser tests on SQLite"
+[ -d pwa/node_modules ] || (cd pwa && npm ci --no-audit --no-fund >/dev/null 2>&1)
+lint app-types bash -c 'cd pwa && npm run -s types && npm run -s check'
+(cd pwa && timeout 300 npx vitest run --reporter=json --outputFile=test-results/unit.json) > "$LOGS/app-unit.log" 2>&1
+if [ -s pwa/test-results/unit.json ]; then
+  read -r p f < <(node -e 'const s=require("./pwa/test-results/unit.json"); console.log(s.numPassedTests, s.numFailedTests)')
+  echo "app unit tests: $p passed, $f failed"; passed=$((passed + p)); failed=$((failed + f))
+else
+  echo "the app's unit tests did not run: see $LOGS/app-unit.log"; tail -10 "$LOGS/app-unit.log"; broken=1
+fi
+browser browser-sqlite
+
 source tests/pg.sh
 trap pg_stop EXIT
 if pg_start; then
@@ -84,6 +113,9 @@ if pg_start; then
   ROUNDTABLE_TEST_PG_URL="$PG_ADMIN_URL" \
     cargo nextest run -E 'kind(test)' 2>&1 | tee "$LOGS/postgres.log" | grep -E '^ *(FAIL|TIMEOUT|Summary)|panicked|^error'
   count "$LOGS/postgres.log"
+  say "the phone app's browser tests on PostgreSQL"
+  psql -q "$PG_ADMIN_URL" -c 'CREATE DATABASE roundtable_e2e' >/dev/null
+  browser browser-postgres ROUNDTABLE_E2E_DATABASE_URL="${PG_ADMIN_URL%/*}/roundtable_e2e"
 else
   echo "PostgreSQL did not start"; broken=1
 fi
