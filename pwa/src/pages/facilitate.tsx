@@ -5,8 +5,8 @@ import { useState } from 'preact/hooks';
 import { call, route as fill } from '../api/client';
 import type { S, Session } from '../api/types';
 import { refreshAll, useResource } from '../data/resource';
-import { day, when } from '../ui/format';
-import { Form, Loaded, Page, Person, Select, TextArea } from '../ui/kit';
+import { day, when, zones } from '../ui/format';
+import { Field, Form, Loaded, Page, Person, Select, TextArea } from '../ui/kit';
 
 type RotaRow = { session_id: string; title: string; starts_at: string; duties: S['Duty'][] };
 type Role = { id: string; name: string; retired?: boolean };
@@ -56,6 +56,51 @@ function Override(props: { duty: S['Duty']; members: S['Member'][]; when: string
   );
 }
 
+function Settings(props: { cohort: S['Cohort']; approval: boolean | undefined; reload: () => void }) {
+  const c = props.cohort;
+  const [f, setF] = useState({ name: c.name, description: c.description, time_zone: c.time_zone });
+  const [approval, setApproval] = useState(!!props.approval);
+  return (
+    <Form submit="Save settings" done="Saved." action={async () => {
+      if (c.role === 'organizer') await call('patch', fill('/api/v1/cohorts/{cohort_id}', { cohort_id: c.id }), f);
+      await call('put', fill('/api/v1/cohorts/{cohort_id}/skill-share-settings', { cohort_id: c.id }), { approval_required: approval });
+      props.reload();
+    }}>
+      {c.role === 'organizer' && (
+        <>
+          <Field label="Cohort name" required value={f.name} onInput={(e) => setF({ ...f, name: e.currentTarget.value })} />
+          <TextArea label="Description" value={f.description} onInput={(e) => setF({ ...f, description: e.currentTarget.value })} />
+          <Select label="Cohort time zone (sessions are scheduled in it)" value={f.time_zone} onChange={(v) => setF({ ...f, time_zone: v })} options={zones().map((z) => ({ value: z, label: z }))} />
+        </>
+      )}
+      <div class="field check">
+        <input id="approval" type="checkbox" checked={approval} onChange={(e) => setApproval(e.currentTarget.checked)} />
+        <label for="approval">Skill-share offers wait for a facilitator's approval</label>
+      </div>
+    </Form>
+  );
+}
+
+function Members(props: { cohortId: string; members: S['Member'][]; organizer: boolean }) {
+  return (
+    <ul class="list plain">
+      {props.members.filter((m) => m.state !== 'left').map((m) => (
+        <li key={m.user_id}>
+          {props.organizer ? (
+            <Select label={`${m.display_name}${m.state === 'paused' ? ' (paused)' : ''}`} value={m.role}
+              onChange={(role) => void call('patch', fill('/api/v1/cohorts/{cohort_id}/members/{user_id}', { cohort_id: props.cohortId, user_id: m.user_id }), { role }).then(refreshAll, (e) => alert(e.message))}
+              options={[{ value: 'member', label: 'Member' }, { value: 'facilitator', label: 'Facilitator' }, { value: 'organizer', label: 'Organizer' }]} />
+          ) : (
+            <>
+              {m.display_name} <span class="muted">{m.role}</span>
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function Rsvps(props: { session: Session }) {
   const res = useResource<{ items: { user: S['Person']; response: string; note: string }[] }>(fill('/api/v1/sessions/{session_id}/rsvps', { session_id: props.session.id }));
   return (
@@ -86,6 +131,8 @@ export function Facilitate(props: { params?: { id: string }; id?: string }) {
   const attention = useResource<{ items: { experiment: S['Experiment']; overdue: boolean; quiet_since?: string | null; repeated_blocker?: string | null }[] }>(c('/api/v1/cohorts/{cohort_id}/experiments/attention'));
   const next = useResource<{ items: Session[] }>(c('/api/v1/cohorts/{cohort_id}/sessions') + `?from=${encodeURIComponent(new Date().toISOString())}&limit=1`);
   const series = useResource<{ items: { id: string; title: string; rrule: string; local_time: string; time_zone: string }[] }>(c('/api/v1/cohorts/{cohort_id}/series'));
+  const cohortRes = useResource<S['Cohort']>(c('/api/v1/cohorts/{cohort_id}'));
+  const shareSettings = useResource<S['SkillShareSettings']>(c('/api/v1/cohorts/{cohort_id}/skill-share-settings'));
   const [emails, setEmails] = useState('');
   const [link, setLink] = useState<string | null>(null);
   return (
@@ -161,6 +208,16 @@ export function Facilitate(props: { params?: { id: string }; id?: string }) {
             Share this link (shown once): <code class="break">{link}</code>
           </p>
         )}
+      </section>
+      <section aria-labelledby="settings">
+        <h2 id="settings">Settings</h2>
+        <Loaded res={cohortRes} what="the settings">
+          {(co) => <Settings key={co.id + String(shareSettings.data?.approval_required)} cohort={co} approval={shareSettings.data?.approval_required} reload={() => { cohortRes.reload(); shareSettings.reload(); }} />}
+        </Loaded>
+      </section>
+      <section aria-labelledby="members">
+        <h2 id="members">Members and roles</h2>
+        <Loaded res={members} what="the members">{(d) => <Members cohortId={id} members={d.items} organizer={cohortRes.data?.role === 'organizer'} />}</Loaded>
       </section>
       <section aria-labelledby="series">
         <h2 id="series">Series</h2>
