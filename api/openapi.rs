@@ -37,6 +37,7 @@ use crate::error::{FieldError, Problem};
         (name = "experiments", description = "Experiments between sessions: check-ins, outcomes, peers"),
         (name = "skill-shares", description = "Skill shares: slots on a session, sign-ups with capacity, a fair waitlist"),
         (name = "health", description = "Liveness and readiness"),
+        (name = "app", description = "The phone app, served by the binary at /app/ (a PWA; HEAD is answered too)"),
     )
 )]
 pub struct ApiDoc;
@@ -163,7 +164,8 @@ fn add_problems(operation: &mut Operation) {
             "400" | "413" | "415" => has_body,
             "422" => has_body || has_query,
             "401" | "403" => secured,
-            "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health")),
+            // Health answers its own 503; the app's files come from the binary, not the database.
+            "503" => operation.tags.as_ref().is_none_or(|tags| !tags.iter().any(|t| t == "health" || t == "app")),
             _ => true,
         };
         if applies {

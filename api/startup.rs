@@ -36,29 +36,33 @@ use crate::{
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
 fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(health::healthz).service(health::readyz).configure(notifications::link_pages::pages).service(
-        utoipa_actix_web::scope("/api/v1")
-            .configure(auth::routes::routes)
-            .configure(accounts::routes::routes)
-            .configure(notifications::preferences::routes)
-            .configure(notifications::inbox::routes)
-            .configure(notifications::routes::routes)
-            .configure(notifications::link_pages::routes)
-            .configure(tokens::routes::routes)
-            .configure(cohorts::routes::routes)
-            .configure(cohorts::members::routes)
-            .configure(invitations::routes::routes)
-            .configure(invitations::links::routes)
-            .configure(charter::acceptance::routes)
-            .configure(charter::routes::routes)
-            .configure(sessions::series_routes::routes)
-            .configure(sessions::routes::routes)
-            .configure(rota::routes::routes)
-            .configure(rota::swaps::routes)
-            .configure(experiments::routes::routes)
-            .configure(experiments::peers::routes)
-            .configure(skillshares::routes::routes),
-    );
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .configure(notifications::link_pages::pages)
+        .configure(crate::http::app::routes)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(auth::routes::routes)
+                .configure(accounts::routes::routes)
+                .configure(notifications::preferences::routes)
+                .configure(notifications::inbox::routes)
+                .configure(notifications::routes::routes)
+                .configure(notifications::link_pages::routes)
+                .configure(tokens::routes::routes)
+                .configure(cohorts::routes::routes)
+                .configure(cohorts::members::routes)
+                .configure(invitations::routes::routes)
+                .configure(invitations::links::routes)
+                .configure(charter::acceptance::routes)
+                .configure(charter::routes::routes)
+                .configure(sessions::series_routes::routes)
+                .configure(sessions::routes::routes)
+                .configure(rota::routes::routes)
+                .configure(rota::swaps::routes)
+                .configure(experiments::routes::routes)
+                .configure(experiments::peers::routes)
+                .configure(skillshares::routes::routes),
+        );
 }
 
 /// The OpenAPI document the server serves at `/api/openapi.json`.

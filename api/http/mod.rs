@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: request ids, the JSON body extractor and the fallback
 //! that answers unknown routes (404) and wrong methods (405) as problem+json.
 
+pub mod app;
 pub mod fallback;
 pub mod guard;
 pub mod idempotency;

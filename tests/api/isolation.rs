@@ -71,6 +71,10 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("post", "/a/{secret}", Public, none.clone()),
         ("get", "/unsubscribe/{secret}", Public, none.clone()),
         ("post", "/unsubscribe/{secret}", Public, none.clone()),
+        ("get", "/", Public, none.clone()),
+        ("get", "/app", Public, none.clone()),
+        ("get", "/app/", Public, none.clone()),
+        ("get", "/app/{path}", Public, none.clone()),
         ("delete", "/api/v1/me/action-links", Own { tokens_ok: false }, none.clone()),
         ("post", "/api/v1/auth/signup", Public, none.clone()),
         ("post", "/api/v1/auth/login", Public, none.clone()),
@@ -677,6 +681,7 @@ async fn world() -> World {
         ("experiment_id", experiment_id),
         ("offer_id", offer["id"].as_str().unwrap().to_string()),
         ("secret", "rt_act_unknown".to_string()),
+        ("path", "sessions".to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }

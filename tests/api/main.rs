@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod action_links;
+mod app;
 mod binary;
 mod charter;
 mod cohorts;
