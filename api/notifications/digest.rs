@@ -13,9 +13,9 @@ use serde_json::json;
 
 use super::inbox::{self, Reach};
 use super::kinds::NotificationKind;
-use super::mails::when;
 use super::plan::next_digest;
 use super::preferences::DigestMode;
+use super::shown::Shown;
 use super::store::{self, NewNotification};
 use crate::cohorts::model::MemberState;
 use crate::db::schema::{
@@ -72,7 +72,7 @@ pub fn plan_weekly(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<us
 pub fn summary(
     conn: &mut AnyConnection,
     user_id: &UserId,
-    zone: Tz,
+    zone: Shown,
     _base_url: &str,
     now: DateTime<Utc>,
 ) -> ApiResult<Vec<String>> {
@@ -104,7 +104,7 @@ pub fn summary(
         .iter()
         .map(|(id, title, at, cohort)| {
             let duty = duties.get(id).map(|role| format!(" - you are {role}")).unwrap_or_default();
-            format!("{title} of {cohort}: {}{duty}", when(at.and_utc(), zone))
+            format!("{title} of {cohort}: {}{duty}", zone.when(at.and_utc()))
         })
         .collect();
     let reach = Reach { rota: true, charter: true, experiments: true };

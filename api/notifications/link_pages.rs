@@ -13,10 +13,10 @@
 //! same events are recorded. Every refusal, including an unknown, expired, revoked or used link,
 //! is a page in plain words with the fitting 4xx status, never problem+json.
 
+use super::shown::Shown;
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -226,8 +226,8 @@ fn page_of(result: ApiResult<Result<Page, Unusable>>) -> HttpResponse {
 }
 
 /// A time as the recipient reads it: in their own zone, which the page names.
-fn when(at: NaiveDateTime, tz: Tz) -> String {
-    format!("{} ({})", at.and_utc().with_timezone(&tz).format("%A %-d %B %Y, %H:%M"), tz.name())
+fn when(at: NaiveDateTime, tz: Shown) -> String {
+    tz.long(at.and_utc())
 }
 
 /// The link with this secret, if it works at `now` on this page (`unsubscribe` or not).
@@ -251,7 +251,7 @@ fn open(
 
 /// What a link is about, read as its recipient may see it (`cohorts::access` decides).
 fn describe(conn: &mut AnyConnection, caller: &Caller, link: &LinkRow, now: DateTime<Utc>) -> ApiResult<Page> {
-    let tz = caller.user.time_zone.tz();
+    let tz = Shown::new(caller.user.time_zone.tz(), &caller.user.locale);
     let me = caller.user_id().clone();
     let ok = StatusCode::OK;
     let page = match link.action {
@@ -407,7 +407,7 @@ struct DutyFacts {
 }
 
 impl DutyFacts {
-    fn facts(&self, page: Page, tz: Tz) -> Page {
+    fn facts(&self, page: Page, tz: Shown) -> Page {
         let page = page
             .fact("Cohort", self.cohort.clone())
             .fact("Session", self.session.clone())
@@ -452,7 +452,7 @@ struct SessionFacts {
 }
 
 impl SessionFacts {
-    fn facts(&self, page: Page, tz: Tz) -> Page {
+    fn facts(&self, page: Page, tz: Shown) -> Page {
         let answer = match self.answer {
             Some(r) => r.as_str().to_string(),
             None => "none yet".to_string(),
@@ -510,7 +510,7 @@ impl SwapFacts {
         }
     }
 
-    fn facts(&self, page: Page, tz: Tz) -> Page {
+    fn facts(&self, page: Page, tz: Shown) -> Page {
         let asked = if self.kind == SwapKind::Swap { "Asks to swap" } else { "Asks for cover" };
         let mut page = page
             .fact("Cohort", self.cohort.clone())
@@ -630,7 +630,7 @@ fn perform(
     form: &LinkForm,
     now: DateTime<Utc>,
 ) -> ApiResult<Page> {
-    let tz = caller.user.time_zone.tz();
+    let tz = Shown::new(caller.user.time_zone.tz(), &caller.user.locale);
     let me = caller.user_id().clone();
     let id = link.object_id.as_str();
     let page = match link.action {

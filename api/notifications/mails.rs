@@ -10,13 +10,13 @@
 //! kind off in one click (RFC 8058). Wording is English for every locale for now.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use chrono_tz::Tz;
 use diesel::prelude::*;
 use html_escape::{encode_double_quoted_attribute as attr, encode_text};
 
 use super::engine::{charter_waits_for, is_active_member};
 use super::kinds::NotificationKind as K;
 use super::links::{self, LinkAction};
+use super::shown::Shown;
 use super::store::Due;
 use crate::db::schema::{
     assignments, cohorts, duty_roles, session_rsvps, sessions, skill_share_signups, skill_shares, swap_requests, users,
@@ -34,7 +34,8 @@ struct To {
     id: UserId,
     email: String,
     name: String,
-    zone: Tz,
+    /// Their zone and their locale's clock (`shown`).
+    zone: Shown,
 }
 
 /// One link that acts, with its label.
@@ -50,15 +51,6 @@ struct Body {
     actions: Vec<Action>,
     /// Where to read more in the app.
     open: Option<String>,
-}
-
-/// `Tue 3 Dec 2026, 18:00 (Europe/Berlin)`.
-pub fn when(at: DateTime<Utc>, zone: Tz) -> String {
-    format!("{} ({})", at.with_timezone(&zone).format("%a %-d %b %Y, %H:%M"), zone.name())
-}
-
-fn short_when(at: DateTime<Utc>, zone: Tz) -> String {
-    at.with_timezone(&zone).format("%a %-d %b, %H:%M").to_string()
 }
 
 /// The session as mails tell it.
@@ -130,12 +122,12 @@ fn name_of(conn: &mut AnyConnection, user: &str) -> ApiResult<String> {
 }
 
 fn recipient(conn: &mut AnyConnection, user_id: &UserId) -> ApiResult<Option<To>> {
-    let found: Option<(UserId, String, String, String)> = users::table
+    let found: Option<(UserId, String, String, String, String)> = users::table
         .find(user_id)
-        .select((users::id, users::email, users::display_name, users::time_zone))
+        .select((users::id, users::email, users::display_name, users::time_zone, users::locale))
         .first(conn)
         .optional()?;
-    Ok(found.map(|(id, email, name, zone)| To { id, email, name, zone: zone.parse().unwrap_or(Tz::UTC) }))
+    Ok(found.map(|(id, email, name, zone, locale)| To { id, email, name, zone: Shown::parse(&zone, &locale) }))
 }
 
 /// What one notification says, before it becomes a mail of its own or a part of a digest.
@@ -204,7 +196,7 @@ fn part(
             if due.kind == K::DutySoon && my_duty.as_ref().is_none_or(|(_, _, confirmed)| *confirmed) {
                 return Ok(Err("the duty is confirmed or no longer theirs"));
             }
-            let mut lines = vec![format!("{} of {cohort_name}: {}.", s.title, when(s.starts_at, to.zone))];
+            let mut lines = vec![format!("{} of {cohort_name}: {}.", s.title, to.zone.when(s.starts_at))];
             if !s.location.is_empty() {
                 lines.push(format!("Where: {}", s.location));
             }
@@ -225,9 +217,9 @@ fn part(
             }
             let subject = match (due.kind, &my_duty) {
                 (K::DutySoon, Some((_, role, _))) => {
-                    format!("You are {role}: {} on {}", s.title, short_when(s.starts_at, to.zone))
+                    format!("You are {role}: {} on {}", s.title, to.zone.short(s.starts_at))
                 }
-                _ => format!("Reminder: {} on {}", s.title, short_when(s.starts_at, to.zone)),
+                _ => format!("Reminder: {} on {}", s.title, to.zone.short(s.starts_at)),
             };
             Body { subject, lines, actions, open: Some(app(format!("sessions/{}", s.id))) }
         }
@@ -256,9 +248,9 @@ fn part(
                 .count()
                 .get_result(conn)?;
             Body {
-                subject: format!("Your skill share \"{title}\" is on {}", short_when(s.starts_at, to.zone)),
+                subject: format!("Your skill share \"{title}\" is on {}", to.zone.short(s.starts_at)),
                 lines: vec![
-                    format!("You present \"{title}\" in {} of {cohort_name}: {}.", s.title, when(s.starts_at, to.zone)),
+                    format!("You present \"{title}\" in {} of {cohort_name}: {}.", s.title, to.zone.when(s.starts_at)),
                     format!("{attending} signed up so far."),
                 ],
                 actions: Vec::new(),
@@ -295,16 +287,16 @@ fn part(
                     "I can't make it: ask for cover".into(),
                 )?);
                 (
-                    format!("You are {role} on {}", short_when(s.starts_at, to.zone)),
-                    format!("You are now {role} in {} of {cohort_name}: {}.", s.title, when(s.starts_at, to.zone)),
+                    format!("You are {role} on {}", to.zone.short(s.starts_at)),
+                    format!("You are now {role} in {} of {cohort_name}: {}.", s.title, to.zone.when(s.starts_at)),
                 )
             } else {
                 (
-                    format!("You are no longer {role} on {}", short_when(s.starts_at, to.zone)),
+                    format!("You are no longer {role} on {}", to.zone.short(s.starts_at)),
                     format!(
                         "You are no longer {role} in {} of {cohort_name} ({}).",
                         s.title,
-                        when(s.starts_at, to.zone)
+                        to.zone.when(s.starts_at)
                     ),
                 )
             };
@@ -340,16 +332,16 @@ fn part(
                 return Ok(Err("the member is on duty in that session already"));
             }
             let who = name_of(conn, &requester)?;
-            let at = when(s.starts_at, to.zone);
+            let at = to.zone.when(s.starts_at);
             let cover = ask_kind == "cover";
             let (subject, line, actions) = match (due.kind, cover) {
                 (K::CoverNeeded, _) => (
-                    format!("Cover needed: {role} on {}", short_when(s.starts_at, to.zone)),
+                    format!("Cover needed: {role} on {}", to.zone.short(s.starts_at)),
                     format!("{who} can't be {role} in {} of {cohort_name} ({at}). Could you take it?", s.title),
                     vec![link(conn, LinkAction::TakeCover, &due.subject_id, format!("I'll be {role}"))?],
                 ),
                 (_, true) => (
-                    format!("{who} asks you to cover {role} on {}", short_when(s.starts_at, to.zone)),
+                    format!("{who} asks you to cover {role} on {}", to.zone.short(s.starts_at)),
                     format!("{who} asks you to be {role} in their place in {} of {cohort_name} ({at}).", s.title),
                     vec![
                         link(conn, LinkAction::TakeCover, &due.subject_id, format!("Yes, I'll be {role}"))?,
@@ -357,7 +349,7 @@ fn part(
                     ],
                 ),
                 _ => (
-                    format!("{who} asks to swap duties with you ({role} on {})", short_when(s.starts_at, to.zone)),
+                    format!("{who} asks to swap duties with you ({role} on {})", to.zone.short(s.starts_at)),
                     format!("{who} asks to swap: they are {role} in {} of {cohort_name} ({at}).", s.title),
                     vec![
                         link(conn, LinkAction::AcceptSwap, &due.subject_id, "Accept the swap".into())?,
@@ -384,11 +376,11 @@ fn part(
             };
             let answer = data["answer"].as_str().unwrap_or("answered");
             Body {
-                subject: format!("{by} {answer} your request ({role} on {})", short_when(s.starts_at, to.zone)),
+                subject: format!("{by} {answer} your request ({role} on {})", to.zone.short(s.starts_at)),
                 lines: vec![format!(
                     "{by} {answer} your request about {role} in {} of {cohort_name} ({}).",
                     s.title,
-                    when(s.starts_at, to.zone)
+                    to.zone.when(s.starts_at)
                 )],
                 actions: Vec::new(),
                 open: Some(app(format!("sessions/{}", s.id))),
@@ -399,27 +391,23 @@ fn part(
             let earlier = data["previous_starts_at"].as_str().and_then(|t| t.parse::<DateTime<Utc>>().ok());
             let (subject, mut lines) = match data["change"].as_str() {
                 Some("cancelled") => (
-                    format!("Cancelled: {} on {}", s.title, short_when(s.starts_at, to.zone)),
-                    vec![format!("{} of {cohort_name} on {} is cancelled.", s.title, when(s.starts_at, to.zone))],
+                    format!("Cancelled: {} on {}", s.title, to.zone.short(s.starts_at)),
+                    vec![format!("{} of {cohort_name} on {} is cancelled.", s.title, to.zone.when(s.starts_at))],
                 ),
                 Some("reinstated") => (
-                    format!("On again: {} on {}", s.title, short_when(s.starts_at, to.zone)),
-                    vec![format!(
-                        "{} of {cohort_name} takes place after all: {}.",
-                        s.title,
-                        when(s.starts_at, to.zone)
-                    )],
+                    format!("On again: {} on {}", s.title, to.zone.short(s.starts_at)),
+                    vec![format!("{} of {cohort_name} takes place after all: {}.", s.title, to.zone.when(s.starts_at))],
                 ),
                 _ => (
-                    format!("Moved: {} is now on {}", s.title, short_when(s.starts_at, to.zone)),
+                    format!("Moved: {} is now on {}", s.title, to.zone.short(s.starts_at)),
                     vec![match earlier {
                         Some(t) => format!(
                             "{} of {cohort_name} moved from {} to {}.",
                             s.title,
-                            when(t, to.zone),
-                            when(s.starts_at, to.zone)
+                            to.zone.when(t),
+                            to.zone.when(s.starts_at)
                         ),
-                        None => format!("{} of {cohort_name} is now on {}.", s.title, when(s.starts_at, to.zone)),
+                        None => format!("{} of {cohort_name} is now on {}.", s.title, to.zone.when(s.starts_at)),
                     }],
                 ),
             };
@@ -479,7 +467,7 @@ fn part(
                 lines: vec![format!(
                     "A place freed up in the skill share \"{title}\" in {} of {cohort_name} ({}), and it is yours.",
                     s.title,
-                    when(s.starts_at, to.zone)
+                    to.zone.when(s.starts_at)
                 )],
                 actions: Vec::new(),
                 open: Some(app(format!("sessions/{}", s.id))),
@@ -508,7 +496,7 @@ fn part(
                 if stretch.is_some_and(|began| last > began) {
                     return Ok(Err("the member checked in since"));
                 }
-                let date = last.with_timezone(&to.zone).format("%a %-d %b");
+                let date = to.zone.day(last);
                 Body {
                     subject: format!("Check in on \"{title}\"?"),
                     lines: vec![
@@ -521,9 +509,9 @@ fn part(
             } else {
                 let Some(at) = occurs_at else { return Ok(Err("the experiment has no due time")) };
                 Body {
-                    subject: format!("\"{title}\" is due {}", short_when(at, to.zone)),
+                    subject: format!("\"{title}\" is due {}", to.zone.short(at)),
                     lines: vec![
-                        format!("Your experiment \"{title}\" in {cohort_name} is due {}.", when(at, to.zone)),
+                        format!("Your experiment \"{title}\" in {cohort_name} is due {}.", to.zone.when(at)),
                         "Record how it went: the result, what you learned, and what you will try next.".into(),
                     ],
                     actions: vec![link(conn, LinkAction::CheckIn, &due.subject_id, "Check in now".into())?],
@@ -688,11 +676,5 @@ mod tests {
             "\"Weekly circle\" <c1.cohorts.rt.example.org>"
         );
         assert_eq!(list_id(&id, "A", "http://127.0.0.1:8080"), "\"A\" <c1.cohorts.127.0.0.1>");
-    }
-
-    #[test]
-    fn times_read_in_the_recipients_zone() {
-        let at = "2026-03-10T17:00:00Z".parse::<DateTime<Utc>>().unwrap();
-        assert_eq!(when(at, "Europe/Berlin".parse().unwrap()), "Tue 10 Mar 2026, 18:00 (Europe/Berlin)");
     }
 }

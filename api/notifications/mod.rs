@@ -15,4 +15,5 @@ pub mod mails;
 pub mod plan;
 pub mod preferences;
 pub mod routes;
+pub mod shown;
 pub mod store;

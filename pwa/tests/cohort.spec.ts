@@ -100,8 +100,11 @@ test('RSVP, confirm a duty, swap with a peer, commit and check in', async ({ pag
   await page.getByRole('spinbutton', { name: 'Mornings written' }).fill('1');
   await page.getByRole('button', { name: 'Check in' }).click();
   await expect(page.getByText('done: Wrote on Monday')).toBeVisible();
+  // Sent at once (online), and shown from the server's answer, no longer as pending.
+  await expect(page.locator('.pending-item')).toHaveCount(0);
   const mineNow = await ok('GET', '/api/v1/me/experiments', undefined, ana.token);
   const exp = mineNow.items[0];
   const checks = await ok('GET', `/api/v1/experiments/${exp.id}/check-ins`, undefined, ana.token);
   expect(checks.items.map((x: any) => x.done)).toEqual(['Wrote on Monday']);
+  await expect(page.getByText('done: Wrote on Monday')).toBeVisible();
 });

@@ -594,6 +594,30 @@ async fn a_member_who_never_opens_the_app_runs_their_weeks_from_the_links_in_the
     let (address, who) = ("m1@example.com", c.members[1].id.clone());
     turn(&app).await;
 
+    // Joining: the invitation mail links to the app's invitation page, served by the binary (one
+    // button; the page POSTs the secret from the link's fragment, as below; tested in a browser in
+    // pwa/tests/cohort.spec.ts). Opening the link changes nothing.
+    let newcomer = app.user("newcomer@example.com").await;
+    let invited = app
+        .post_json_as(&c.path("/invitations"), &c.organizer.access_token, &json!({"emails": ["newcomer@example.com"]}))
+        .await;
+    assert_eq!(invited.status(), 201);
+    app.outbox_settled().await;
+    let invitation = mails_of_kind(&app, "newcomer@example.com", "invitation").pop().expect("the invitation mail");
+    let link = invitation.text.split_whitespace().find(|w| w.contains("/app/invitation#token=")).expect("the link");
+    let path = link[link.find("/app/").unwrap()..].split_once('#').unwrap().0;
+    let page = app.get(path).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("id=\"app\""), "the app's page");
+    let members: Value = app.get_as(&c.path("/members"), &c.organizer.access_token).await.json().await.unwrap();
+    assert!(!members.to_string().contains(&newcomer.id), "opening the page joined nobody");
+    let joined = app
+        .post_json_as("/api/v1/invitations/accept", &newcomer.access_token, &json!({"token": invitation.link_token()}))
+        .await;
+    assert_eq!(joined.status(), 200, "the page's one button");
+    let members: Value = app.get_as(&c.path("/members"), &c.organizer.access_token).await.json().await.unwrap();
+    assert!(members.to_string().contains(&newcomer.id), "a member now: {members}");
+
     // The charter is adopted: the mail asks, the link accepts.
     let draft: Value = app
         .post_json_as(
@@ -610,6 +634,8 @@ async fn a_member_who_never_opens_the_app_runs_their_weeks_from_the_links_in_the
     turn(&app).await;
     let charter = &mails_of_kind(&app, address, "charter_to_accept")[0];
     assert!(press(&app, &charter.link("Accept the charter").unwrap(), "").await.0 < 300, "the link acted");
+    let theirs = &mails_of_kind(&app, "newcomer@example.com", "charter_to_accept")[0];
+    assert!(press(&app, &theirs.link("Accept the charter").unwrap(), "").await.0 < 300, "the newcomer's too");
 
     // The rota is planned: duties given by mail, one confirmed from its link, one handed on.
     plan(&app, &c, 2).await;
@@ -659,6 +685,10 @@ async fn a_member_who_never_opens_the_app_runs_their_weeks_from_the_links_in_the
     let acceptances: Value =
         app.get_as(&c.path("/charter/acceptances"), &c.organizer.access_token).await.json().await.unwrap();
     assert!(acceptances.to_string().contains(&who), "charter accepted: {acceptances}");
+    assert!(
+        acceptances["accepted"].as_array().unwrap().iter().any(|a| a["user_id"] == newcomer.id.as_str()),
+        "the newcomer accepted too: {acceptances}"
+    );
     let check_ins: Value = app
         .get_as(&format!("/api/v1/experiments/{}/check-ins", experiment["id"].as_str().unwrap()), &token)
         .await
@@ -752,4 +782,23 @@ async fn a_charter_review_that_falls_due_is_mailed_to_facilitators_and_organizer
     assert_eq!(review.len(), 1);
     assert!(review[0].subject.contains("due for review"), "{}", review[0].subject);
     assert!(mails_of_kind(&app, "m0@example.com", "charter_review_due").is_empty(), "members are not asked");
+}
+
+#[tokio::test]
+async fn mail_reads_times_in_the_recipients_locale_12_hours_month_first_for_en_us() {
+    let app = spawn_app().await;
+    let (c, _session, starts_at) = planned_cohort(&app).await;
+    let us = app.patch_as("/api/v1/me", &c.members[0].access_token, &json!({"locale": "en-US"})).await;
+    assert_eq!(us.status(), 200);
+    turn(&app).await;
+    app.clock.advance(starts_at - Duration::minutes(59) - app.clock_now());
+    turn(&app).await;
+    let local =
+        |tz: &str, fmt: &str| starts_at.with_timezone(&tz.parse::<chrono_tz::Tz>().unwrap()).format(fmt).to_string();
+    let american = &mails_of_kind(&app, "m0@example.com", "session_soon")[0];
+    let expected = local("Europe/Berlin", "%a, %b %-d, %-I:%M %p");
+    assert!(american.subject.contains(&expected), "{} has {expected}", american.subject);
+    let european = &mails_of_kind(&app, "m1@example.com", "session_soon")[0];
+    let expected = local("Europe/Berlin", "%a %-d %b, %H:%M");
+    assert!(european.subject.contains(&expected), "{} has {expected}", european.subject);
 }

@@ -77,7 +77,7 @@ export function SignUp() {
       <Form
         submit="Create account"
         action={async () => {
-          const user = await call<User>('post', '/api/v1/auth/signup', { ...form, time_zone: zone() }, { anonymous: true });
+          const user = await call<User>('post', '/api/v1/auth/signup', { ...form, time_zone: zone(), locale: navigator.language || 'en' }, { anonymous: true });
           // Signed in at once, so the confirmation link opened on this phone proves the address
           // for this sign-in and keeps the password chosen here.
           const signedIn = await call<TokenResponse>('post', '/api/v1/auth/login', { email: form.email, password: form.password }, { anonymous: true })

@@ -12,14 +12,16 @@ import { signOut } from '../session';
 function Profile(props: { me: User; reload: () => void }) {
   const [name, setName] = useState(props.me.display_name);
   const [tz, setTz] = useState(props.me.time_zone);
+  const [locale, setLocale] = useState(props.me.locale);
   return (
     <Form submit="Save profile" done="Saved." action={async () => {
-      const me = await call<User>('patch', '/api/v1/me', { display_name: name, time_zone: tz });
+      const me = await call<User>('patch', '/api/v1/me', { display_name: name, time_zone: tz, locale });
       setZone(me.time_zone);
       props.reload();
     }}>
       <Field label="Your name" value={name} onInput={(e) => setName(e.currentTarget.value)} />
       <Select label="Time zone" value={tz} onChange={setTz} options={zones().map((z) => ({ value: z, label: z }))} />
+      <Field label="Locale" value={locale} onInput={(e) => setLocale(e.currentTarget.value)} hint="How dates and times read in your mail, e.g. en-GB (18:00, 3 Mar) or en-US (6:00 PM, Mar 3)." />
       <p class="muted">Email: {props.me.email}{props.me.email_verified ? '' : ' (not confirmed yet)'}</p>
     </Form>
   );
