@@ -26,7 +26,13 @@ impl KnownRoutes {
                 .into_iter()
                 .filter_map(|(method, present)| present.then_some(method))
                 .collect();
-                (ResourceDef::new(path.as_str()), methods)
+                // The app's one route takes every path under /app/, slashes included
+                // (`/app/sessions/{id}`); OpenAPI can only write it as one segment.
+                let def = match path.as_str() {
+                    "/app/{path}" => ResourceDef::new("/app/{path:.*}"),
+                    other => ResourceDef::new(other),
+                };
+                (def, methods)
             })
             .collect();
         Self(routes)

@@ -228,6 +228,10 @@ async fn a_missing_file_is_a_404_problem() {
     let response = app.client.post(app.url("/app/manifest.webmanifest")).send().await.unwrap();
     assert_eq!(header_of(&response, header::ALLOW), "GET");
     assert_problem(response, 405, "method_not_allowed").await;
+    // Deeper app routes too (the route spans slashes).
+    let response = app.client.post(app.url("/app/sessions/123")).send().await.unwrap();
+    assert_eq!(header_of(&response, header::ALLOW), "GET");
+    assert_problem(response, 405, "method_not_allowed").await;
 }
 
 #[tokio::test]
