@@ -79,6 +79,12 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_CORS_ORIGINS", value_delimiter = ',', default_value = "")]
     pub cors_origins: Vec<String>,
 
+    /// Let webhooks call loopback, private and link-local addresses (tests, closed networks).
+    /// Off by default: a webhook URL must resolve to public addresses only, checked when it is
+    /// registered and again before every delivery.
+    #[arg(long, env = "ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "ROUNDTABLE_WORKERS")]
     pub workers: Option<usize>,

@@ -28,3 +28,4 @@ pub mod state;
 pub mod telemetry;
 pub mod tokens;
 pub mod validation;
+pub mod webhooks;

@@ -31,7 +31,7 @@ use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{
     accounts, auth, charter, cohorts, experiments, health, invitations, notifications, openapi, rota, sessions,
-    skillshares, tokens,
+    skillshares, tokens, webhooks,
 };
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
@@ -61,7 +61,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(rota::swaps::routes)
                 .configure(experiments::routes::routes)
                 .configure(experiments::peers::routes)
-                .configure(skillshares::routes::routes),
+                .configure(skillshares::routes::routes)
+                .configure(webhooks::routes::routes),
         );
 }
 
@@ -103,6 +104,7 @@ impl Application {
             mailer,
             throttle: Throttle::new(config.rate_limit_ip_per_minute, config.rate_limit_account_per_hour),
             base_url: config.base_url(address),
+            webhook_allow_private: config.webhook_allow_private,
         });
 
         let cors_origins = config.cors_origins()?;
@@ -212,6 +214,17 @@ async fn start_scheduler(state: &web::Data<AppState>, config: &Config) -> anyhow
     })
     .context("creating the notifier job")?;
     scheduler.add(notify).await.context("adding the notifier job")?;
+    // Webhooks: every process reads new events into deliveries and sends what is due, on the
+    // notifier's period (each delivery is claimed on its own, so replicas share the work).
+    let webhook_state = state.clone();
+    let webhook_pass = Job::new_repeated_async(Duration::from_secs(config.notify_poll_seconds.max(1)), move |_, _| {
+        let state = webhook_state.clone();
+        Box::pin(async move {
+            webhooks::deliver::run_pass_logged(&state).await;
+        })
+    })
+    .context("creating the webhook job")?;
+    scheduler.add(webhook_pass).await.context("adding the webhook job")?;
     // Sessions are stored 26 weeks ahead; moving that horizon on a few times a day is plenty.
     let horizon_jobs = jobs.clone();
     let horizon = Job::new_repeated_async(HORIZON_PERIOD, move |_, _| {

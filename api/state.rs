@@ -16,6 +16,8 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Public URL of the server, for links in mail (no trailing slash).
     pub base_url: String,
+    /// `ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE`: webhooks may call non-public addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl AppState {

@@ -35,10 +35,14 @@ pub enum Scope {
     NotificationsRead,
     #[serde(rename = "notifications:write")]
     NotificationsWrite,
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 16] = [
         Scope::CohortsRead,
         Scope::CohortsWrite,
         Scope::CharterRead,
@@ -53,6 +57,8 @@ impl Scope {
         Scope::SkillshareWrite,
         Scope::NotificationsRead,
         Scope::NotificationsWrite,
+        Scope::WebhooksRead,
+        Scope::WebhooksWrite,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +77,8 @@ impl Scope {
             Self::SkillshareWrite => "skillshare:write",
             Self::NotificationsRead => "notifications:read",
             Self::NotificationsWrite => "notifications:write",
+            Self::WebhooksRead => "webhooks:read",
+            Self::WebhooksWrite => "webhooks:write",
         }
     }
 

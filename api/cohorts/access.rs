@@ -65,6 +65,10 @@ pub enum Action {
     TakePartInSkillShares,
     /// Approve, reorder and move skill shares; add or remove attendees, past capacity if need be.
     RunSkillShares,
+    /// See a cohort's webhooks and their delivery logs.
+    ReadWebhooks,
+    /// Register, change, ping and remove webhooks; redeliver.
+    ManageWebhooks,
 }
 
 /// What an action needs.
@@ -76,7 +80,7 @@ pub struct Rule {
 }
 
 impl Action {
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 31] = [
         Action::ReadCohort,
         Action::UpdateCohort,
         Action::ArchiveCohort,
@@ -106,6 +110,8 @@ impl Action {
         Action::ReadSkillShares,
         Action::TakePartInSkillShares,
         Action::RunSkillShares,
+        Action::ReadWebhooks,
+        Action::ManageWebhooks,
     ];
 
     /// The policy, in one table.
@@ -137,6 +143,8 @@ impl Action {
             ReadSkillShares => (Member, false, SkillshareRead),
             TakePartInSkillShares => (Member, true, SkillshareWrite),
             RunSkillShares => (Facilitator, true, SkillshareWrite),
+            ReadWebhooks => (Organizer, false, WebhooksRead),
+            ManageWebhooks => (Organizer, true, WebhooksWrite),
         };
         Rule { min_role, writes, scope }
     }
@@ -252,7 +260,7 @@ mod tests {
     use super::*;
     use Action::*;
 
-    const ACTIONS: [Action; 29] = Action::ALL;
+    const ACTIONS: [Action; 31] = Action::ALL;
 
     #[test]
     fn actions_are_found_by_their_recorded_names() {

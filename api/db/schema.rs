@@ -608,6 +608,49 @@ diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(one_time_tokens -> users (user_id));
 diesel::joinable!(action_links -> users (user_id));
 
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        cohort_id -> Text,
+        url -> Text,
+        events -> Text,
+        description -> Text,
+        enabled -> Bool,
+        after_seq -> BigInt,
+        disabled_reason -> Nullable<Text>,
+        secret -> Text,
+        previous_secret -> Nullable<Text>,
+        previous_secret_until -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        body -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Nullable<Timestamp>,
+        claim_token -> Nullable<Text>,
+        locked_until -> Nullable<Timestamp>,
+        response_status -> Nullable<Integer>,
+        latency_ms -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(webhooks -> cohorts (cohort_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     auth_sessions,
@@ -653,4 +696,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     skill_share_signups,
     notification_preferences,
     notification_settings,
+    webhooks,
+    webhook_deliveries,
 );

@@ -179,6 +179,8 @@ pub struct Options {
     pub cors_origins: Vec<String>,
     /// How often the app reads events into notifications by itself (tests drive it by hand).
     pub notify_poll_seconds: u64,
+    /// `ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE`: webhooks may call the test's loopback receivers.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for Options {
@@ -191,6 +193,7 @@ impl Default for Options {
             rate_limit_account_per_hour: 1000,
             cors_origins: Vec::new(),
             notify_poll_seconds: 3600,
+            webhook_allow_private: false,
         }
     }
 }
@@ -515,6 +518,7 @@ pub async fn spawn_app_on(
         workers: Some(1),
         cors_origins: options.cors_origins,
         background_jobs: options.background_jobs,
+        webhook_allow_private: options.webhook_allow_private,
     };
     let app = Application::build(&config, Arc::new(clock.clone())).await.expect("app builds");
     let base = format!("http://{}", app.address());
@@ -620,4 +624,155 @@ impl TestApp {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// Another replica of `app` with these options (same database and clock).
+pub async fn spawn_replica_with(app: &TestApp, options: Options) -> TestApp {
+    spawn_app_on(&app.database_url, app.pg_admin_url.clone(), app.clock.clone(), options).await
+}
+
+/// One request a `WebhookReceiver` got.
+#[derive(Debug, Clone)]
+pub struct ReceivedHook {
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+/// A real HTTP receiver on loopback: records every request and answers `status` (settable);
+/// `stop` closes the port (connections are refused) and `start` opens it again.
+pub struct WebhookReceiver {
+    pub port: u16,
+    pub received: Arc<Mutex<Vec<ReceivedHook>>>,
+    pub status: Arc<std::sync::atomic::AtomicU16>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl WebhookReceiver {
+    /// A receiver whose port is reserved but which is down until `start`.
+    pub fn down() -> Self {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        Self { port, received: Arc::default(), status: Arc::new(200.into()), task: None }
+    }
+
+    pub async fn up() -> Self {
+        let mut receiver = Self::down();
+        receiver.start().await;
+        receiver
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    pub async fn start(&mut self) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port)).await.unwrap();
+        let (received, status) = (self.received.clone(), self.status.clone());
+        self.task = Some(tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else { return };
+                let (received, status) = (received.clone(), status.clone());
+                tokio::spawn(async move {
+                    let mut data = Vec::new();
+                    let mut buf = [0u8; 8192];
+                    let (head, body_start) = loop {
+                        let Ok(n) = stream.read(&mut buf).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                        if let Some(at) = data.windows(4).position(|w| w == b"\r\n\r\n") {
+                            break (String::from_utf8_lossy(&data[..at]).to_string(), at + 4);
+                        }
+                    };
+                    let headers: std::collections::HashMap<String, String> = head
+                        .lines()
+                        .skip(1)
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string()))
+                        .collect();
+                    let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+                    while data.len() < body_start + length {
+                        let Ok(n) = stream.read(&mut buf).await else { return };
+                        if n == 0 {
+                            return;
+                        }
+                        data.extend_from_slice(&buf[..n]);
+                    }
+                    let body = String::from_utf8_lossy(&data[body_start..body_start + length]).to_string();
+                    let code = status.load(Ordering::SeqCst);
+                    received.lock().unwrap().push(ReceivedHook { headers, body });
+                    let answer = format!("HTTP/1.1 {code} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok");
+                    let _ = stream.write_all(answer.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        }));
+        tokio::task::yield_now().await;
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+
+    pub fn answer(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> Vec<ReceivedHook> {
+        self.received.lock().unwrap().clone()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Checks each (secret, webhook-id, webhook-timestamp, webhook-signature, body) with the
+/// reference implementation of Standard Webhooks (Python `standardwebhooks` 1.1 from PyPI,
+/// installed into a virtualenv under the target dir on first use): true for each whose signature
+/// list holds the signature the reference library computes. Panics when it cannot be installed.
+pub fn standardwebhooks_check(items: &[(String, String, String, String, String)]) -> Vec<bool> {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let venv = root.join("standardwebhooks-1.1-venv");
+    let python = venv.join("bin/python");
+    if !python.exists() {
+        let building = root.join(format!("standardwebhooks-venv-{}", uuid::Uuid::new_v4().simple()));
+        let made = std::process::Command::new("python3").arg("-m").arg("venv").arg(&building).status().unwrap();
+        assert!(made.success(), "python3 -m venv failed");
+        let pip = std::process::Command::new(building.join("bin/pip"))
+            .args(["install", "-q", "standardwebhooks==1.1.0"])
+            .status()
+            .unwrap();
+        assert!(pip.success(), "pip could not install standardwebhooks 1.1.0: the independent check cannot run");
+        // Another test process may have finished first; either venv is complete.
+        if std::fs::rename(&building, &venv).is_err() {
+            let _ = std::fs::remove_dir_all(&building);
+        }
+    }
+    let script = r#"
+import json, sys
+from datetime import datetime, timezone
+from standardwebhooks import Webhook
+out = []
+for secret, msg_id, ts, signatures, body in json.load(sys.stdin):
+    expected = Webhook(secret).sign(msg_id, datetime.fromtimestamp(int(ts), tz=timezone.utc), body)
+    out.append(expected in signatures.split(" "))
+print(json.dumps(out))
+"#;
+    let mut child = std::process::Command::new(&python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(serde_json::to_string(items).unwrap().as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the standardwebhooks check failed to run");
+    serde_json::from_slice(&output.stdout).expect("a JSON list of booleans")
 }

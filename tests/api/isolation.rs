@@ -43,7 +43,9 @@ const SKILL_READ: &str = "skillshare:read";
 const SKILL_WRITE: &str = "skillshare:write";
 const NOTIFY_READ: &str = "notifications:read";
 const NOTIFY_WRITE: &str = "notifications:write";
-const EVERY_SCOPE: [&str; 14] = [
+const HOOKS_READ: &str = "webhooks:read";
+const HOOKS_WRITE: &str = "webhooks:write";
+const EVERY_SCOPE: [&str; 16] = [
     READ,
     WRITE,
     CHARTER_READ,
@@ -58,6 +60,8 @@ const EVERY_SCOPE: [&str; 14] = [
     SKILL_WRITE,
     NOTIFY_READ,
     NOTIFY_WRITE,
+    HOOKS_READ,
+    HOOKS_WRITE,
 ];
 
 /// Every route: method, path, guard, a valid body.
@@ -165,6 +169,44 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             "delete",
             "/api/v1/cohorts/{cohort_id}/invite-links/{link_id}",
             Cohort { min_role: "organizer", scope: WRITE },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/cohorts/{cohort_id}/webhooks",
+            Cohort { min_role: "organizer", scope: HOOKS_WRITE },
+            Some(json!({"url": "https://hooks.example.org/in", "events": ["*"]})),
+        ),
+        (
+            "get",
+            "/api/v1/cohorts/{cohort_id}/webhooks",
+            Cohort { min_role: "organizer", scope: HOOKS_READ },
+            none.clone(),
+        ),
+        ("get", "/api/v1/webhooks/{webhook_id}", Cohort { min_role: "organizer", scope: HOOKS_READ }, none.clone()),
+        (
+            "patch",
+            "/api/v1/webhooks/{webhook_id}",
+            Cohort { min_role: "organizer", scope: HOOKS_WRITE },
+            Some(json!({"description": "changed", "rotate_secret": true})),
+        ),
+        ("delete", "/api/v1/webhooks/{webhook_id}", Cohort { min_role: "organizer", scope: HOOKS_WRITE }, none.clone()),
+        (
+            "get",
+            "/api/v1/webhooks/{webhook_id}/deliveries",
+            Cohort { min_role: "organizer", scope: HOOKS_READ },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/webhooks/{webhook_id}/ping",
+            Cohort { min_role: "organizer", scope: HOOKS_WRITE },
+            none.clone(),
+        ),
+        (
+            "post",
+            "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+            Cohort { min_role: "organizer", scope: HOOKS_WRITE },
             none.clone(),
         ),
         (
@@ -658,7 +700,12 @@ async fn world() -> World {
     roundtable::jobs::Jobs::new(app.state.clone()).notify().await.unwrap();
     let mine: Value = app.get_as("/api/v1/me/notifications", &organizer.access_token).await.json().await.unwrap();
     let notification_id = mine["items"][0]["id"].as_str().expect("the organizer has a notification").to_string();
+    // A webhook of cohort A with one delivered delivery, written straight to the database (its
+    // URL would have to resolve to a public address to be registered through the API).
+    let (webhook_id, delivery_id) = webhook_of(&app, &cohort);
     let params = vec![
+        ("webhook_id", webhook_id),
+        ("delivery_id", delivery_id),
         ("notification_id", notification_id),
         ("skill_share_id", skill_share_id),
         ("proposed_skill_share_id", proposed["id"].as_str().unwrap().to_string()),
@@ -730,6 +777,13 @@ impl World {
             skill_share_signups::table.count().get_result(conn).unwrap(),
             notification_preferences::table.count().get_result(conn).unwrap(),
             notification_settings::table.count().get_result(conn).unwrap(),
+            webhooks::table.filter(webhooks::enabled.eq(true)).count().get_result(conn).unwrap(),
+            webhook_deliveries::table.count().get_result(conn).unwrap(),
+            webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq("delivered"))
+                .count()
+                .get_result(conn)
+                .unwrap(),
         ];
         let skill_shares: Vec<(String, String, String, String, Option<i32>)> = skill_shares::table
             .select((
@@ -816,8 +870,13 @@ impl World {
             .order(personal_access_tokens::id)
             .load(conn)
             .unwrap();
+        let hooks: Vec<(String, String, String)> = webhooks::table
+            .select((webhooks::id, webhooks::description, webhooks::secret))
+            .order(webhooks::id)
+            .load(conn)
+            .unwrap();
         format!(
-            "{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}{experiment_rows:?}{skill_shares:?}{approval:?}"
+            "{hooks:?}{counts:?}{users:?}{cohorts:?}{memberships:?}{invitations:?}{links:?}{tokens:?}{versions:?}{sessions:?}{duties:?}{swaps:?}{role_names:?}{experiment_rows:?}{skill_shares:?}{approval:?}"
         )
     }
 
@@ -916,4 +975,41 @@ async fn every_route_refuses_strangers_missing_roles_and_missing_scopes() {
         checks += 1;
     }
     assert!(checks >= 80, "only {checks} checks ran");
+}
+
+/// A webhook of `cohort` and one delivered delivery of it, inserted directly.
+fn webhook_of(app: &TestApp, cohort: &str) -> (String, String) {
+    let conn = &mut app.db();
+    let at = app.clock_now().naive_utc();
+    let (webhook_id, delivery_id) = (uuid::Uuid::now_v7().to_string(), uuid::Uuid::now_v7().to_string());
+    diesel::insert_into(webhooks::table)
+        .values((
+            webhooks::id.eq(&webhook_id),
+            webhooks::cohort_id.eq(cohort),
+            webhooks::url.eq("https://hooks.example.org/in"),
+            webhooks::events.eq("*"),
+            webhooks::description.eq(""),
+            webhooks::enabled.eq(true),
+            webhooks::after_seq.eq(0_i64),
+            webhooks::secret.eq("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"),
+            webhooks::created_at.eq(at),
+            webhooks::updated_at.eq(at),
+        ))
+        .execute(conn)
+        .unwrap();
+    diesel::insert_into(webhook_deliveries::table)
+        .values((
+            webhook_deliveries::id.eq(&delivery_id),
+            webhook_deliveries::webhook_id.eq(&webhook_id),
+            webhook_deliveries::event_id.eq("evt"),
+            webhook_deliveries::seq.eq(1_i64),
+            webhook_deliveries::kind.eq("session.moved"),
+            webhook_deliveries::body.eq("{}"),
+            webhook_deliveries::status.eq("delivered"),
+            webhook_deliveries::attempts.eq(1),
+            webhook_deliveries::created_at.eq(at),
+        ))
+        .execute(conn)
+        .unwrap();
+    (webhook_id, delivery_id)
 }

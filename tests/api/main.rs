@@ -40,3 +40,4 @@ mod skill_shares;
 mod skill_shares_race;
 mod tokens;
 mod typed_columns;
+mod webhooks;
