@@ -15,6 +15,7 @@
 //! Nothing here calls out during a request: notifications, webhooks and the phone's sync read
 //! the stream afterwards.
 
+pub mod cursor;
 pub mod kind;
 pub mod reactors;
 

@@ -30,7 +30,7 @@ use super::store::{self, NewNotification};
 use crate::cohorts::model::{MemberState, Role};
 use crate::db::schema::{
     assignments, charter_acceptances, charter_versions, cohorts, memberships, notification_preferences as prefs,
-    notification_settings as settings, session_rsvps, sessions, skill_shares, stream_cursors, swap_requests, users,
+    notification_settings as settings, session_rsvps, sessions, skill_shares, swap_requests, users,
 };
 use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::ApiResult;
@@ -372,7 +372,7 @@ fn withdraw_not_due(conn: &mut AnyConnection, ids: &[String], now: DateTime<Utc>
 /// Every notice's key names its event, so reading an event twice (two replicas at once, a pass
 /// that failed after writing) stores nothing new; the cursor only ever moves forward.
 pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
-    let cursor = cursor(conn)?;
+    let cursor = crate::events::cursor::position(conn, CURSOR)?;
     let batch = events::after(conn, cursor, EVENTS_PER_PASS)?;
     let Some(last) = batch.last().map(|e| e.seq) else { return Ok(0) };
     let mut notices = Vec::new();
@@ -396,28 +396,8 @@ pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<
         let replan: Vec<CohortId> = replan.into_iter().collect();
         plan_sessions(conn, now, Some(&replan))?;
     }
-    diesel::update(stream_cursors::table.find(CURSOR).filter(stream_cursors::seq.lt(last)))
-        .set(stream_cursors::seq.eq(last))
-        .execute(conn)?;
+    crate::events::cursor::advance(conn, CURSOR, last)?;
     Ok(batch.len())
-}
-
-/// The cursor (its migration sets it at the end of the stream as it was then: what happened
-/// before the engine existed is not mailed about; a lost row starts again at the end).
-fn cursor(conn: &mut AnyConnection) -> ApiResult<i64> {
-    if let Some(seq) = stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn).optional()? {
-        return Ok(seq);
-    }
-    let end: Option<i64> =
-        crate::db::schema::events::table.select(diesel::dsl::max(crate::db::schema::events::seq)).first(conn)?;
-    crate::per_backend!(conn, |c| {
-        diesel::insert_into(stream_cursors::table)
-            .values((stream_cursors::name.eq(CURSOR), stream_cursors::seq.eq(end.unwrap_or(0))))
-            .on_conflict(stream_cursors::name)
-            .do_nothing()
-            .execute(c)
-    })?;
-    Ok(stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn)?)
 }
 
 /// A notice to one person, before their settings place it in time.

@@ -23,7 +23,7 @@ use serde_json::json;
 use super::store::{self, Attempt, Claimed, NewDelivery, Next};
 use super::{address, sign};
 use crate::cohorts::model::{MemberState, Role};
-use crate::db::schema::{cohorts, memberships, stream_cursors, users};
+use crate::db::schema::{cohorts, memberships, users};
 use crate::db::{AnyConnection, CohortId, UserId};
 use crate::error::ApiResult;
 use crate::events::{self, Audience, Event};
@@ -83,7 +83,7 @@ pub fn deliverable(event: &Event) -> bool {
 /// Reads the stream from this consumer's cursor, queues a delivery per matching enabled
 /// endpoint, and moves the cursor on; returns how many events it read.
 pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
-    let cursor = cursor(conn)?;
+    let cursor = crate::events::cursor::position(conn, CURSOR)?;
     let batch = events::after(conn, cursor, EVENTS_PER_PASS)?;
     let Some(last) = batch.last().map(|e| e.seq) else { return Ok(0) };
     let mut cohorts: Vec<CohortId> =
@@ -111,26 +111,8 @@ pub fn follow_events(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<
         }
         store::enqueue(conn, &queued, now)?;
     }
-    diesel::update(stream_cursors::table.find(CURSOR).filter(stream_cursors::seq.lt(last)))
-        .set(stream_cursors::seq.eq(last))
-        .execute(conn)?;
+    crate::events::cursor::advance(conn, CURSOR, last)?;
     Ok(batch.len())
-}
-
-fn cursor(conn: &mut AnyConnection) -> ApiResult<i64> {
-    if let Some(seq) = stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn).optional()? {
-        return Ok(seq);
-    }
-    let end: Option<i64> =
-        crate::db::schema::events::table.select(diesel::dsl::max(crate::db::schema::events::seq)).first(conn)?;
-    crate::per_backend!(conn, |c| {
-        diesel::insert_into(stream_cursors::table)
-            .values((stream_cursors::name.eq(CURSOR), stream_cursors::seq.eq(end.unwrap_or(0))))
-            .on_conflict(stream_cursors::name)
-            .do_nothing()
-            .execute(c)
-    })?;
-    Ok(stream_cursors::table.find(CURSOR).select(stream_cursors::seq).first(conn)?)
 }
 
 /// What one pass did.
