@@ -581,6 +581,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        user_id -> Text,
+        cohort_id -> Nullable<Text>,
+        scope -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feed_revisions (subject_id) {
+        subject_id -> Text,
+        sequence -> Integer,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
@@ -653,4 +672,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     skill_share_signups,
     notification_preferences,
     notification_settings,
+    calendar_feeds,
+    feed_revisions,
 );
