@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod experiments;
+pub mod feeds;
 pub mod health;
 pub mod http;
 pub mod invitations;

@@ -37,6 +37,7 @@ use crate::error::{FieldError, Problem};
         (name = "experiments", description = "Experiments between sessions: check-ins, outcomes, peers"),
         (name = "skill-shares", description = "Skill shares: slots on a session, sign-ups with capacity, a fair waitlist"),
         (name = "webhooks", description = "Signed webhooks: a cohort's events sent to other programs (Standard Webhooks)"),
+        (name = "feeds", description = "Calendar feeds (iCalendar): your sessions, duties and due dates in any calendar app"),
         (name = "health", description = "Liveness and readiness"),
         (name = "app", description = "The phone app, served by the binary at /app/ (a PWA; HEAD is answered too)"),
     )

@@ -30,8 +30,8 @@ use crate::jobs::{Job as PeriodicJob, Jobs, Outcome};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, charter, cohorts, experiments, health, invitations, notifications, openapi, rota, sessions,
-    skillshares, tokens, webhooks,
+    accounts, auth, charter, cohorts, experiments, feeds, health, invitations, notifications, openapi, rota,
+    sessions, skillshares, tokens, webhooks,
 };
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
@@ -39,6 +39,7 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .configure(notifications::link_pages::pages)
+        .configure(feeds::routes::pages)
         .configure(crate::http::app::routes)
         .service(
             utoipa_actix_web::scope("/api/v1")
@@ -62,7 +63,8 @@ fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
                 .configure(experiments::routes::routes)
                 .configure(experiments::peers::routes)
                 .configure(skillshares::routes::routes)
-                .configure(webhooks::routes::routes),
+                .configure(webhooks::routes::routes)
+                .configure(feeds::routes::routes),
         );
 }
 

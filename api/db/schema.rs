@@ -581,6 +581,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    calendar_feeds (id) {
+        id -> Text,
+        user_id -> Text,
+        cohort_id -> Nullable<Text>,
+        scope -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    feed_revisions (subject_id) {
+        subject_id -> Text,
+        sequence -> Integer,
+        changed_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(experiment_check_ins -> experiments (experiment_id));
@@ -698,4 +717,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     notification_settings,
     webhooks,
     webhook_deliveries,
+    calendar_feeds,
+    feed_revisions,
 );

@@ -557,6 +557,17 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
             None,
         ),
         ("get", "/api/v1/me/skill-shares", Scoped { scope: SKILL_READ }, None),
+        // Calendar feeds: the feed URL is its own credential (no sign-in); minting one needs a
+        // sign-in, as personal tokens do; the cohort feed is for organizers.
+        ("get", "/feeds/{token}.ics", Public, None),
+        ("post", "/api/v1/me/calendar-feed", Own { tokens_ok: false }, None),
+        ("post", "/api/v1/cohorts/{cohort_id}/calendar-feed", Cohort { min_role: "organizer", scope: WRITE }, None),
+        (
+            "get",
+            "/api/v1/sessions/{session_id}/calendar.ics",
+            Cohort { min_role: "member", scope: SESSIONS_READ },
+            None,
+        ),
     ]
 }
 
@@ -729,6 +740,7 @@ async fn world() -> World {
         ("offer_id", offer["id"].as_str().unwrap().to_string()),
         ("secret", "rt_act_unknown".to_string()),
         ("path", "sessions".to_string()),
+        ("token", "rt_feed_unknown".to_string()),
     ];
     World { app, organizer, member, outsider, outsider_token, params }
 }

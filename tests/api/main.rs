@@ -13,6 +13,7 @@ mod crash;
 mod errors;
 mod events;
 mod experiments;
+mod feeds;
 mod health;
 mod idempotency;
 mod inbox;
