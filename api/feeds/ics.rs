@@ -277,7 +277,7 @@ pub fn calendar(feed: &Feed, sessions: &[SessionEntry], dues: &[DueEntry], now: 
         .append_property(Property::new("VERSION", "2.0"))
         .append_property(Property::new("PRODID", "-//Roundtable//Calendar feed//EN"))
         .append_property(Property::new("CALSCALE", "GREGORIAN"))
-        .append_property(Property::new("X-WR-CALNAME", &escaped(&feed.name)))
+        .append_property(Property::new("X-WR-CALNAME", escaped(&feed.name)))
         .append_property(Property::new("REFRESH-INTERVAL", "PT1H").add_parameter("VALUE", "DURATION").done())
         .append_property(Property::new("X-PUBLISHED-TTL", "PT1H"));
     let mut shown_sessions: Vec<&SessionEntry> = sessions.iter().filter(|s| shown(s, now)).collect();

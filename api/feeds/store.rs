@@ -156,11 +156,11 @@ fn cancellations(conn: &mut AnyConnection, ids: &[String]) -> ApiResult<HashMap<
     Ok(rows.into_iter().filter_map(|(id, at)| Some((id, at?))).collect())
 }
 
+/// Items keyed by session id.
+type BySession<T> = HashMap<String, Vec<T>>;
+
 /// Every duty of these sessions with its holder's name, in role order (for cohort feeds).
-fn duty_holders(
-    conn: &mut AnyConnection,
-    ids: &[SessionId],
-) -> ApiResult<HashMap<String, Vec<(String, Option<String>)>>> {
+fn duty_holders(conn: &mut AnyConnection, ids: &[SessionId]) -> ApiResult<BySession<(String, Option<String>)>> {
     let rows: Vec<(SessionId, String, Option<String>)> = assignments::table
         .inner_join(duty_roles::table)
         .left_join(users::table.on(users::id.nullable().eq(assignments::user_id)))
@@ -168,7 +168,7 @@ fn duty_holders(
         .order((duty_roles::position.asc(), assignments::id.asc()))
         .select((assignments::session_id, duty_roles::name, users::display_name.nullable()))
         .load(conn)?;
-    let mut by_session: HashMap<String, Vec<(String, Option<String>)>> = HashMap::new();
+    let mut by_session: BySession<(String, Option<String>)> = HashMap::new();
     for (session, role, holder) in rows {
         by_session.entry(session.into_string()).or_default().push((role, holder));
     }
@@ -180,7 +180,7 @@ fn mine(
     conn: &mut AnyConnection,
     user_id: &UserId,
     ids: &[SessionId],
-) -> ApiResult<(HashMap<String, Vec<String>>, HashMap<String, Vec<Slot>>)> {
+) -> ApiResult<(BySession<String>, BySession<Slot>)> {
     let mut duties: HashMap<String, Vec<String>> = HashMap::new();
     for (session, _, role, _) in crate::rota::store::duties_of(conn, user_id, ids)? {
         duties.entry(session.into_string()).or_default().push(role);
