@@ -14,7 +14,7 @@ use super::store;
 use crate::auth::Caller;
 use crate::auth::secrets;
 use crate::cohorts::access::{self, Action};
-use crate::db::{CohortId, SessionId, UserId};
+use crate::db::{AnyConnection, CohortId, SessionId, UserId};
 use crate::error::{ApiError, ApiResult};
 use crate::openapi::NotFound;
 use crate::state::AppState;
@@ -210,23 +210,35 @@ pub async fn session_ics(
     path: web::Path<SessionId>,
 ) -> ApiResult<HttpResponse> {
     let session_id = path.into_inner();
-    let base_url = state.base_url.trim_end_matches('/').to_string();
-    let (title, body) = state
-        .db
-        .read(move |conn| {
-            let row = store::one_session(conn, &session_id)?.ok_or(ApiError::NotFound)?;
-            access::authorize(conn, &caller, &row.0.cohort_id, Action::ReadSessions)?;
-            let title = row.0.title.clone();
-            let entry = store::session_entry(conn, row, caller.user_id())?;
-            let feed = Feed { name: title.clone(), base_url };
-            Ok((title, ics::single(&feed, &entry)))
-        })
-        .await?;
+    let base_url = state.base_url.clone();
+    let (title, body) = state.db.read(move |conn| session_file(conn, &caller, &session_id, &base_url)).await?;
+    Ok(session_file_response(&title, body))
+}
+
+/// One session as a calendar file for `caller` (a member: `cohorts::access` decides; their own
+/// duties and slots in it): its title and the document. Also behind the "Add it to my calendar"
+/// link in a session's mail (`notifications::link_pages`).
+pub fn session_file(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    session_id: &SessionId,
+    base_url: &str,
+) -> ApiResult<(String, String)> {
+    let row = store::one_session(conn, session_id)?.ok_or(ApiError::NotFound)?;
+    access::authorize(conn, caller, &row.0.cohort_id, Action::ReadSessions)?;
+    let title = row.0.title.clone();
+    let entry = store::session_entry(conn, row, caller.user_id())?;
+    let feed = Feed { name: title.clone(), base_url: base_url.trim_end_matches('/').to_string() };
+    Ok((title, ics::single(&feed, &entry)))
+}
+
+/// The download of one session's calendar file: `text/calendar`, as an attachment named after it.
+pub fn session_file_response(title: &str, body: String) -> HttpResponse {
     let mut response = HttpResponse::Ok().content_type(CONTENT_TYPE).body(body);
-    if let Ok(value) = HeaderValue::from_str(&disposition(&title)) {
+    if let Ok(value) = HeaderValue::from_str(&disposition(title)) {
         response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }
 
 #[cfg(test)]

@@ -65,6 +65,8 @@ button:focus-visible,textarea:focus-visible{outline:3px solid var(--accent);outl
 ul{padding-left:1.25rem}
 ";
 
+const CALENDAR_LINK: &str = "This link adds a session to your calendar: open it to download the calendar file.";
+
 /// Pages load nothing but their own stylesheet and post only to themselves.
 const PAGE_POLICY: &str =
     "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -360,6 +362,8 @@ fn describe(conn: &mut AnyConnection, caller: &Caller, link: &LinkRow, now: Date
             }
             page
         }
+        // Its GET downloads the calendar file (`show_now`); this page is never shown.
+        LinkAction::AddToCalendar => Page::new(ok, "Add to your calendar").say(CALENDAR_LINK),
         LinkAction::Unsubscribe => {
             let kind = NotificationKind::parse(&link.object_id).ok_or(ApiError::NotFound)?;
             let info = kind.info();
@@ -720,6 +724,7 @@ fn perform(
                 before.facts(Page::new(StatusCode::OK, title), tz).say(done)
             }
         }
+        LinkAction::AddToCalendar => Page::new(StatusCode::OK, "Nothing to do").say(CALENDAR_LINK),
         LinkAction::Unsubscribe => {
             let kind = NotificationKind::parse(id).ok_or(ApiError::NotFound)?;
             let info = kind.info();
@@ -764,9 +769,16 @@ fn act_now(
     }
 }
 
+/// What a link's GET answers: a page, or for `AddToCalendar` the session's calendar file.
+enum GetAnswer {
+    Page(Page),
+    Calendar { title: String, body: String },
+}
+
 fn show_now(state: &AppState, secret: String, wants_unsubscribe: bool) -> impl Future<Output = HttpResponse> {
     let now = state.now();
     let db = state.db.clone();
+    let base_url = state.base_url.clone();
     async move {
         let result = db
             .read(move |conn| {
@@ -774,21 +786,34 @@ fn show_now(state: &AppState, secret: String, wants_unsubscribe: bool) -> impl F
                     Ok(found) => found,
                     Err(why) => return Ok(Err(why)),
                 };
-                describe(conn, &caller, &link, now).map(Ok)
+                if link.action == LinkAction::AddToCalendar {
+                    let session_id = SessionId::from_untyped(&link.object_id);
+                    let (title, body) = crate::feeds::routes::session_file(conn, &caller, &session_id, &base_url)?;
+                    return Ok(Ok(GetAnswer::Calendar { title, body }));
+                }
+                describe(conn, &caller, &link, now).map(|page| Ok(GetAnswer::Page(page)))
             })
             .await;
-        page_of(result)
+        match result {
+            Ok(Ok(GetAnswer::Calendar { title, body })) => crate::feeds::routes::session_file_response(&title, body),
+            Ok(Ok(GetAnswer::Page(page))) => page.respond(),
+            Ok(Err(why)) => unusable_page(why).respond(),
+            Err(err) => refusal_page(&err).respond(),
+        }
     }
 }
 
 /// The page of a link in mail: what it will do, for whom, in which cohort, session and role (times
 /// in the recipient's zone), with one button (a small form for check-ins). It changes nothing.
+/// An "Add it to my calendar" link answers the session's calendar file instead (`text/calendar`,
+/// as `GET /sessions/{id}/calendar.ics` would for its recipient).
 /// Unknown link: 404; expired, revoked or used up: 410; no longer a member: 404; each a page.
 #[utoipa::path(
     tag = "links",
     params(("secret" = String, Path, description = "The link's secret, as in the mail")),
     responses(
-        (status = 200, description = "What the link will do", content_type = "text/html", body = String),
+        (status = 200, description = "What the link will do (an \"Add it to my calendar\" link: the session's calendar file)",
+            content((String = "text/html"), (String = "text/calendar"))),
         (status = 404, description = "Unknown link, or its object is gone", content_type = "text/html", body = String),
         (status = 410, description = "Expired, revoked or used", content_type = "text/html", body = String),
     )

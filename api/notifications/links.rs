@@ -27,7 +27,8 @@ use crate::error::{ApiError, ApiResult};
 /// What a link does. The object it acts on, by action: `ConfirmDuty`/`CantMake` an assignment
 /// id; `RsvpYes`/`RsvpNo` a session id; `CheckIn` an experiment id; `AcceptCharter` a charter
 /// version id; `TakeCover`/`AcceptSwap`/`DeclineSwap` a swap request id; `Unsubscribe` a
-/// `NotificationKind`'s wire name (e.g. `session_soon`).
+/// `NotificationKind`'s wire name (e.g. `session_soon`); `AddToCalendar` a session id (its GET
+/// downloads the session as a calendar file, like `GET /sessions/{id}/calendar.ics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, diesel::AsExpression, diesel::FromSqlRow)]
 #[diesel(sql_type = diesel::sql_types::Text)]
 pub enum LinkAction {
@@ -41,12 +42,13 @@ pub enum LinkAction {
     AcceptSwap,
     DeclineSwap,
     Unsubscribe,
+    AddToCalendar,
 }
 
 stored_as_text!(LinkAction, {
     ConfirmDuty = "confirm_duty", CantMake = "cant_make", RsvpYes = "rsvp_yes", RsvpNo = "rsvp_no",
     CheckIn = "check_in", AcceptCharter = "accept_charter", TakeCover = "take_cover", AcceptSwap = "accept_swap",
-    DeclineSwap = "decline_swap", Unsubscribe = "unsubscribe"
+    DeclineSwap = "decline_swap", Unsubscribe = "unsubscribe", AddToCalendar = "add_to_calendar"
 });
 
 /// The prefix of every link secret (recognisable to secret scanners).
@@ -76,6 +78,7 @@ impl LinkAction {
         match self {
             ConfirmDuty | CantMake | TakeCover | AcceptSwap | DeclineSwap => &[Scope::RotaRead, Scope::RotaWrite],
             RsvpYes | RsvpNo => &[Scope::SessionsRead, Scope::SessionsWrite],
+            AddToCalendar => &[Scope::SessionsRead],
             CheckIn => &[Scope::ExperimentsRead, Scope::ExperimentsWrite],
             AcceptCharter => &[Scope::CharterRead, Scope::CharterWrite],
             Unsubscribe => &[],

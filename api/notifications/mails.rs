@@ -215,6 +215,7 @@ fn part(
                 actions.push(link(conn, LinkAction::RsvpYes, s.id.as_str(), "I'll be there".into())?);
                 actions.push(link(conn, LinkAction::RsvpNo, s.id.as_str(), "I can't come".into())?);
             }
+            actions.push(link(conn, LinkAction::AddToCalendar, s.id.as_str(), "Add it to my calendar".into())?);
             let subject = match (due.kind, &my_duty) {
                 (K::DutySoon, Some((_, role, _))) => {
                     format!("You are {role}: {} on {}", s.title, to.zone.short(s.starts_at))
@@ -419,6 +420,7 @@ fn part(
                 actions.push(link(conn, LinkAction::RsvpYes, s.id.as_str(), "I'll be there".into())?);
                 actions.push(link(conn, LinkAction::RsvpNo, s.id.as_str(), "I can't come".into())?);
             }
+            actions.push(link(conn, LinkAction::AddToCalendar, s.id.as_str(), "Add it to my calendar".into())?);
             Body { subject, lines, actions, open: Some(app(format!("sessions/{}", s.id))) }
         }
         K::CharterToAccept => {

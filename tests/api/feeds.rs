@@ -352,3 +352,53 @@ async fn one_session_downloads_as_an_ics_for_members_only() {
     assert_problem(app.get_as(&path, &stranger.access_token).await, 404, "not_found").await;
     assert_problem(app.get(&path).await, 401, "missing_token").await;
 }
+
+/// The "Add it to my calendar" link of a session's mail: a GET (no sign-in, as a mail reader
+/// clicks it) downloads the same VEVENT as the member's own download, changes nothing, works
+/// again, and stops working when its recipient leaves the cohort.
+#[tokio::test]
+async fn a_mails_add_to_calendar_link_downloads_the_session_for_its_recipient_only() {
+    use roundtable::db::UserId;
+    use roundtable::notifications::links::{self, LinkAction};
+    let app = spawn_app().await;
+    let organizer = app.user("organizer@example.com").await;
+    let cohort = app.cohort(&organizer.access_token, "Circle").await;
+    let member = app.member(&organizer.access_token, &cohort, "member@example.com").await;
+    let sessions = weekly(&app, &organizer.access_token, &cohort).await;
+    let session_id = sessions[0]["id"].as_str().unwrap();
+    let url = links::issue(
+        &mut app.db(),
+        &app.base,
+        &UserId::from_untyped(&member.id),
+        LinkAction::AddToCalendar,
+        session_id,
+        app.clock_now(),
+    )
+    .expect("issue a link");
+    let own = app.get_as(&format!("/api/v1/sessions/{session_id}/calendar.ics"), &member.access_token).await;
+    let own = own.text().await.unwrap();
+
+    for _ in 0..2 {
+        let response = app.client.get(&url).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["content-type"], "text/calendar; charset=utf-8");
+        assert_eq!(response.headers()["content-disposition"], "attachment; filename=\"Weekly circle.ics\"");
+        let body = response.text().await.unwrap();
+        assert_eq!(body, own, "the same file as the member's own download");
+        let calendar = parse(&body);
+        assert_eq!(ev(&calendar.events[0], "UID"), session_uid(&app, session_id));
+    }
+    // A POST to it does nothing and says so.
+    let pressed = app.client.post(&url).header("content-type", "application/x-www-form-urlencoded").send().await;
+    let pressed = pressed.unwrap();
+    assert_eq!(pressed.status(), 200);
+    assert!(pressed.text().await.unwrap().contains("Nothing to do"));
+
+    let removed =
+        app.delete_as(&format!("/api/v1/cohorts/{cohort}/members/{}", member.id), &organizer.access_token).await;
+    assert!(removed.status().is_success(), "remove: {}", removed.status());
+    let response = app.client.get(&url).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+    assert!(!response.text().await.unwrap().contains("BEGIN:VCALENDAR"));
+}

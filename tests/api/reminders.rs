@@ -78,6 +78,10 @@ async fn session_reminders_are_planned_ahead_and_sent_once_each_with_list_header
         assert_eq!(mail.list_unsubscribe_post.as_deref(), Some("List-Unsubscribe=One-Click"));
         assert!(mail.link("I'll be there").is_some() && mail.link("I can't come").is_some(), "{}", mail.text);
         assert!(mail.html.contains("I&#39;ll be there") || mail.html.contains("I'll be there"));
+        let calendar = app.client.get(mail.link("Add it to my calendar").expect("a calendar link")).send().await;
+        let calendar = calendar.unwrap();
+        assert_eq!(calendar.headers()["content-type"], "text/calendar; charset=utf-8");
+        assert!(calendar.text().await.unwrap().contains(&format!("UID:session-{session}@")));
     }
     let sent_before = app.mail().mails_to("m0@example.com").len();
     turn(&app).await;

@@ -2,13 +2,16 @@
 # and confirm by the mailed link, join by a pasted invite URL, plan a rota, mark an absence, shorten
 # a session, run and seed an experiment, offer a skill share with a waitlist that moves up and
 # follows a cancelled session, meet the input rules, and get their reminders and notices from the
-# server's own jobs (a place freed up, reminders planned ahead, a cover taken from a mailed link). Usage: story.py PATH-TO-BINARY.
+# server's own jobs (a place freed up, reminders planned ahead, a cover taken from a mailed link),
+# subscribe to a calendar feed that follows a moved and a cancelled session, and receive the
+# cohort's signed webhooks on a loopback receiver (checked with our own HMAC, not the server's).
+# Usage: story.py PATH-TO-BINARY.
 # Prints one line per check and ends with "N passed, N failed".
 import json, re, subprocess, sys, time, urllib.request, os, tempfile
 BIN = sys.argv[1]
 d = tempfile.mkdtemp()
 log = open(f"{d}/server.log", "w+")
-env = dict(os.environ, ROUNDTABLE_NOTIFY_POLL_SECONDS="1", ROUNDTABLE_REMINDER_SWEEP_SECONDS="2")
+env = dict(os.environ, ROUNDTABLE_NOTIFY_POLL_SECONDS="1", ROUNDTABLE_REMINDER_SWEEP_SECONDS="2", ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE="true")
 srv = subprocess.Popen([BIN, "--bind", "127.0.0.1:0", "--database-url", f"{d}/rt.db", "--log-format", "json"], stdout=subprocess.PIPE, stderr=log, text=True, env=env)
 line = srv.stdout.readline(); base = line.strip().split()[-1]
 print("server", base)
@@ -165,6 +168,61 @@ if url:
     with urllib.request.urlopen(req) as r: taken = r.status
 state = call("GET", f"/api/v1/cohorts/{cid}/swap-requests", token=org)[1]
 expect("pressing it takes the cover", taken == 200 and any(x["id"] == ask["id"] and x["state"] == "accepted" for x in state["items"]))
+
+# Calendars: ana subscribes; the feed follows a moved and a cancelled session.
+def feed(url, etag=None):
+    req = urllib.request.Request(url, headers={"if-none-match": etag} if etag else {})
+    try:
+        with urllib.request.urlopen(req) as r: return r.status, r.headers, r.read().decode()
+    except urllib.error.HTTPError as e: return e.code, e.headers, ""
+def vevent(body, session_id):
+    unfolded = body.replace("\r\n ", "")
+    for block in unfolded.split("BEGIN:VEVENT")[1:]:
+        props = dict(l.split(":", 1) for l in block.split("\r\n") if ":" in l)
+        if props.get("UID", "").startswith(f"session-{session_id}@"): return props
+s, made = call("POST", "/api/v1/me/calendar-feed", None, people["ana"])
+furl = made["url"] if s == 201 else ""
+st, h, body = feed(furl)
+ev4 = vevent(body, ids[4])
+expect("ana's calendar link answers text/calendar with her sessions", st == 200 and h["content-type"].startswith("text/calendar") and ev4 is not None and "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in body)
+expect("an unchanged feed answers 304 to its ETag", feed(furl, h["etag"])[0] == 304)
+new_start = (datetime.datetime.fromisoformat(call("GET", f"/api/v1/sessions/{ids[4]}", token=org)[1]["starts_at"].replace("Z", "+00:00")) + datetime.timedelta(hours=1)).isoformat()
+call("PATCH", f"/api/v1/sessions/{ids[4]}", {"starts_at": new_start}, org)
+st2, h2, body2 = feed(furl, h["etag"])
+moved4 = vevent(body2, ids[4])
+expect("a moved session keeps its UID with a higher SEQUENCE", st2 == 200 and moved4 and int(moved4["SEQUENCE"]) > int(ev4["SEQUENCE"]) and moved4["DTSTART"] != ev4["DTSTART"])
+expect("the cancelled session stays in the feed as CANCELLED", (vevent(body2, ids[2]) or {}).get("STATUS") == "CANCELLED")
+s, again = call("POST", "/api/v1/me/calendar-feed", None, people["ana"])
+expect("a new link turns the old one off", s == 200 and feed(furl)[0] == 404 and feed(again["url"])[0] == 200)
+# Webhooks: the organizer registers a loopback receiver for every public event.
+import http.server, threading, hmac, hashlib, base64
+received = []
+class Receiver(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["content-length"]))
+        received.append((dict(self.headers), body)); self.send_response(204); self.end_headers()
+    def log_message(self, *a): pass
+hook_srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+threading.Thread(target=hook_srv.serve_forever, daemon=True).start()
+s, hook = call("POST", f"/api/v1/cohorts/{cid}/webhooks", {"url": f"http://127.0.0.1:{hook_srv.server_port}/hook", "events": ["*"], "description": "story"}, org)
+expect("an organizer registers a webhook and sees its secret once", s == 201 and hook["secret"].startswith("whsec_"))
+def signed(headers, body):
+    key = base64.b64decode(hook["secret"][len("whsec_"):])
+    mac = base64.b64encode(hmac.new(key, f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body, hashlib.sha256).digest()).decode()
+    return f"v1,{mac}" in headers["webhook-signature"].split(" ")
+s, secret_exp = call("POST", f"/api/v1/cohorts/{cid}/experiments", {"title": "Private thing", "success_signal": "s", "visibility": "private"}, people["ana"])
+last_start = (datetime.datetime.fromisoformat(call("GET", f"/api/v1/sessions/{ids[5]}", token=org)[1]["starts_at"].replace("Z", "+00:00")) + datetime.timedelta(hours=1)).isoformat()
+call("PATCH", f"/api/v1/sessions/{ids[5]}", {"starts_at": last_start}, org)
+call("POST", f"/api/v1/webhooks/{hook['id']}/ping", None, org)
+got = wait_for(lambda: [e for e in (json.loads(b) for _, b in received) if e["type"] == "session.moved" and e["data"]["subject_id"] == ids[5]])
+pinged = wait_for(lambda: [json.loads(b) for _, b in received if json.loads(b)["type"] == "webhook.ping"])
+expect("the moved session and a ping arrive, every one signed as Standard Webhooks says", got and pinged and all(signed(h_, b) for h_, b in received))
+expect("a private experiment reaches no webhook", not any(secret_exp["id"].encode() in b for _, b in received))
+ids_seen = [h_["webhook-id"] for h_, _ in received]
+expect("no event is delivered twice", len(ids_seen) == len(set(ids_seen)))
+log_page = call("GET", f"/api/v1/webhooks/{hook['id']}/deliveries", token=org)[1]
+expect("the delivery log shows them delivered", log_page["items"] and all(x["status"] == "delivered" for x in log_page["items"]))
+hook_srv.shutdown()
 srv.terminate(); srv.wait()
 bad = [n for n, ok in checks if not ok]
 print(f"{len(checks) - len(bad)} passed, {len(bad)} failed")

@@ -73,6 +73,32 @@ function Tokens() {
   );
 }
 
+/** My calendar feed: a secret URL to subscribe to in a calendar app. Asking again makes a new URL
+ * and the old one stops working (the server keeps only a hash, so the URL cannot be shown again). */
+function CalendarFeed() {
+  const [url, setUrl] = useState<string | null>(null);
+  return (
+    <>
+      <p class="muted">
+        Your sessions (with your duties), skill-share slots and experiment due dates in any calendar app. The link is
+        private: anyone who has it can read your calendar. Making a new one turns off the one you made before.
+      </p>
+      <Action label={url ? 'Make a new calendar link' : 'Get my calendar link'} class="secondary" run={async () => {
+        const made = await call<{ url: string }>('post', '/api/v1/me/calendar-feed', undefined, { idempotencyKey: crypto.randomUUID() });
+        setUrl(made.url);
+      }} />
+      {url && (
+        <div role="status">
+          <Field label="Your calendar link" readOnly value={url} onFocus={(e) => e.currentTarget.select()} hint="Copy it into your calendar app's “subscribe by URL”." />
+          <p>
+            <a href={url.replace(/^https?:/, 'webcal:')}>Open it in my calendar app</a>
+          </p>
+        </div>
+      )}
+    </>
+  );
+}
+
 function SignIns() {
   const res = useResource<{ items: { id: string; method: string; created_at: string; last_used_at: string; current: boolean; user_agent?: string | null }[] }>('/api/v1/me/sign-ins');
   return (
@@ -107,6 +133,8 @@ export function Me() {
       <p>
         <a href="/app/me/notifications">Notifications and quiet hours</a>
       </p>
+      <h2>Calendar</h2>
+      <CalendarFeed />
       <h2>Personal access tokens</h2>
       <Tokens />
       <h2>Sign-ins</h2>

@@ -3,7 +3,7 @@
 // the attendance and the notes.
 import { useEffect, useState } from 'preact/hooks';
 import { auth } from '../auth';
-import { call, route as fill } from '../api/client';
+import { ApiProblem, call, raw, route as fill } from '../api/client';
 import type { Session, S } from '../api/types';
 import { enqueue } from '../data/queue';
 import { refreshAll, useResource } from '../data/resource';
@@ -12,6 +12,21 @@ import { Action, Form, Loaded, Page, Person, Select, TextArea } from '../ui/kit'
 import { ConfirmDuty, Rsvp } from './common';
 
 type RotaRow = { session_id: string; title: string; starts_at: string; duties: S['Duty'][] };
+
+/** Downloads the session as a calendar file (`GET /sessions/{id}/calendar.ics`), which the phone
+ * hands to its calendar app. */
+async function download(sessionId: string, title: string): Promise<void> {
+  const res = await raw('get', fill('/api/v1/sessions/{session_id}/calendar.ics', { session_id: sessionId }));
+  if (!res.ok) throw new ApiProblem(res.status, await res.json().catch(() => ({})));
+  const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/calendar' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${title.replace(/[\\/:*?"<>|]+/g, ' ').trim() || 'session'}.ics`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
 
 function useNow(every = 1000): number {
   const [now, setNow] = useState(Date.now());
@@ -152,6 +167,7 @@ export function SessionPage(props: { id?: string; params?: { id: string } }) {
                 {s.status === 'cancelled' && <strong> · cancelled{s.cancel_reason ? `: ${s.cancel_reason}` : ''}</strong>}
               </p>
               <Rsvp session={s} />
+              <Action label="Add to my calendar" class="secondary" run={() => download(s.id, s.title)} />
               {s.details && (
                 <p class="muted">
                   {s.details.rsvp_counts.yes} going · {s.details.rsvp_counts.maybe} maybe · {s.details.rsvp_counts.no} not going
