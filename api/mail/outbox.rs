@@ -115,6 +115,22 @@ pub fn expire_stale(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<u
         .execute(conn)?)
 }
 
+/// Moves these mails, where still pending, to `expired`, unsent, with `reason`; returns how many.
+/// A mail being sent (claimed) is not touched.
+pub fn withdraw_pending(conn: &mut AnyConnection, ids: &[String], reason: &str) -> ApiResult<usize> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    Ok(diesel::update(mail::table.filter(mail::id.eq_any(ids)).filter(mail::status.eq(PENDING)))
+        .set((
+            mail::status.eq(EXPIRED),
+            mail::last_error.eq(reason),
+            mail::text_body.eq(""),
+            mail::html_body.eq(""),
+        ))
+        .execute(conn)?)
+}
+
 /// Claims up to `limit` due mails for sending, oldest due first, under one new token (finishing
 /// each needs it). On PostgreSQL the rows are picked `FOR UPDATE SKIP LOCKED`, so several workers
 /// claiming at once each get other mails and none waits for another; SQLite has one writer at a

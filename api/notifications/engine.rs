@@ -841,6 +841,9 @@ pub fn dispatch_due(conn: &mut AnyConnection, now: DateTime<Utc>, base_url: &str
             Ok(mail) => {
                 let mail_id = crate::mail::outbox::enqueue(conn, &mail, now)?;
                 store::mark_queued(conn, &row.id, &mail_id, now)?;
+                if PLANNED_KINDS.contains(&row.kind) {
+                    withdraw_earlier(conn, &row)?;
+                }
                 report.queued += 1;
             }
             Err(reason) => {
@@ -850,6 +853,24 @@ pub fn dispatch_due(conn: &mut AnyConnection, now: DateTime<Utc>, base_url: &str
         }
     }
     Ok(report)
+}
+
+/// An earlier reminder of the same thing for the same member that is still waiting in the outbox
+/// (the mail server was away when it fell due) is withdrawn when a closer one is queued: after an
+/// outage the member gets one reminder, the closest, not the day-before and the hour-before
+/// together. A mail already being sent is left alone.
+fn withdraw_earlier(conn: &mut AnyConnection, row: &store::Due) -> ApiResult<usize> {
+    use crate::db::schema::notifications as n;
+    let earlier: Vec<Option<String>> = n::table
+        .filter(n::user_id.eq(&row.user_id))
+        .filter(n::kind.eq(row.kind.as_str()))
+        .filter(n::subject_id.eq(&row.subject_id))
+        .filter(n::id.ne(&row.id))
+        .filter(n::mail_id.is_not_null())
+        .select(n::mail_id)
+        .load(conn)?;
+    let earlier: Vec<String> = earlier.into_iter().flatten().collect();
+    crate::mail::outbox::withdraw_pending(conn, &earlier, "withdrawn unsent: a closer reminder of the same thing replaced it")
 }
 
 /// Whether `user` is an active member of `cohort` (and the cohort is not archived).

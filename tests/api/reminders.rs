@@ -323,7 +323,8 @@ async fn while_the_mail_server_refuses_reminders_wait_and_each_goes_out_once_whe
         turn(&app).await;
     }
     for address in emails(&c) {
-        assert_eq!(mails_of_kind(&app, &address, "session_soon").len(), 1, "{address}: once, after the outage");
+        let got = mails_of_kind(&app, &address, "session_soon");
+        assert_eq!(got.len(), 1, "{address}: once, after the outage: {:?} starts {starts_at} now {}", got.iter().map(|m| m.subject.clone()).collect::<Vec<_>>(), app.clock_now());
     }
 }
 
