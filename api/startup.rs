@@ -30,8 +30,8 @@ use crate::jobs::{Job as PeriodicJob, Jobs, Outcome};
 use crate::mail::Mailer;
 use crate::state::AppState;
 use crate::{
-    accounts, auth, charter, cohorts, experiments, feeds, health, invitations, notifications, openapi, rota,
-    sessions, skillshares, tokens, webhooks,
+    accounts, auth, charter, cohorts, experiments, feeds, health, invitations, notifications, openapi, rota, sessions,
+    skillshares, tokens, webhooks,
 };
 
 /// Every route, in one place: the server and the OpenAPI document are both built from this.
