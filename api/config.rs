@@ -85,6 +85,19 @@ pub struct Config {
     #[arg(long, env = "ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
     pub webhook_allow_private: bool,
 
+    /// Who may create an account: `open` (anyone) or `invite-only` (only someone with a pending
+    /// invitation to a cohort sent to the address signed up with, or with a usable invite link's
+    /// code in the sign-up's `invite_code`). Existing accounts are never affected.
+    #[arg(long, env = "ROUNDTABLE_SIGNUP", value_enum, default_value = "open")]
+    pub signup: SignupMode,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated, e.g. `127.0.0.1,10.0.0.0/8`) whose
+    /// `X-Forwarded-For` names the client: only a request whose TCP peer is one of them is read
+    /// that way (the rightmost address that is not itself a trusted proxy). Empty: the header is
+    /// never believed, and the client is the TCP peer.
+    #[arg(long, env = "ROUNDTABLE_TRUSTED_PROXIES", value_delimiter = ',', default_value = "")]
+    pub trusted_proxies: Vec<String>,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "ROUNDTABLE_WORKERS")]
     pub workers: Option<usize>,
@@ -93,6 +106,18 @@ pub struct Config {
     /// delivery step by step.
     #[arg(skip = true)]
     pub background_jobs: bool,
+}
+
+/// `ROUNDTABLE_SIGNUP`: who may create an account.
+#[derive(ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SignupMode {
+    /// Anyone may sign up.
+    #[default]
+    Open,
+    /// Only people invited to a cohort (a pending invitation to their address, or an invite
+    /// link's code given at sign-up).
+    InviteOnly,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,6 +140,11 @@ impl Config {
             origins.push(origin.to_string());
         }
         Ok(origins)
+    }
+
+    /// The configured trusted proxies, checked.
+    pub fn trusted_proxies(&self) -> anyhow::Result<crate::http::forwarded::TrustedProxies> {
+        crate::http::forwarded::TrustedProxies::parse(&self.trusted_proxies).map_err(anyhow::Error::msg)
     }
 
     pub fn pool_size(&self) -> u32 {

@@ -99,13 +99,16 @@ impl Application {
             &config.mail_from,
             config.smtp_connections,
         )?);
+        let throttle = Throttle::new(db.clone(), config.rate_limit_ip_per_minute, config.rate_limit_account_per_hour);
         let state = web::Data::new(AppState {
             db,
             clock,
             jwt: JwtKeys::new(secret.as_bytes()),
             mailer,
-            throttle: Throttle::new(config.rate_limit_ip_per_minute, config.rate_limit_account_per_hour),
+            throttle,
             base_url: config.base_url(address),
+            trusted_proxies: config.trusted_proxies()?,
+            signup: config.signup,
             webhook_allow_private: config.webhook_allow_private,
         });
 
@@ -177,7 +180,7 @@ impl Application {
 }
 
 /// Periodic work, on UTC intervals only: the sweep (every `every_seconds`) wakes the mail worker,
-/// lets the throttles forget idle clients, forgets old idempotency keys, records charter reviews
+/// forgets the throttle's ended windows, forgets old idempotency keys, records charter reviews
 /// that fell due and forms coaching cycles that are due; a slower job keeps sessions stored 26
 /// weeks ahead (also once at start). Each job but the first two runs under its lease
 /// (`jobs::Jobs`), so of several replicas only one runs it per period.

@@ -16,6 +16,10 @@ pub struct AppState {
     pub throttle: Throttle,
     /// Public URL of the server, for links in mail (no trailing slash).
     pub base_url: String,
+    /// `ROUNDTABLE_TRUSTED_PROXIES`: peers whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::http::forwarded::TrustedProxies,
+    /// `ROUNDTABLE_SIGNUP`: who may create an account.
+    pub signup: crate::config::SignupMode,
     /// `ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE`: webhooks may call non-public addresses.
     pub webhook_allow_private: bool,
 }

@@ -2,6 +2,7 @@
 //! resets, email verification, brute-force throttling, and the `Caller` every route starts from.
 
 pub mod caller;
+pub mod instance;
 pub mod jwt;
 pub mod model;
 pub mod password;

@@ -23,6 +23,12 @@ pub struct SignupRequest {
     pub time_zone: Option<String>,
     /// BCP 47 language tag (default `en`).
     pub locale: Option<String>,
+    /// On an instance that admits only invited people (`GET /api/v1/instance` says `signup:
+    /// "invite-only"`): the code of an invite link (`rt_join_…`, or the whole link as pasted).
+    /// Not needed with a pending invitation mailed to `email`. Signing up does not use the link
+    /// up; joining with it does. Ignored when sign-up is open.
+    #[schema(example = "rt_join_…")]
+    pub invite_code: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]

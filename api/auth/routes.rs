@@ -14,6 +14,7 @@ use super::store::{self, LinkPurpose, Rotation};
 use super::{Caller, jwt, password};
 use crate::accounts::model::{User, UserRow};
 use crate::accounts::store as accounts;
+use crate::config::SignupMode;
 use crate::db::{AnyConnection, UserId};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::events::{EventPayload, NewEvent, kind as ev};
@@ -25,7 +26,8 @@ use crate::state::AppState;
 use crate::validation::{self, Checks, Invalid};
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(signup)
+    cfg.service(super::instance::instance)
+        .service(signup)
         .service(login)
         .service(refresh)
         .service(logout)
@@ -128,12 +130,17 @@ fn tokens(state: &AppState, user_id: &UserId, session_id: &str, refresh_token: S
     Ok(TokenResponse { access_token, refresh_token, token_type: "Bearer", expires_in: jwt::ACCESS_TOKEN_SECONDS })
 }
 
-/// Create an account. A mail asks to confirm the address; signing in works before that.
+/// Create an account. A mail asks to confirm the address; signing in works before that. On an
+/// instance that admits only invited people (`ROUNDTABLE_SIGNUP=invite-only`, shown by `GET
+/// /api/v1/instance`), only an address with a pending invitation to a cohort, or someone giving
+/// a usable invite link's code in `invite_code`, may sign up; anyone else gets 403
+/// `signup_invite_only` (no account is made, no mail sent).
 #[utoipa::path(
     tag = "auth",
     request_body = SignupRequest,
     responses(
         (status = 201, description = "Account created", body = User, headers(("location" = String))),
+        (status = 403, description = "`signup_invite_only`: this instance admits only invited people, and the address has no pending invitation (nor was a usable invite link's code given)", body = Problem, content_type = "application/problem+json"),
         (status = 409, response = Conflict),
         (status = 429, response = RateLimited),
     )
@@ -151,9 +158,15 @@ pub async fn signup(
     let display_name = checks.require("display_name", body.display_name, validation::display_name);
     let time_zone = checks.require("time_zone", body.time_zone, validation::time_zone);
     let locale = checks.optional("locale", body.locale, validation::locale).unwrap_or_else(|| "en".to_string());
+    let invite_only = state.signup == SignupMode::InviteOnly;
+    let invite_code = if invite_only {
+        checks.optional("invite_code", body.invite_code, crate::invitations::links::code_from)
+    } else {
+        None
+    };
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.mail(client_ip(&req), &email_key)?;
+    state.throttle.mail(client_ip(&req), &email_key, state.now()).await?;
 
     let password_hash = hash_password(plain_password).await?;
     let now = state.now().naive_utc();
@@ -174,6 +187,12 @@ pub async fn signup(
     let user = state
         .db
         .write(move |conn| {
+            if invite_only {
+                let code_hash = invite_code.as_deref().map(super::secrets::hash);
+                if !crate::invitations::store::admits_signup(conn, &row.email_lower, code_hash.as_deref(), now)? {
+                    return Err(invite_only_refusal(invite_code.is_some()));
+                }
+            }
             accounts::insert(conn, &row)?;
             let secret = store::create_link(conn, &row.id, LinkPurpose::EmailVerification, now)?;
             let link = templates::link(&base_url, "verify-email", &secret.plain);
@@ -184,6 +203,18 @@ pub async fn signup(
         .await?;
     state.mailer.wake();
     Ok(HttpResponse::Created().insert_header((header::LOCATION, "/api/v1/me")).json(User::from(user)))
+}
+
+/// Why an invite-only instance refused a sign-up.
+fn invite_only_refusal(gave_code: bool) -> ApiError {
+    let detail = if gave_code {
+        "This server admits only invited people, and the invite link (invite_code) is unknown, has expired, was \
+         revoked or is used up. Ask the cohort's organizer for a new one."
+    } else {
+        "This server admits only invited people: sign up with the address your invitation was mailed to, or \
+         give the code of an invite link in invite_code."
+    };
+    ApiError::Forbidden { code: "signup_invite_only", detail: detail.to_string() }
 }
 
 /// Sign in with email and password.
@@ -208,7 +239,7 @@ pub async fn login(
     let plain_password = checks.require("password", body.password, present);
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.password(client_ip(&req), &email_key)?;
+    state.throttle.password(client_ip(&req), &email_key, state.now()).await?;
 
     let user = state.db.read(move |conn| accounts::find_by_email_key(conn, &email_key)).await?;
     let user_id = tokio::task::spawn_blocking(move || match user {
@@ -291,7 +322,7 @@ async fn mail_link(
     let email = checks.require("email", body.email, validation::email);
     checks.finish()?;
     let email_key = validation::email_key(&email);
-    state.throttle.mail(client_ip(req), &email_key)?;
+    state.throttle.mail(client_ip(req), &email_key, state.now()).await?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db
@@ -399,7 +430,7 @@ pub async fn redeem_password_reset(
     let new_password = checks.require("password", body.password, validation::password);
     checks.finish()?;
     // Hashing is costly: budget it per IP like a sign-in attempt.
-    state.throttle.client(client_ip(&req))?;
+    state.throttle.client(client_ip(&req), state.now()).await?;
     let password_hash = hash_password(new_password).await?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
@@ -441,7 +472,7 @@ pub async fn change_password(
     let current = checks.require("current_password", body.current_password, present);
     let new_password = checks.require("password", body.password, validation::password);
     checks.finish()?;
-    state.throttle.password(client_ip(&req), &caller.user.email_lower)?;
+    state.throttle.password(client_ip(&req), &caller.user.email_lower, state.now()).await?;
     let stored = caller.user.password_hash.clone();
     let matches = tokio::task::spawn_blocking(move || password::verify(&current, &stored))
         .await
@@ -485,7 +516,7 @@ pub async fn resend_email_verification(
     if user.email_verified_at.is_some() {
         return Err(ApiError::conflict("already_verified", "This email address is already confirmed."));
     }
-    state.throttle.mail(client_ip(&req), &user.email_lower)?;
+    state.throttle.mail(client_ip(&req), &user.email_lower, state.now()).await?;
     let (now, base_url) = (state.now(), state.base_url.clone());
     state
         .db

@@ -720,3 +720,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     calendar_feeds,
     feed_revisions,
 );
+
+diesel::table! {
+    /// The sign-in and mail throttle's counters (`auth::throttle`), shared by every replica.
+    auth_throttle (key, window_start) {
+        key -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+        expires_at -> Timestamp,
+    }
+}

@@ -228,3 +228,34 @@ pub fn spend_use(conn: &mut AnyConnection, id: &str) -> ApiResult<bool> {
         link::table.find(id).filter(link::max_uses.is_null().or(link::uses.lt(link::max_uses.assume_not_null())));
     Ok(diesel::update(with_room).set(link::uses.eq(link::uses + 1)).execute(conn)? == 1)
 }
+
+/// Whether an instance that admits only invited people (`ROUNDTABLE_SIGNUP=invite-only`) lets this
+/// address sign up: it has a pending invitation (not accepted, revoked or expired) to a cohort
+/// that is not archived, or `code_hash` is the hash of a usable invite link's code of such a
+/// cohort. Signing up spends nothing: the invitation is accepted, or the link used, on joining.
+pub fn admits_signup(
+    conn: &mut AnyConnection,
+    email_key: &str,
+    code_hash: Option<&str>,
+    now: DateTime<Utc>,
+) -> ApiResult<bool> {
+    use crate::db::schema::cohorts;
+    let at = now.naive_utc();
+    let invited: i64 = inv::table
+        .inner_join(cohorts::table)
+        .filter(inv::email_lower.eq(email_key))
+        .filter(inv::accepted_at.is_null())
+        .filter(inv::revoked_at.is_null())
+        .filter(inv::expires_at.gt(at))
+        .filter(cohorts::archived_at.is_null())
+        .count()
+        .get_result(conn)?;
+    if invited > 0 {
+        return Ok(true);
+    }
+    let Some(code_hash) = code_hash else { return Ok(false) };
+    let Some(link) = usable_link(conn, code_hash, now)? else { return Ok(false) };
+    let archived: Option<Option<chrono::NaiveDateTime>> =
+        cohorts::table.find(&link.cohort_id).select(cohorts::archived_at).first(conn).optional()?;
+    Ok(matches!(archived, Some(None)))
+}

@@ -6,8 +6,8 @@
 //! occurrence), so a job that does run twice (a lease that ran out mid-run, a clock step) changes
 //! nothing the second time.
 //!
-//! Per process, not leased: waking the mail worker (each mail is claimed on its own) and letting
-//! the in-memory throttles forget idle clients.
+//! Per process, not leased: waking the mail worker (each mail is claimed on its own) and deleting
+//! the throttle's counters of ended windows (deleting them twice changes nothing).
 
 pub mod lease;
 
@@ -128,11 +128,13 @@ impl Jobs {
         }
     }
 
-    /// The frequent sweep: per process, wakes the mail worker and lets the throttles forget idle
-    /// clients; then each job of `Job::SWEEP` under its lease for `period`.
+    /// The frequent sweep: per process, wakes the mail worker and deletes the throttle's counters
+    /// of ended windows; then each job of `Job::SWEEP` under its lease for `period`.
     pub async fn sweep(&self, period: Duration) -> Vec<(Job, Outcome)> {
         self.state.mailer.wake();
-        self.state.throttle.forget_idle();
+        if let Err(err) = self.state.throttle.forget_expired(self.state.now()).await {
+            tracing::warn!(error = %err, "forgetting the throttle's ended windows");
+        }
         let mut outcomes = Vec::with_capacity(Job::SWEEP.len());
         for job in Job::SWEEP {
             outcomes.push((job, self.run_logged(job, period).await));

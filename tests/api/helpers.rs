@@ -181,6 +181,10 @@ pub struct Options {
     pub notify_poll_seconds: u64,
     /// `ROUNDTABLE_WEBHOOK_ALLOW_PRIVATE`: webhooks may call the test's loopback receivers.
     pub webhook_allow_private: bool,
+    /// `ROUNDTABLE_SIGNUP`.
+    pub signup: roundtable::config::SignupMode,
+    /// `ROUNDTABLE_TRUSTED_PROXIES`.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for Options {
@@ -194,6 +198,8 @@ impl Default for Options {
             cors_origins: Vec::new(),
             notify_poll_seconds: 3600,
             webhook_allow_private: false,
+            signup: roundtable::config::SignupMode::Open,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -519,6 +525,8 @@ pub async fn spawn_app_on(
         cors_origins: options.cors_origins,
         background_jobs: options.background_jobs,
         webhook_allow_private: options.webhook_allow_private,
+        signup: options.signup,
+        trusted_proxies: options.trusted_proxies,
     };
     let app = Application::build(&config, Arc::new(clock.clone())).await.expect("app builds");
     let base = format!("http://{}", app.address());

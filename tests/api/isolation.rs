@@ -80,6 +80,7 @@ fn table() -> Vec<(&'static str, &'static str, Guard, Option<Value>)> {
         ("get", "/app/", Public, none.clone()),
         ("get", "/app/{path}", Public, none.clone()),
         ("delete", "/api/v1/me/action-links", Own { tokens_ok: false }, none.clone()),
+        ("get", "/api/v1/instance", Public, none.clone()),
         ("post", "/api/v1/auth/signup", Public, none.clone()),
         ("post", "/api/v1/auth/login", Public, none.clone()),
         ("post", "/api/v1/auth/refresh", Public, none.clone()),

@@ -11,10 +11,18 @@ import { Field, Form, Page, useFragment } from '../ui/kit';
 import { zone } from '../ui/format';
 import { auth } from '../auth';
 import { refreshAll } from '../data/resource';
+import { pendingJoin } from './join';
 
 function next(): string {
   const n = new URLSearchParams(location.search).get('next');
   return n && n.startsWith('/app/') ? n : '/app/';
+}
+
+// The invite link being followed (/app/join#code=…), if any: its code goes with the sign-up, which a
+// server that admits only invited people needs (an open one ignores it).
+function inviteCode(): string | null {
+  const link = [next(), pendingJoin() ?? ''].find((l) => l.startsWith('/app/join#'));
+  return link ? new URLSearchParams(link.slice(link.indexOf('#') + 1)).get('code') : null;
 }
 
 export function SignIn() {
@@ -77,7 +85,9 @@ export function SignUp() {
       <Form
         submit="Create account"
         action={async () => {
-          const user = await call<User>('post', '/api/v1/auth/signup', { ...form, time_zone: zone(), locale: navigator.language || 'en' }, { anonymous: true });
+          const code = inviteCode();
+          const body = { ...form, time_zone: zone(), locale: navigator.language || 'en', ...(code ? { invite_code: code } : {}) };
+          const user = await call<User>('post', '/api/v1/auth/signup', body, { anonymous: true });
           // Signed in at once, so the confirmation link opened on this phone proves the address
           // for this sign-in and keeps the password chosen here.
           const signedIn = await call<TokenResponse>('post', '/api/v1/auth/login', { email: form.email, password: form.password }, { anonymous: true })
