@@ -31,6 +31,25 @@ enum Command {
         /// The mail's id (`outbound_mail.id`).
         id: String,
     },
+    /// Write a consistent copy of the database to PATH while the server keeps running (SQLite:
+    /// VACUUM INTO; PostgreSQL: pg_dump --format=custom, found on PATH). Prints its size and the
+    /// latest migration in it.
+    Backup {
+        /// The file to write (written beside it first, then renamed).
+        path: std::path::PathBuf,
+        /// Replace PATH if it exists.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup in place of the database, then migrate it. Stop the server first: a database
+    /// that another process has open is refused.
+    Restore {
+        /// A file written by `roundtable backup`.
+        path: std::path::PathBuf,
+        /// Replace a database that already holds tables.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -42,6 +61,12 @@ fn main() -> ExitCode {
         Command::MailRequeue { id } => {
             telemetry::init(&cli.config.log, cli.config.log_format).and_then(|()| requeue_mail(&cli.config, &id))
         }
+        Command::Backup { path, force } => telemetry::init(&cli.config.log, cli.config.log_format)
+            .and_then(|()| roundtable::db::backup::backup(&cli.config.database_url, &path, force))
+            .map(|report| println!("{report}")),
+        Command::Restore { path, force } => telemetry::init(&cli.config.log, cli.config.log_format)
+            .and_then(|()| roundtable::db::backup::restore(&cli.config.database_url, &path, force))
+            .map(|report| println!("{report}")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

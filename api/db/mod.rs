@@ -4,6 +4,7 @@
 //! blocking pool. SQLite allows one writer at a time, so writes there are serialised in-process
 //! before they reach SQLite; PostgreSQL writes run concurrently and rely on its locking.
 
+pub mod backup;
 pub mod ids;
 mod request_tx;
 pub mod schema;

@@ -784,3 +784,33 @@ print(json.dumps(out))
     assert!(output.status.success(), "the standardwebhooks check failed to run");
     serde_json::from_slice(&output.stdout).expect("a JSON list of booleans")
 }
+
+/// `PATH` with the PostgreSQL tools of the throwaway test cluster first: the newest
+/// `/usr/lib/postgresql/*/bin` holding `pg_dump`, the folder tests/pg.sh takes `postgres` from
+/// (`PGBIN`), so `roundtable backup`/`restore` use the client tools of the server they talk to.
+pub fn path_with_pg_tools() -> String {
+    let mut versions: Vec<(u32, std::path::PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| Some((entry.file_name().to_str()?.parse().ok()?, entry.path().join("bin"))))
+        .filter(|(_, bin)| bin.join("pg_dump").is_file())
+        .collect();
+    versions.sort();
+    let path = std::env::var("PATH").unwrap_or_default();
+    match versions.pop() {
+        Some((_, bin)) => format!("{}:{path}", bin.display()),
+        None => path,
+    }
+}
+
+/// Runs `roundtable ARGS` against `database_url` (PostgreSQL tools on PATH) and waits.
+pub fn run_binary(database_url: &str, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_roundtable"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("PATH", path_with_pg_tools())
+        .env("ROUNDTABLE_LOG", "warn")
+        .output()
+        .expect("run the binary")
+}
