@@ -122,12 +122,7 @@ pub fn withdraw_pending(conn: &mut AnyConnection, ids: &[String], reason: &str) 
         return Ok(0);
     }
     Ok(diesel::update(mail::table.filter(mail::id.eq_any(ids)).filter(mail::status.eq(PENDING)))
-        .set((
-            mail::status.eq(EXPIRED),
-            mail::last_error.eq(reason),
-            mail::text_body.eq(""),
-            mail::html_body.eq(""),
-        ))
+        .set((mail::status.eq(EXPIRED), mail::last_error.eq(reason), mail::text_body.eq(""), mail::html_body.eq("")))
         .execute(conn)?)
 }
 

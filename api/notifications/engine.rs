@@ -870,7 +870,11 @@ fn withdraw_earlier(conn: &mut AnyConnection, row: &store::Due) -> ApiResult<usi
         .select(n::mail_id)
         .load(conn)?;
     let earlier: Vec<String> = earlier.into_iter().flatten().collect();
-    crate::mail::outbox::withdraw_pending(conn, &earlier, "withdrawn unsent: a closer reminder of the same thing replaced it")
+    crate::mail::outbox::withdraw_pending(
+        conn,
+        &earlier,
+        "withdrawn unsent: a closer reminder of the same thing replaced it",
+    )
 }
 
 /// Whether `user` is an active member of `cohort` (and the cohort is not archived).

@@ -324,7 +324,13 @@ async fn while_the_mail_server_refuses_reminders_wait_and_each_goes_out_once_whe
     }
     for address in emails(&c) {
         let got = mails_of_kind(&app, &address, "session_soon");
-        assert_eq!(got.len(), 1, "{address}: once, after the outage: {:?} starts {starts_at} now {}", got.iter().map(|m| m.subject.clone()).collect::<Vec<_>>(), app.clock_now());
+        assert_eq!(
+            got.len(),
+            1,
+            "{address}: once, after the outage: {:?} starts {starts_at} now {}",
+            got.iter().map(|m| m.subject.clone()).collect::<Vec<_>>(),
+            app.clock_now()
+        );
     }
 }
 
