@@ -10,7 +10,7 @@ pub struct Config {
     pub bind: String,
 
     /// `sqlite://path`, a bare file path, or `postgres://user@host/db`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://./data/roundtable.db")]
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://./data/roundtable.db")]
     pub database_url: String,
 
     /// Public URL of this server, used in links inside mail (default: http://BIND).

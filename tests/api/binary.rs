@@ -34,6 +34,31 @@ fn openapi_subcommand_prints_the_committed_document() {
     assert!(printed == committed);
 }
 
+/// The contract's spelling: `roundtable backup PATH --database-url URL` (the flag after the
+/// subcommand, as after `migrate` or `restore`), not only before it.
+#[test]
+fn database_url_is_taken_after_the_subcommand() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("rt.db").display());
+    let backup = dir.path().join("backup.db");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_roundtable"))
+            .args(args)
+            .env_remove("DATABASE_URL")
+            .env("ROUNDTABLE_LOG", "error")
+            .output()
+            .unwrap()
+    };
+    let migrated = run(&["migrate", "--database-url", &db]);
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    let made = run(&["backup", &backup.display().to_string(), "--database-url", &db]);
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    assert!(backup.exists());
+    let target = format!("sqlite://{}", dir.path().join("restored.db").display());
+    let restored = run(&["restore", &backup.display().to_string(), "--database-url", &target]);
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+}
+
 #[test]
 fn migrate_subcommand_prepares_a_fresh_database() {
     let dir = tempfile::tempdir().unwrap();
