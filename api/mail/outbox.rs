@@ -102,16 +102,23 @@ fn claimable(now: Timestamp) -> _ {
 
 pub const EXPIRED: &str = "expired";
 
+type Unsent<'a> = (
+    diesel::dsl::Eq<mail::status, &'static str>,
+    diesel::dsl::Eq<mail::last_error, &'a str>,
+    diesel::dsl::Eq<mail::text_body, &'static str>,
+    diesel::dsl::Eq<mail::html_body, &'static str>,
+);
+
+/// The change that ends a pending mail unsent: `expired`, with why, its bodies dropped.
+fn unsent(reason: &str) -> Unsent<'_> {
+    (mail::status.eq(EXPIRED), mail::last_error.eq(reason), mail::text_body.eq(""), mail::html_body.eq(""))
+}
+
 /// Moves pending mail whose time has passed (a reminder of a session that began while the mail
 /// server was away) to `expired`, unsent; returns how many.
 pub fn expire_stale(conn: &mut AnyConnection, now: DateTime<Utc>) -> ApiResult<usize> {
     Ok(diesel::update(mail::table.filter(mail::status.eq(PENDING)).filter(mail::expires_at.le(now.naive_utc())))
-        .set((
-            mail::status.eq(EXPIRED),
-            mail::last_error.eq("expired unsent: what it was about had begun"),
-            mail::text_body.eq(""),
-            mail::html_body.eq(""),
-        ))
+        .set(unsent("expired unsent: what it was about had begun"))
         .execute(conn)?)
 }
 
@@ -122,7 +129,7 @@ pub fn withdraw_pending(conn: &mut AnyConnection, ids: &[String], reason: &str) 
         return Ok(0);
     }
     Ok(diesel::update(mail::table.filter(mail::id.eq_any(ids)).filter(mail::status.eq(PENDING)))
-        .set((mail::status.eq(EXPIRED), mail::last_error.eq(reason), mail::text_body.eq(""), mail::html_body.eq("")))
+        .set(unsent(reason))
         .execute(conn)?)
 }
 
